@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine (Python >= 3.11 as python3):
+#   make demo   create .venv, install the project, run the baseline scenario (the main job)
+#   make test   the same with the test extras, then lint and the whole test suite; the model
+#               tests run again under Python 3.12 with mesa 3.5 when that Python is present
+PYTHON ?= python3
+VENV ?= .venv
+PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12)
+VENV312 ?= .venv312
+BIN = $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/sim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(BIN)/sim
+
+demo: $(BIN)/sim
+	$(BIN)/sim run scenarios/baseline.yaml --out out/baseline
+
+lint: $(BIN)/sim
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+ifneq ($(PY312),)
+	$(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV312)/bin/python -m pip install --quiet -e ".[test]"
+	$(VENV312)/bin/python -c "import mesa, sys; print('model tests on Python', sys.version.split()[0], 'mesa', mesa.__version__)"
+	$(VENV312)/bin/python -m pytest -m model
+endif
+
+clean:
+	rm -rf $(VENV) $(VENV312) out build *.egg-info

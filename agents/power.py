@@ -1,0 +1,77 @@
+"""Powers (Russia, China, the US ...): engagement with each state on three instruments, the
+sanctions and conditionality pressure on the host, and formal recognition of the host.
+
+One rule for all powers; their contrast lies in the priority weights. Each target is the
+power's anchor plus weighted changes of its signals since the start; engagement closes part of
+the gap each month (partial adjustment) and is scaled back to the power's budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import Actor
+from sim.influence import pair_trade
+from sim.params import Params
+from sim.state import State
+
+
+class Power(Actor):
+    role = "power"
+
+    @property
+    def influence(self):
+        """Influence over every state in every world, shape (R, S)."""
+        return self.model.state.influence[:, self.model.params.power_index(self.code)]
+
+
+def rival_gains(st: State) -> np.ndarray:
+    """Rivals' recent influence gains over each state, (R, P, S): sum over other powers of the
+    positive gap between influence and its slow trend."""
+    gain = np.maximum(st.influence - st.influence_trend, 0.0)
+    return gain.sum(axis=1, keepdims=True) - gain
+
+
+def decide_powers(p: Params, st: State, last: State, ref) -> None:
+    w = {k: v[None, :, None] for k, v in p.power_weights.items()}
+    threat_change = (st.threat - ref.threat)[:, None, p.states]
+    rivalry = w["rivalry"] * rival_gains(last)
+    trade_now, trade0 = pair_trade(p, last.trade), ref.pair_trade
+    opportunity = np.clip(
+        np.divide(trade_now, trade0, out=np.ones_like(trade_now), where=trade0 > 0) - 1.0, -1.0, 1.0
+    )
+    instability = (last.turbulence - ref.turbulence)[:, None, p.states]
+    openness_change = last.openness - p.openness
+    target = np.stack(
+        [
+            st.anchor[..., 0] + w["security"] * threat_change + rivalry,
+            st.anchor[..., 1]
+            + w["economic"] * opportunity
+            - w["stability"] * instability
+            + rivalry,
+            st.anchor[..., 2] + w["reciprocity"] * openness_change + rivalry,
+        ],
+        axis=-1,
+    )
+    target = np.where(p.related[..., None], np.clip(target, 0.0, 1.0), 0.0)
+    engagement = last.engagement + p.dyn["power_adjustment"] * (target - last.engagement)
+    total = engagement.sum(axis=(2, 3))
+    scale = np.minimum(1.0, p.budget / np.maximum(total, 1e-12))
+    st.engagement = engagement * scale[:, :, None, None]
+
+    st.sanctions = _sanctions(p, st, last, ref)
+    diplomacy = st.engagement[:, :, p.host_state, 2]
+    st.recognition = np.maximum(st.recognition, diplomacy >= p.recognition_threshold)
+
+
+def legitimacy_signal(p: Params, st: State) -> np.ndarray:
+    """For each power, others' recognition of and influence over the host, (R, P)."""
+    others = st.recognition + st.influence[:, :, p.host_state]
+    return others.sum(axis=1, keepdims=True) - others
+
+
+def _sanctions(p: Params, st: State, last: State, ref) -> np.ndarray:
+    w = p.power_weights["legitimacy"]
+    target = st.sanctions_anchor + w * (legitimacy_signal(p, last) - ref.legitimacy)
+    target = np.clip(target, 0.0, 1.0)
+    return last.sanctions + p.dyn["power_adjustment"] * (target - last.sanctions)

@@ -1,0 +1,57 @@
+"""Threat networks: the extremist network (ISKP-like) and the drug-trafficking network.
+
+Each grows logistically and is suppressed by pressure: the host's effort, powers' security
+provision to the host (as a share of all security there) and neighbours' border posture
+(exposure-weighted). The suppression efficiency is set so that each network is in balance at
+the start under the starting pressure and the expected boost from events; any change of
+pressure or of the event rate then moves it.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.influence import own_security, security_provision
+from sim.params import Params
+from sim.state import State
+
+NETWORKS = ("extremist", "trafficking")
+
+
+class ThreatNetwork(mesa.Agent):
+    role = "threat_network"
+
+    def __init__(self, model, name: str, index: int):
+        super().__init__(model)
+        self.code, self.index = name, index
+
+    @property
+    def strength(self):
+        """Strength in every world, shape (R,)."""
+        return self.model.state.networks[:, self.index]
+
+    def __repr__(self) -> str:
+        return f"ThreatNetwork({self.code})"
+
+
+def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
+    """Pressure on each network, shape (R, 2)."""
+    provision = security_provision(p, st)[:, :, p.host_state].sum(axis=1)
+    own = own_security(p, st, host_revenue0)[:, p.host_state]
+    foreign_share = provision / np.maximum(provision + own, 1e-12)
+    exposure = p.exposure[p.states] * p.neighbors
+    posture = st.posture @ exposure / max(exposure.sum(), 1e-12)
+    return (
+        st.host_effort
+        + p.network_cooperation * foreign_share[:, None]
+        + p.network_posture * posture[:, None]
+    )
+
+
+def grow_networks(p: Params, st: State, last: State, ref) -> None:
+    g, level, start = p.network_growth, st.networks, p.network_initial
+    balance = g * start * (1.0 - start) + ref.network_boost
+    suppression = balance / np.maximum(start * ref.pressure, 1e-12)
+    change = g * level * (1.0 - level) - suppression * level * pressure(p, st, ref.host_revenue)
+    st.networks = np.clip(level + change, 0.0, 1.0)

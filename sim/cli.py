@@ -1,0 +1,150 @@
+"""The command line: `sim run | explain | schema` (also `python -m sim`).
+
+A thin layer over the Python API. Imports are lazy so `sim --help` answers at once. Bad input
+gets a one-paragraph message naming the file, the field and what is allowed, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _lever(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sim",
+        description="Regional influence simulator: Russia, China, the US, the Taliban government "
+        "of Afghanistan and the Central Asian states, month by month, over many worlds.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario batch and write results and plots")
+    run.add_argument("scenario", help="scenario YAML file, or the name of a shipped scenario")
+    run.add_argument("--worlds", type=_positive, help="number of worlds (default: scenario's)")
+    run.add_argument("--seed", type=_seed, help="root seed (default: scenario's)")
+    run.add_argument("--months", type=_positive, help="horizon in months (default: scenario's)")
+    run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    run.add_argument(
+        "--set",
+        type=_lever,
+        action="append",
+        default=[],
+        metavar="LEVER=VALUE",
+        help="set a declared lever, e.g. --set us_sanctions=0.8 (repeatable)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    explain = sub.add_parser("explain", help="print every parameter with value, unit and source")
+    explain.add_argument("scenario")
+    explain.add_argument("--grep", help="only rows whose path or source contains this text")
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sim.errors import ScenarioError
+
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as err:
+        print(f"error: {err.describe()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def cmd_run(args) -> int:
+    from sim.loading import load_scenario
+    from sim.runner import run
+
+    scenario = load_scenario(args.scenario, **dict(args.set))
+    out = args.out or Path("out") / scenario.name
+    res = run(
+        scenario,
+        worlds=args.worlds,
+        seed=args.seed,
+        months=args.months,
+        progress=not args.no_progress,
+    )
+    res.save(out)
+    print(format_summary(res))
+    print(
+        f"\n{res.worlds} worlds x {res.months} months in {res.timings['seconds']:.2f} s; "
+        f"results in {out}/ (summary.csv, trajectories/, plots/, manifest.json)"
+    )
+    return 0
+
+
+def format_summary(res) -> str:
+    """Final-month influence, median [5%, 95%], power by state, and the change since month 0."""
+    table = res.summary()
+    end = res.dates[-1].strftime("%Y-%m")
+    lines = [
+        f"Influence in {end} (median [5%, 95%] over {res.worlds} worlds; change since "
+        f"{res.dates[0].strftime('%Y-%m')}):"
+    ]
+    states = list(dict.fromkeys(table["state"]))
+    lines.append("power  " + "".join(f"{s:>22}" for s in states))
+    for power, rows in table.groupby("power", sort=False):
+        cells = [f"{r.median:.3f} [{r.q05:.2f},{r.q95:.2f}]" for r in rows.itertuples()]
+        lines.append(f"{power:<7}" + "".join(f"{c:>22}" for c in cells))
+        changes = [f"{r.change:+.3f}" for r in rows.itertuples()]
+        lines.append(f"{'  chg':<7}" + "".join(f"{c:>22}" for c in changes))
+    return "\n".join(lines)
+
+
+def cmd_explain(args) -> int:
+    from sim.explain import format_rows, parameter_rows
+    from sim.loading import load_scenario
+
+    rows = parameter_rows(load_scenario(args.scenario))
+    if args.grep:
+        rows = [r for r in rows if args.grep.lower() in (r["path"] + r["source"]).lower()]
+    print(format_rows(rows) if rows else "no parameter matches")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    import json
+
+    from sim.scenario import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "explain": cmd_explain, "schema": cmd_schema}
+
+if __name__ == "__main__":
+    sys.exit(main())

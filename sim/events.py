@@ -1,0 +1,86 @@
+"""Scheduled events: applied at the start of their month, the same in every world.
+
+Security events (attack, border_clash, trafficking_surge, closure) act through the same effects
+as stochastic shocks; policy events change anchors, sanctions, recognition, aid, capacity and
+migration programmes. Responses to them come from the decision rules, never from the script.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.params import Params, effect_rows
+from sim.scenario import INSTRUMENTS, Event
+from sim.shocks import apply_effects
+from sim.state import State
+
+SECURITY_EVENTS = ("attack", "border_clash", "trafficking_surge", "closure")
+
+
+def apply_scheduled(p: Params, st: State, month: int) -> None:
+    """Apply every event scheduled for `month` to the state."""
+    for event in p.events.get(month, ()):
+        if event.type in SECURITY_EVENTS:
+            _security_event(p, st, event)
+        else:
+            POLICY_EVENTS[event.type](p, st, event)
+
+
+def _security_event(p: Params, st: State, e: Event) -> None:
+    if e.type == "closure":
+        target = p.crossing_ids.index(e.crossing)
+        st.closure_left[target] = max(st.closure_left[target], e.duration_months)
+    elif e.type == "trafficking_surge":
+        target = p.host
+    else:
+        target = p.index(e.target)
+    effects = effect_rows(p.scenario, [e.type], [target])
+    apply_effects(st, effects, np.array([e.value]))
+
+
+def _flows_between(p: Params, a: int, b: int) -> np.ndarray:
+    return ((p.exporter == a) & (p.importer == b)) | ((p.exporter == b) & (p.importer == a))
+
+
+def _recognition(p: Params, st: State, e: Event) -> None:
+    st.recognition[:, p.power_index(e.actor)] = 1.0 if e.value > 0 else 0.0
+
+
+def _sanctions(p: Params, st: State, e: Event) -> None:
+    st.sanctions_anchor[p.power_index(e.actor)] = e.value
+
+
+def _aid(p: Params, st: State, e: Event) -> None:
+    st.aid[p.power_index(e.actor), p.state_index(e.target)] = e.value
+
+
+def _agreement(p: Params, st: State, e: Event) -> None:
+    st.capacity_multiplier[_flows_between(p, p.index(e.actor), p.index(e.target))] *= e.value
+
+
+def _infrastructure(p: Params, st: State, e: Event) -> None:
+    st.capacity_multiplier[p.route == p.crossing_ids.index(e.crossing)] *= e.value
+
+
+def _engagement(p: Params, st: State, e: Event) -> None:
+    k = INSTRUMENTS.index(e.instrument)
+    cell = (p.power_index(e.actor), p.state_index(e.target), k)
+    st.anchor[cell] = np.clip(st.anchor[cell] + e.value, 0.0, 1.0)
+
+
+def _migration(p: Params, st: State, e: Event) -> None:
+    corridor = (p.migration_destination == p.power_index(e.actor)) & (
+        p.migration_origin == p.state_index(e.target)
+    )
+    st.migration_capacity[corridor] = e.value
+
+
+POLICY_EVENTS = {
+    "recognition": _recognition,
+    "sanctions": _sanctions,
+    "aid": _aid,
+    "agreement": _agreement,
+    "infrastructure": _infrastructure,
+    "engagement": _engagement,
+    "migration": _migration,
+}

@@ -1,0 +1,44 @@
+"""Every number of a scenario with its unit and source, as rows (for `sim explain` and docs)."""
+
+from __future__ import annotations
+
+from sim.paths import item_key
+from sim.scenario import Scenario
+
+
+def parameter_rows(scenario: Scenario) -> list[dict]:
+    """One row per sourced number: path (as levers address it), value, unit, source."""
+    rows: list[dict] = []
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            if {"value", "unit", "source"} <= node.keys():
+                rows.append(
+                    {
+                        "path": path,
+                        "value": node["value"],
+                        "unit": node["unit"],
+                        "source": node["source"],
+                    }
+                )
+                return
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                key = item_key(item) if isinstance(item, dict) else None
+                if isinstance(item, dict) and "month" in item:
+                    key = f"{item['month']}:{item['type']}"
+                walk(item, f"{path}.{key if key is not None else i}")
+
+    walk(scenario.model_dump(mode="json"), "")
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    width = max(len(r["path"]) for r in rows)
+    lines = []
+    for r in rows:
+        value = f"{r['value']:g}" if isinstance(r["value"], float) else str(r["value"])
+        lines.append(f"{r['path']:<{width}}  {value:>10} {r['unit']:<22} {r['source']}")
+    return "\n".join(lines)

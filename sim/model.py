@@ -1,0 +1,198 @@
+"""RegionalInfluenceModel: the Mesa model, stepping R worlds at once, one month per step.
+
+    scenario -> Params (arrays) -> initial State (R worlds) -> step() x months -> Recorder
+
+With worlds=1 and scalar keyword parameters it is an ordinary Mesa model that runs under
+`mesa.batch_run` and fills a DataCollector; with worlds=R every stage is vectorised over worlds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from agents.host import Host, decide_host, support_shares
+from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
+from agents.power import Power, decide_powers, legitimacy_signal
+from agents.threat import NETWORKS, ThreatNetwork, grow_networks, pressure
+from sim import rng
+from sim.events import apply_scheduled
+from sim.influence import pair_trade, raw_influence, update_influence
+from sim.params import Params, compile_scenario
+from sim.perception import network_threat, observe
+from sim.recorder import Recorder
+from sim.scenario import Scenario
+from sim.shocks import (
+    apply_effects,
+    draw_shocks,
+    expected_effects,
+    expected_network_boost,
+    recover_crossings,
+    stationary_excitation,
+)
+from sim.state import State, initial_state
+from sim.trade import drivers, settle, trade_stage
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Start-month values that decision rules compare against (identical in every world)."""
+
+    threat: np.ndarray  # (N,)
+    turbulence: np.ndarray  # (N,)
+    drivers: np.ndarray  # (P*S + S + 1,)
+    pair_trade: np.ndarray  # (P, S)
+    opportunity: np.ndarray  # (S,)
+    legitimacy: np.ndarray  # (P,)
+    support_share: np.ndarray  # (P,)
+    sanctions: float
+    pressure: np.ndarray  # (2,)
+    network_boost: np.ndarray  # (2,)
+    host_revenue: float
+
+
+class RegionalInfluenceModel(mesa.Model):
+    """Influence of powers over the host and its neighbours, month by month, in R worlds.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        The validated scenario; the shipped baseline if omitted.
+    worlds : int
+        Number of worlds stepped together (the ensemble axis).
+    seed : int, optional
+        Root seed; every draw is a pure function of (seed, world, month, stream).
+        Defaults to `rng` when that is an int (as mesa.batch_run passes it), else the scenario's.
+    first_world : int
+        Global index of this block's first world, so a block reproduces those worlds exactly.
+    collect : bool, optional
+        Fill the Mesa DataCollector every step (default: only when worlds == 1).
+    **levers : float
+        Values for the scenario's declared levers (scalars, as mesa.batch_run passes them).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        worlds: int = 1,
+        seed: int | None = None,
+        rng: int | None = None,
+        first_world: int = 0,
+        collect: bool | None = None,
+        **levers: float,
+    ):
+        if scenario is None:
+            from sim.loading import load_scenario
+
+            scenario = load_scenario("baseline")
+        if levers:
+            scenario = scenario.with_levers(**levers)
+        if seed is None:
+            seed = rng if isinstance(rng, int | np.integer) else scenario.seed
+        super().__init__(rng=int(seed))
+        self.scenario, self.seed, self.worlds = scenario, int(seed), int(worlds)
+        self.world_ids = np.arange(first_world, first_world + worlds, dtype=np.uint64)
+        self.params: Params = compile_scenario(scenario)
+        self.horizon = scenario.horizon_months
+        self.month = 0
+        self._make_agents()
+        self.state = self._initial_state()
+        self.reference = self._reference(self.state)
+        self.recorder = Recorder(self.params, self.horizon, self.worlds)
+        self.collect = worlds == 1 if collect is None else collect
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+
+    # ---- construction --------------------------------------------------------------------
+    def _make_agents(self) -> None:
+        role_class = {"power": Power, "host": Host, "neighbor": Neighbor}
+        for i, actor in enumerate(self.scenario.actors):
+            role_class[actor.role](self, actor.code, i)
+        for i, name in enumerate(NETWORKS):
+            ThreatNetwork(self, name, i)
+
+    def _initial_state(self) -> State:
+        p = self.params
+        st = initial_state(p, self.worlds)
+        impulse, turbulence = expected_effects(p)
+        st.threat = np.clip(
+            network_threat(p, st.networks) + impulse / (1.0 - p.dyn["threat_memory"]), 0.0, 1.0
+        )
+        st.turbulence = np.broadcast_to(
+            turbulence / (1.0 - p.dyn["turbulence_memory"]), st.turbulence.shape
+        ).copy()
+        st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
+        settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
+        st.influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
+        st.influence_trend = st.influence.copy()
+        return st
+
+    def _reference(self, st: State) -> Reference:
+        p = self.params
+        first = slice(0, 1)
+        return Reference(
+            threat=st.threat[0].copy(),
+            turbulence=st.turbulence[0].copy(),
+            drivers=drivers(p, st)[0],
+            pair_trade=pair_trade(p, st.trade[first])[0],
+            opportunity=host_opportunity(p, st)[0],
+            legitimacy=legitimacy_signal(p, st)[0],
+            support_share=support_shares(p, st)[0],
+            sanctions=float(min(st.sanctions[0].sum(), 1.0)),
+            pressure=pressure(p, st, float(st.host_revenue[0]))[0],
+            network_boost=expected_network_boost(p),
+            host_revenue=float(st.host_revenue[0]),
+        )
+
+    def _reporters(self) -> dict:
+        p = self.params
+        reporters = {}
+        for i, pw in enumerate(p.power_codes):
+            for j, state in enumerate(p.state_codes):
+                reporters[f"influence_{pw}_{state}"] = lambda m, i=i, j=j: float(
+                    m.state.influence[:, i, j].mean()
+                )
+        for n, code in enumerate(p.codes):
+            reporters[f"threat_{code}"] = lambda m, n=n: float(m.state.threat[:, n].mean())
+        for k, name in enumerate(NETWORKS):
+            reporters[name] = lambda m, k=k: float(m.state.networks[:, k].mean())
+        return reporters
+
+    # ---- the month -----------------------------------------------------------------------
+    def step(self) -> None:
+        """One month: scheduled events, then observe, decide, trade, security, influence."""
+        if self.month >= self.horizon:
+            self.running = False
+            return
+        p, ref, t, last = self.params, self.reference, self.month, self.state
+        st = last.copy()
+        st.turbulence *= p.dyn["turbulence_memory"]
+        apply_scheduled(p, st, t)
+        st.threat = observe(p, last.threat, last.networks, st.impulse)
+        st.impulse = np.zeros_like(st.impulse)
+
+        decide_powers(p, st, last, ref)
+        decide_host(p, st, last, ref)
+        decide_neighbors(p, st, last, ref)
+
+        noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, len(p.base_trade))
+        trade_stage(p, st, last, t, noise, ref.drivers, ref.sanctions)
+
+        grow_networks(p, st, last, ref)
+        counts, magnitude, st.excitation = draw_shocks(p, last, self.seed, self.world_ids, t)
+        apply_effects(st, p.channels.effects, magnitude)
+        recover_crossings(p, st)
+
+        update_influence(p, st, raw_influence(p, st, t, ref.host_revenue))
+        self.state = st
+        self.recorder.record(t, st, counts)
+        self.month += 1
+        self.running = self.month < self.horizon
+        if self.collect:
+            self.datacollector.collect(self)
+
+    def run(self) -> None:
+        """Step to the end of the horizon."""
+        while self.running:
+            self.step()

@@ -1,0 +1,63 @@
+"""Dotted paths into scenario data: `relations.USA-AFG.aid`, `actors.RUS.priorities.security`.
+
+A list segment selects the item whose key matches (see `item_key`); a path ending on a Quantity
+reads and writes its `value`. Levers, overlays and uncertainties all address parameters this way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_KEYS = (
+    ("code",),
+    ("id",),
+    ("power", "state"),
+    ("exporter", "importer", "commodity"),
+    ("origin", "destination"),
+    ("name",),
+)
+
+
+def item_key(item: dict) -> str | None:
+    """The key that names a list item in a path, e.g. 'RUS', 'USA-AFG' or 'RUS-AFG-fuel'."""
+    for fields in _KEYS:
+        if all(f in item for f in fields):
+            return "-".join(str(item[f]) for f in fields)
+    return None
+
+
+def _step(node: Any, segment: str, path: str) -> Any:
+    if isinstance(node, dict):
+        if segment not in node:
+            raise KeyError(f"path {path!r}: no field {segment!r}; fields here: {sorted(node)}")
+        return node[segment]
+    if isinstance(node, list):
+        keys = [item_key(item) for item in node if isinstance(item, dict)]
+        for item in node:
+            if isinstance(item, dict) and item_key(item) == segment:
+                return item
+        raise KeyError(f"path {path!r}: no item {segment!r}; items here: {keys}")
+    raise KeyError(f"path {path!r}: cannot go into {segment!r} of a {type(node).__name__}")
+
+
+def _resolve(data: dict, path: str) -> tuple[Any, str]:
+    *parents, last = path.split(".")
+    node: Any = data
+    for segment in parents:
+        node = _step(node, segment, path)
+    target = _step(node, last, path)
+    if isinstance(target, dict) and "value" in target:
+        return target, "value"
+    if isinstance(node, list):
+        raise KeyError(f"path {path!r} names a whole item, not a number")
+    return node, last
+
+
+def get_path(data: dict, path: str) -> Any:
+    node, field = _resolve(data, path)
+    return node[field]
+
+
+def set_path(data: dict, path: str, value: Any) -> None:
+    node, field = _resolve(data, path)
+    node[field] = value

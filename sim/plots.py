@@ -1,0 +1,75 @@
+"""Matplotlib figures of results: influence bands per state and a regional overview."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
+FALLBACK = plt.cm.tab10.colors
+
+
+def _color(power: str, i: int) -> str:
+    return POWER_COLORS.get(power, FALLBACK[i % len(FALLBACK)])
+
+
+def _mark_events(ax, res) -> None:
+    top = ax.get_ylim()[1]
+    for month, label in res.event_markers():
+        date = res.dates[month]
+        ax.axvline(date, color="0.55", lw=0.7, ls=":", zorder=0)
+        ax.text(date, top, label, rotation=90, fontsize=6, color="0.35", va="top", ha="right")
+
+
+def plot_influence(res, state: str, ax=None):
+    """Median and 5-95% band of each power's influence over `state`, events marked."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    else:
+        fig = ax.figure
+    data, _ = res._select("influence", {"state": state})
+    q05, med, q95 = np.quantile(data.astype(np.float64), (0.05, 0.5, 0.95), axis=1)
+    for i, power in enumerate(res.labels("power")):
+        color = _color(power, i)
+        ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
+        ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
+    ax.set_ylim(0, max(0.05, float(q95.max()) * 1.25))
+    _mark_events(ax, res)
+    ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds")
+    ax.set_ylabel("influence index [0, 1]")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_overview(res):
+    """A panel per state with every power's median influence, plus the GDP-weighted region."""
+    states = res.labels("state")
+    cols = 3
+    rows = int(np.ceil((len(states) + 1) / cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4 * cols, 2.6 * rows), sharex=True, layout="constrained"
+    )
+    axes = axes.ravel()
+    inf = np.median(res.arrays["influence"].astype(np.float64), axis=1)
+    for k, state in enumerate(states):
+        for i, power in enumerate(res.labels("power")):
+            axes[k].plot(res.dates, inf[:, i, k], color=_color(power, i), lw=1.4, label=power)
+        axes[k].set_title(state, fontsize=9)
+        axes[k].grid(alpha=0.3)
+    region = res.regional_influence()
+    q05, med, q95 = np.quantile(region, (0.05, 0.5, 0.95), axis=1)
+    ax = axes[len(states)]
+    for i, power in enumerate(res.labels("power")):
+        ax.fill_between(res.dates, q05[:, i], q95[:, i], color=_color(power, i), alpha=0.2, lw=0)
+        ax.plot(res.dates, med[:, i], color=_color(power, i), lw=1.6, label=power)
+    ax.set_title("Region (GDP-weighted)", fontsize=9)
+    ax.grid(alpha=0.3)
+    for extra in axes[len(states) + 1 :]:
+        extra.set_visible(False)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Median influence by state: {res.scenario.name}, {res.worlds} worlds")
+    return fig

@@ -1,0 +1,164 @@
+"""Results of a run: recorded arrays (month, world, ...) with labelled axes, tidy views,
+quantile summaries and plots. Everything a notebook, the CLI or the app reads goes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from sim.params import SHOCK_KINDS, Params, compile_scenario
+from sim.recorder import series_axes
+from sim.scenario import INSTRUMENTS, Scenario
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass
+class Results:
+    scenario: Scenario
+    arrays: dict[str, np.ndarray]
+    seed: int
+    timings: dict = field(default_factory=dict)
+
+    @cached_property
+    def params(self) -> Params:
+        return compile_scenario(self.scenario)
+
+    # ---- axes ----------------------------------------------------------------------------
+    @property
+    def months(self) -> int:
+        return next(iter(self.arrays.values())).shape[0]
+
+    @property
+    def worlds(self) -> int:
+        return next(iter(self.arrays.values())).shape[1]
+
+    @cached_property
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.scenario.start_date, periods=self.months, freq="MS")
+
+    def labels(self, axis: str) -> list[str]:
+        """Labels along a named axis ('power', 'state', 'flow', ...)."""
+        p = self.params
+        return {
+            "power": p.power_codes,
+            "state": p.state_codes,
+            "actor": p.codes,
+            "instrument": list(INSTRUMENTS),
+            "network": ["extremist", "trafficking"],
+            "effort": ["counter_terrorism", "enforcement"],
+            "flow": [f"{f.exporter}-{f.importer}-{f.commodity}" for f in self.scenario.trade],
+            "crossing": p.crossing_ids,
+            "corridor": [f"{m.origin}-{m.destination}" for m in self.scenario.migration],
+            "shock": list(SHOCK_KINDS),
+        }[axis]
+
+    # ---- tidy views ----------------------------------------------------------------------
+    def frame(self, name: str, **select: str) -> pd.DataFrame:
+        """A recorded series in tidy form: month, date, world, one column per axis, value.
+
+        Keyword arguments select one label per axis, e.g. frame("influence", state="AFG").
+        """
+        data, axes = self._select(name, select)
+        index = pd.MultiIndex.from_product(
+            [range(self.months), range(self.worlds), *[self.labels(a) for a in axes]],
+            names=["month", "world", *axes],
+        )
+        out = pd.DataFrame({"value": data.reshape(-1)}, index=index).reset_index()
+        out.insert(1, "date", self.dates[out["month"].to_numpy()])
+        return out
+
+    def _select(self, name: str, select: dict) -> tuple[np.ndarray, list[str]]:
+        if name not in self.arrays:
+            raise KeyError(f"no series {name!r}; recorded: {sorted(self.arrays)}")
+        data, axes = self.arrays[name], list(series_axes(self.params)[name])
+        for axis, label in select.items():
+            if axis not in axes:
+                raise KeyError(f"series {name!r} has no axis {axis!r}; axes: {axes}")
+            labels = self.labels(axis)
+            if label not in labels:
+                raise KeyError(f"unknown {axis} {label!r}; allowed: {', '.join(labels)}")
+            position = 2 + axes.index(axis)
+            data = np.take(data, labels.index(label), axis=position)
+            axes.remove(axis)
+        return data, axes
+
+    def influence(self) -> pd.DataFrame:
+        """Influence of every power over every state: month, date, world, power, state, value."""
+        return self.frame("influence")
+
+    def regional_influence(self) -> np.ndarray:
+        """Each power's influence over the region, GDP-weighted over states, (month, world, P)."""
+        weights = self.params.gdp[self.params.states]
+        return np.einsum("twps,s->twp", self.arrays["influence"], weights / weights.sum())
+
+    def quantiles(self, name: str, **select: str) -> pd.DataFrame:
+        """5%, 50% and 95% quantiles over worlds per month (and per remaining axis label)."""
+        data, axes = self._select(name, select)
+        q = np.quantile(data.astype(np.float64), QUANTILES, axis=1)
+        index = pd.MultiIndex.from_product(
+            [range(self.months), *[self.labels(a) for a in axes]], names=["month", *axes]
+        )
+        out = pd.DataFrame(
+            {f"q{int(x * 100):02d}": q[i].reshape(-1) for i, x in enumerate(QUANTILES)}, index=index
+        ).reset_index()
+        out.insert(1, "date", self.dates[out["month"].to_numpy()])
+        return out.rename(columns={"q50": "median"})
+
+    def summary(self) -> pd.DataFrame:
+        """A row per power and state: final-month median, 5% and 95% quantiles of influence, and
+        the median over worlds of its change since month 0."""
+        inf = self.arrays["influence"].astype(np.float64)
+        final, change = inf[-1], inf[-1] - inf[0]
+        rows = []
+        for i, power in enumerate(self.labels("power")):
+            for j, state in enumerate(self.labels("state")):
+                lo, mid, hi = np.quantile(final[:, i, j], QUANTILES)
+                rows.append(
+                    {
+                        "power": power,
+                        "state": state,
+                        "median": mid,
+                        "q05": lo,
+                        "q95": hi,
+                        "change": float(np.median(change[:, i, j])),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def tonnes(self, exporter: str, importer: str, commodity: str = "fuel") -> np.ndarray:
+        """Monthly flow in kilotonnes, (month, world), through the commodity's price per tonne."""
+        flow = self.labels("flow").index(f"{exporter}-{importer}-{commodity}")
+        price = self.params.price[self.params.commodity[flow]]
+        return self.arrays["trade"][:, :, flow].astype(np.float64) * 1e6 / price / 1e3
+
+    def event_markers(self) -> list[tuple[int, str]]:
+        """(month, label) of every scheduled event, for plots."""
+        s = self.scenario
+        return [
+            (s.month_index(e.month), e.label or f"{e.type} {e.target or e.actor or ''}".strip())
+            for e in s.events
+            if s.month_index(e.month) < self.months
+        ]
+
+    # ---- plots and files -----------------------------------------------------------------
+    def plot_influence(self, state: str, ax=None):
+        """Median influence of each power over `state` with a 5-95% band; returns the figure."""
+        from sim.plots import plot_influence
+
+        return plot_influence(self, state, ax=ax)
+
+    def plot_overview(self):
+        """Regional overview: every state's influence medians and the regional aggregate."""
+        from sim.plots import plot_overview
+
+        return plot_overview(self)
+
+    def save(self, folder) -> None:
+        """Write manifest, summary, trajectories (Parquet) and plots into `folder` atomically."""
+        from sim.store import save_results
+
+        save_results(self, folder)

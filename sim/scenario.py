@@ -1,0 +1,454 @@
+"""The scenario schema: typed, validated, with provenance for every number.
+
+One pydantic model is the single source of truth for validation, the JSON Schema (`sim schema`)
+and docs/scenarios.md. Unknown keys are errors everywhere. Cross-references (actor codes,
+crossing ids, lever paths) are checked after parsing by `check_references`, so an error names the
+exact field that holds the bad reference.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SOURCE_KINDS = ("article", "statistic", "assumption", "calibrated")
+COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures", "electricity")
+INSTRUMENTS = ("security", "economic", "diplomatic")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quantity(Strict):
+    """A number with its unit and where it comes from.
+
+    `source` starts with one of article:, statistic:, assumption: or calibrated:, then says which
+    fact, which publication and year, or why the assumption is reasonable.
+    """
+
+    value: float
+    unit: str = Field(min_length=1)
+    source: str
+
+    @field_validator("source")
+    @classmethod
+    def _source_has_kind(cls, source: str) -> str:
+        kind, _, text = source.partition(":")
+        if kind.strip() not in SOURCE_KINDS or not text.strip():
+            raise ValueError(
+                f"source must read '<kind>: <reference>' with kind one of {', '.join(SOURCE_KINDS)}"
+            )
+        return source
+
+
+def _bounded(low: float | None = None, high: float | None = None):
+    """A Quantity whose value must lie in [low, high]."""
+
+    def check(q: Quantity) -> Quantity:
+        if (low is not None and q.value < low) or (high is not None and q.value > high):
+            raise ValueError(f"value {q.value} is outside the allowed range [{low}, {high}]")
+        return q
+
+    from pydantic import AfterValidator
+
+    return Annotated[Quantity, AfterValidator(check)]
+
+
+NonNegative = _bounded(0.0)
+Share = _bounded(0.0, 1.0)
+Rate = _bounded(0.0, 1.0)
+Weight = _bounded(0.0, 10.0)
+
+
+class PowerPriorities(Strict):
+    """Weights of one decision rule shared by all powers: their contrast is in these numbers."""
+
+    security: Weight = Field(description="response of security engagement to a state's threat")
+    economic: Weight = Field(description="response of economic engagement to trade opportunity")
+    stability: Weight = Field(description="retreat of economic engagement under instability")
+    rivalry: Weight = Field(description="response of all engagement to rivals' influence gains")
+    reciprocity: Weight = Field(description="response of diplomacy to the host's openness")
+    legitimacy: Weight = Field(
+        description="sanctions response to others' recognition of and influence over the host"
+    )
+
+
+class StatePriorities(Strict):
+    """Weights of the host's and neighbours' decision rules."""
+
+    security: Weight = Field(description="response of posture / counter-terrorism to threat")
+    opportunity: Weight = Field(description="response of trade openness to transit and trade gains")
+    recognition: Weight = Field(description="host only: openness response to recognition")
+    support: Weight = Field(description="host only: openness response to economic support share")
+    sovereignty: Weight = Field(description="host only: openness retreat under sanctions")
+
+
+class Actor(Strict):
+    """A power, the host or a neighbour; everything about it is data."""
+
+    code: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code")
+    name: str
+    role: Literal["power", "host", "neighbor"]
+    gdp: NonNegative = Field(description="GDP, weights the regional aggregate")
+    population: NonNegative
+    exposure: Share = Field(description="exposure to threats originating in the host")
+    security_capacity: NonNegative = Field(
+        description="power: security it can provide at full engagement; state: its own capacity"
+    )
+    economic_capacity: NonNegative = Field(
+        default=Quantity(value=0.0, unit="USD M/month", source="assumption: states invest none"),
+        description="power: investment it can direct at full economic engagement",
+    )
+    budget: Quantity = Field(
+        default=Quantity(value=99.0, unit="engagement units", source="assumption: no limit"),
+        description="power: ceiling on the sum of its engagement over states and instruments",
+    )
+    recognition_threshold: Quantity = Field(
+        default=Quantity(value=2.0, unit="engagement", source="assumption: never recognises"),
+        description="power: diplomatic engagement with the host at which it formally recognises",
+    )
+    rest_of_world_trade: NonNegative = Field(
+        default=Quantity(value=0.0, unit="USD M/year", source="assumption: not used for powers"),
+        description="state (required): trade with partners not modelled, USD M/year at the start",
+    )
+    rest_of_world_growth: Quantity = Field(
+        default=Quantity(value=0.0, unit="1/year", source="assumption: flat residual"),
+    )
+    other_support: NonNegative = Field(
+        default=Quantity(value=0.0, unit="USD M/month", source="assumption: none"),
+        description="state: aid, investment and remittances from actors not modelled",
+    )
+    other_diplomatic: NonNegative = Field(
+        default=Quantity(value=0.0, unit="engagement", source="assumption: none"),
+        description="state: diplomatic engagement by actors not modelled",
+    )
+    sanctions: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: no sanctions"),
+        description="power: starting sanctions and conditionality pressure on the host",
+    )
+    border_posture: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: open border"),
+        description="state: starting border posture toward the host (0 open, 1 sealed)",
+    )
+    trade_openness: Share = Field(
+        default=Quantity(value=0.5, unit="share", source="assumption: mid-range start"),
+        description="state: starting openness to trade with the host",
+    )
+    priorities: PowerPriorities | StatePriorities
+
+    @model_validator(mode="after")
+    def _priorities_match_role(self) -> Actor:
+        want = PowerPriorities if self.role == "power" else StatePriorities
+        if not isinstance(self.priorities, want):
+            raise ValueError(
+                f"role {self.role} needs priorities with fields {list(want.model_fields)}"
+            )
+        return self
+
+
+class Relation(Strict):
+    """A power's starting engagement with one state, and the state's stance toward it."""
+
+    power: str
+    state: str
+    security: Share
+    economic: Share
+    diplomatic: Share
+    aid: NonNegative = Field(description="aid, USD M/month")
+    openness: Share = Field(description="state's openness to this power; weights its influence")
+    alignment: Share = Field(
+        description="how readily the state takes this power as security partner"
+    )
+    recognition: Share = Field(
+        default=Quantity(value=1.0, unit="0/1", source="assumption: states recognise each other"),
+        description="formal recognition of the state by the power (the host's is contested)",
+    )
+
+
+class Commodity(Strict):
+    name: Literal[COMMODITIES]  # type: ignore[valid-type]
+    price: NonNegative = Field(description="USD per tonne, converts values to tonnes")
+    volatility: _bounded(0.0, 1.0) = Field(description="monthly log-sd of multiplicative noise")
+    growth_rate: Rate = Field(description="monthly logistic growth rate toward capacity")
+    engagement_lift: NonNegative = Field(description="capacity gain per unit of engagement change")
+
+
+class Flow(Strict):
+    """Baseline trade from exporter to importer in one commodity group."""
+
+    exporter: str
+    importer: str
+    commodity: str
+    value: float = Field(ge=0.0, description="USD M/year in the start year")
+    unit: Literal["USD M/year"] = "USD M/year"
+    trend: float = Field(default=0.0, ge=-0.5, le=1.0, description="annual capacity growth, 1/year")
+    previous_year: float | None = Field(
+        default=None, ge=0.0, description="USD M/year in the year before the start, where known"
+    )
+    source: str
+    route: str | None = Field(default=None, description="crossing the flow passes, if any")
+
+    _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
+
+
+class Crossing(Strict):
+    """A border crossing into the host, owned by a transit state."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    transit_state: str
+    fee: NonNegative = Field(description="transit fee, USD per tonne")
+    alternate: str | None = Field(default=None, description="crossing that takes rerouted flow")
+    reroute_share: Share = Field(description="share of blocked flow that reroutes")
+    reroute_cost: Share = Field(description="share of rerouted value lost to extra cost")
+    recovery_half_life: NonNegative = Field(description="months for disruption to halve")
+
+
+class Network(Strict):
+    """A threat network (extremist or trafficking): logistic growth against pressure."""
+
+    initial: Share
+    host_effort: Share = Field(
+        description="host's starting counter-terrorism or enforcement effort"
+    )
+    growth: Rate = Field(description="monthly logistic growth rate")
+    foreign_cooperation: Weight = Field(description="weight of powers' security provision to host")
+    border_posture: Weight = Field(description="weight of neighbours' border posture")
+    event_boost: Share = Field(description="strength gained per unit of event magnitude")
+
+
+class Networks(Strict):
+    extremist: Network
+    trafficking: Network
+
+
+class ShockType(Strict):
+    """A stochastic event process: Poisson with Hawkes self-excitation."""
+
+    name: Literal["attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure"]
+    base_rate: _bounded(0.0, 5.0) = Field(
+        description="mean events/month at the starting network level, self-excitation included"
+    )
+    driver: Literal["extremist", "trafficking"]
+    excitation: Share = Field(description="rate added per event (Hawkes alpha)")
+    excitation_half_life: NonNegative = Field(description="months for the excitation to halve")
+    magnitude: Share = Field(description="mean magnitude of one event")
+    magnitude_sd: _bounded(0.0, 2.0) = Field(description="log-sd of the magnitude")
+
+    @model_validator(mode="after")
+    def _stationary(self) -> ShockType:
+        import math
+
+        hl = max(self.excitation_half_life.value, 1e-9)
+        branching = self.excitation.value / (1.0 - math.exp(-math.log(2.0) / hl))
+        if branching >= 1.0:
+            raise ValueError(
+                f"excitation {self.excitation.value} with half-life {hl} gives branching ratio "
+                f"{branching:.2f}; it must be below 1 for the process to stay finite"
+            )
+        return self
+
+
+EVENT_TYPES = (
+    "attack",
+    "border_clash",
+    "trafficking_surge",
+    "closure",
+    "infrastructure",
+    "recognition",
+    "sanctions",
+    "aid",
+    "agreement",
+    "engagement",
+    "migration",
+)
+
+
+class Event(Strict):
+    """A scheduled event. Which of actor/target/crossing/instrument it needs depends on type."""
+
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
+    actor: str | None = None
+    target: str | None = None
+    crossing: str | None = None
+    instrument: Literal[INSTRUMENTS] | None = None  # type: ignore[valid-type]
+    duration_months: int = Field(default=0, ge=0, le=120)
+    value: float
+    unit: str
+    source: str
+    label: str = ""
+
+    _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
+
+
+class Migration(Strict):
+    """Labour migration from origin to a power, and the remittances it sends home."""
+
+    origin: str
+    destination: str
+    workers: NonNegative = Field(description="thousand workers at the start")
+    capacity: NonNegative = Field(description="thousand workers the programme can place")
+    growth: Rate = Field(description="monthly logistic growth rate toward capacity")
+    remittance: NonNegative = Field(description="USD per worker per month")
+
+
+class InfluenceWeights(Strict):
+    trade: Share
+    security: Share
+    economic: Share
+    diplomatic: Share
+    inertia: Share = Field(description="monthly share of the gap to raw influence closed")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> InfluenceWeights:
+        total = self.trade.value + self.security.value + self.economic.value + self.diplomatic.value
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the four component weights sum to {total:g}; they must sum to 1")
+        return self
+
+
+class Dynamics(Strict):
+    """Rates of the partial-adjustment and perception rules, shared by all actors of a role."""
+
+    power_adjustment: Share
+    state_adjustment: Share
+    threat_memory: Share = Field(description="monthly share of threat perception kept")
+    threat_from_networks: Weight = Field(description="threat per unit of network strength")
+    spillover: Share = Field(description="share of an attack's threat felt by other exposed actors")
+    turbulence_memory: Share = Field(description="monthly share of recent-shock memory kept")
+    trend_memory: Share = Field(description="monthly share of the influence trend memory kept")
+    sanctions_drag: Share = Field(description="share of the host's trade lost at full sanctions")
+    host_revenue_elasticity: _bounded(0.0, 2.0) = Field(
+        description="elasticity of the host's own security capacity to its revenue"
+    )
+    host_tariff: Share = Field(description="host customs revenue as share of import value")
+
+
+class Lever(Strict):
+    """A policy choice exposed to sweeps and the UI: a path to one Quantity's value."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    path: str = Field(description="dotted path to a Quantity, e.g. relations.USA-AFG.aid")
+    low: float
+    high: float
+    step: float = Field(gt=0)
+    label: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lever:
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+
+class Scenario(Strict):
+    """A complete, self-contained scenario: actors, trade, routes, threats, events, levers."""
+
+    name: str
+    description: str = ""
+    start: str = Field(pattern=r"^\d{4}-\d{2}$", description="first simulated month, YYYY-MM")
+    horizon_months: int = Field(ge=1, le=600)
+    worlds: int = Field(ge=1, le=10_000_000)
+    seed: int = Field(ge=0)
+    actors: list[Actor] = Field(min_length=2)
+    relations: list[Relation]
+    commodities: list[Commodity]
+    trade: list[Flow]
+    crossings: list[Crossing]
+    networks: Networks
+    shocks: list[ShockType]
+    events: list[Event] = []
+    migration: list[Migration] = []
+    influence: InfluenceWeights
+    dynamics: Dynamics
+    levers: list[Lever] = []
+
+    # ---- derived views -------------------------------------------------------------------
+    def codes(self, *roles: str) -> list[str]:
+        return [a.code for a in self.actors if not roles or a.role in roles]
+
+    @property
+    def start_date(self) -> date:
+        year, month = map(int, self.start.split("-"))
+        return date(year, month, 1)
+
+    def month_index(self, month: str) -> int:
+        """Months from the scenario start to a YYYY-MM string."""
+        year, mon = map(int, month.split("-"))
+        return (year - self.start_date.year) * 12 + mon - self.start_date.month
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON of the scenario as run."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def replace(self, **fields) -> Scenario:
+        """A copy with top-level fields replaced, validated again."""
+        data = self.model_dump(mode="json")
+        data.update(fields)
+        return Scenario.model_validate(data)
+
+    def lever(self, name: str) -> Lever:
+        for lever in self.levers:
+            if lever.name == name:
+                return lever
+        raise KeyError(
+            f"unknown lever {name!r}; declared levers: {[lv.name for lv in self.levers]}"
+        )
+
+    def with_levers(self, **values: float) -> Scenario:
+        """A copy with declared levers set; each value must lie within the lever's bounds."""
+        from sim.errors import ScenarioError
+        from sim.paths import set_path
+
+        data = self.model_dump(mode="json")
+        for name, value in values.items():
+            try:
+                lever = self.lever(name)
+            except KeyError as err:
+                raise ScenarioError(f"levers.{name}", err.args[0]) from None
+            if not lever.low <= float(value) <= lever.high:
+                raise ScenarioError(
+                    f"levers.{name}",
+                    f"value {value} is outside the lever's bounds [{lever.low}, {lever.high}]",
+                )
+            set_path(data, lever.path, float(value))
+        return Scenario.model_validate(data)
+
+    def lever_values(self) -> dict[str, float]:
+        """Current value of every declared lever."""
+        from sim.paths import get_path
+
+        data = self.model_dump(mode="json")
+        return {lv.name: float(get_path(data, lv.path)) for lv in self.levers}
+
+
+def overlay(base: dict, patch: dict) -> dict:
+    """Deep-merge a scenario overlay into a base scenario dict (lists keyed by their ids)."""
+    from sim.paths import item_key
+
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        elif (
+            isinstance(value, list)
+            and isinstance(merged.get(key), list)
+            and value
+            and all(isinstance(v, dict) and item_key(v) is not None for v in value)
+        ):
+            items = {item_key(v): v for v in merged[key] if isinstance(v, dict)}
+            for item in value:
+                k = item_key(item)
+                items[k] = overlay(items[k], item) if k in items else item
+            merged[key] = list(items.values())
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

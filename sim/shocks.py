@@ -1,0 +1,66 @@
+"""Shocks: Poisson events with Hawkes self-excitation, and their effects on the state.
+
+Each channel (a shock type at one target) has rate base_rate x (network / starting network)
++ excitation; excitation decays by a half-life and jumps by `excitation` per event.
+A channel's total magnitude in a month is count x mean magnitude x lognormal noise, at most 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import rng
+from sim.params import Effects, Params
+from sim.state import State
+
+
+def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: int):
+    """Counts and magnitudes of stochastic events, each (R, H), and the new excitation."""
+    ch = p.channels
+    n = len(ch.kind)
+    level = last.networks[:, ch.driver] / np.maximum(p.network_initial[ch.driver], 1e-9)
+    rate = ch.base_rate * level + last.excitation
+    counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, n))
+    z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, n)
+    sd = ch.magnitude_sd
+    magnitude = np.minimum(counts * ch.magnitude * np.exp(sd * z - 0.5 * sd**2), 1.0)
+    excitation = last.excitation * ch.excitation_decay + ch.excitation * counts
+    return counts, magnitude, excitation
+
+
+def apply_effects(st: State, effects: Effects, magnitude: np.ndarray) -> None:
+    """Add events' effects: threat impulse for next month's observe, shock memory, network
+    strength and crossing disruption. `magnitude` is (R, H) or (H,) for scheduled events."""
+    magnitude = np.atleast_2d(magnitude)
+    st.impulse = st.impulse + magnitude @ effects.threat
+    st.turbulence = st.turbulence + magnitude @ effects.turbulence
+    st.networks = np.clip(st.networks + magnitude @ effects.network, 0.0, 1.0)
+    if effects.closure.size:
+        blocked = (magnitude[:, :, None] * effects.closure[None]).max(axis=1)
+        st.disruption = np.maximum(st.disruption, blocked)
+
+
+def recover_crossings(p: Params, st: State) -> None:
+    """Disruption decays by each crossing's half-life once a scheduled closure has ended."""
+    held = st.closure_left > 0
+    st.disruption = np.where(held, st.disruption, st.disruption * p.disruption_decay)
+    st.closure_left = np.maximum(st.closure_left - 1, 0)
+
+
+def expected_effects(p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly threat impulse and shock memory input expected at the starting rates, each (N,).
+
+    The model starts in this expected state, so base-rate shocks do not drift it on average.
+    """
+    mean = p.channels.mean_rate * p.channels.magnitude
+    return mean @ p.channels.effects.threat, mean @ p.channels.effects.turbulence
+
+
+def expected_network_boost(p: Params) -> np.ndarray:
+    """Network strength added per month by events at the starting rates, (2,)."""
+    return (p.channels.mean_rate * p.channels.magnitude) @ p.channels.effects.network
+
+
+def stationary_excitation(p: Params) -> np.ndarray:
+    """Mean Hawkes excitation of each channel at the starting rates, (H,)."""
+    return p.channels.mean_rate - p.channels.base_rate

@@ -1,0 +1,87 @@
+"""The model's state: plain numpy arrays, each with a leading axis of worlds (R).
+
+Scheduled events are identical in every world, so arrays they alone change (anchors, aid,
+capacity multipliers, closure timers) carry no world axis and broadcast against the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.params import Params
+
+
+@dataclass
+class State:
+    threat: np.ndarray  # (R, N) threat perception in [0, 1]
+    impulse: np.ndarray  # (R, N) threat from last month's events, read by observe
+    turbulence: np.ndarray  # (R, N) memory of recent shocks at each actor
+    networks: np.ndarray  # (R, 2) extremist and trafficking strength in [0, 1]
+    excitation: np.ndarray  # (R, H) Hawkes excitation of each shock channel, events/month
+    engagement: np.ndarray  # (R, P, S, 3) security, economic, diplomatic engagement
+    anchor: np.ndarray  # (P, S, 3) engagement each power holds to absent new signals
+    sanctions: np.ndarray  # (R, P) sanctions and conditionality pressure on the host
+    sanctions_anchor: np.ndarray  # (P,)
+    recognition: np.ndarray  # (R, P) formal recognition of the host (0/1)
+    aid: np.ndarray  # (P, S) aid, USD M/month
+    openness: np.ndarray  # (R, P, S) each state's openness to each power
+    partner: np.ndarray  # (R, P, S) how far each state leans on each power for security
+    host_effort: np.ndarray  # (R, 2) host counter-terrorism and counter-narcotics effort
+    posture: np.ndarray  # (R, S) border posture toward the host
+    trade_openness: np.ndarray  # (R, S) openness to trade with the host
+    potential: np.ndarray  # (R, F) trade the flow would carry undisturbed, USD M/month
+    trade: np.ndarray  # (R, F) realised trade, USD M/month
+    capacity_multiplier: np.ndarray  # (F,) from agreements and infrastructure
+    disruption: np.ndarray  # (R, C) share of each crossing's flow blocked
+    closure_left: np.ndarray  # (C,) months a scheduled closure still holds
+    migrants: np.ndarray  # (R, M) thousand workers
+    migration_capacity: np.ndarray  # (M,)
+    influence: np.ndarray  # (R, P, S) influence of power p over state s
+    influence_trend: np.ndarray  # (R, P, S) slow moving average of influence
+    transit_revenue: np.ndarray  # (R, N) USD M/month
+    host_revenue: np.ndarray  # (R,) customs and aid, USD M/month
+
+    def copy(self) -> State:
+        return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+
+def initial_state(p: Params, worlds: int) -> State:
+    """The state at the start month, identical in every world (randomness starts at step 1)."""
+    n_s = len(p.states)
+
+    def tile(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, (worlds, *np.shape(a))).copy()
+
+    posture = p.initial_posture
+    openness = p.openness.copy()
+    return State(
+        threat=tile(np.zeros(p.n_actors)),
+        impulse=tile(np.zeros(p.n_actors)),
+        turbulence=tile(np.zeros(p.n_actors)),
+        networks=tile(p.network_initial),
+        excitation=tile(np.zeros(len(p.channels.kind))),
+        engagement=tile(p.engagement),
+        anchor=p.engagement.copy(),
+        sanctions=tile(p.initial_sanctions),
+        sanctions_anchor=p.initial_sanctions.copy(),
+        recognition=tile(p.recognition[:, p.host_state]),
+        aid=p.aid.copy(),
+        openness=tile(openness),
+        partner=tile(p.alignment),
+        host_effort=tile(p.host_effort),
+        posture=tile(posture),
+        trade_openness=tile(p.initial_trade_openness),
+        potential=tile(p.base_trade),
+        trade=tile(p.base_trade),
+        capacity_multiplier=np.ones(len(p.base_trade)),
+        disruption=tile(np.zeros(len(p.crossing_ids))),
+        closure_left=np.zeros(len(p.crossing_ids), dtype=np.int64),
+        migrants=tile(p.migration_workers),
+        migration_capacity=p.migration_capacity.copy(),
+        influence=tile(np.zeros((len(p.powers), n_s))),
+        influence_trend=tile(np.zeros((len(p.powers), n_s))),
+        transit_revenue=tile(np.zeros(p.n_actors)),
+        host_revenue=np.zeros(worlds),
+    )
