@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,17 +19,32 @@ def _color(power: str, i: int) -> str:
 
 
 def _mark_events(ax, res) -> None:
-    top = ax.get_ylim()[1]
-    for month, label in res.event_markers():
+    """Numbered dotted lines at scheduled events, with the numbered list under the axes."""
+    notes = []
+    for number, (month, label) in enumerate(res.event_markers(), start=1):
         date = res.dates[month]
         ax.axvline(date, color="0.55", lw=0.7, ls=":", zorder=0)
-        ax.text(date, top, label, rotation=90, fontsize=6, color="0.35", va="top", ha="right")
+        ax.annotate(
+            str(number),
+            xy=(date, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + 7 * (number % 2)),
+            textcoords="offset points",
+            fontsize=6.5,
+            color="0.3",
+            ha="center",
+            va="bottom",
+        )
+        notes.append(f"{number} {date:%Y-%m} {label}")
+    if notes:
+        text = textwrap.fill("   ".join(notes), width=170)
+        ax.figure.supxlabel(text, fontsize=6.5, color="0.3", ha="left", x=0.01)
 
 
 def plot_influence(res, state: str, ax=None):
     """Median and 5-95% band of each power's influence over `state`, events marked."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
     else:
         fig = ax.figure
     data, _ = res._select("influence", {"state": state})
@@ -38,7 +55,7 @@ def plot_influence(res, state: str, ax=None):
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
     ax.set_ylim(0, max(0.05, float(q95.max()) * 1.25))
     _mark_events(ax, res)
-    ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds")
+    ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=14)
     ax.set_ylabel("influence index [0, 1]")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)

@@ -7,7 +7,7 @@ indices, so the same seed gives the same world whatever the block size.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -24,12 +24,22 @@ def blocks(worlds: int, size: int) -> Iterator[tuple[int, int]]:
         yield first, min(size, worlds - first)
 
 
-def run_block(scenario: Scenario, seed: int, first: int, count: int) -> dict[str, np.ndarray]:
-    """Run one block of worlds to the horizon; return its recorded arrays."""
+def run_block(
+    scenario: Scenario,
+    seed: int,
+    first: int,
+    count: int,
+    on_month: Callable[[int], object] | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one block of worlds to the horizon; return its recorded arrays. `on_month` is called
+    with the block's number of worlds after every month (for progress)."""
     model = RegionalInfluenceModel(
         scenario, worlds=count, seed=seed, first_world=first, collect=False
     )
-    model.run()
+    while model.running:
+        model.step()
+        if on_month is not None:
+            on_month(count)
     return model.recorder.arrays
 
 
@@ -50,11 +60,9 @@ def run(
         raise ValueError(f"worlds must be at least 1, got {worlds}")
     started = time.time()
     parts = []
-    todo = list(blocks(worlds, block_size))
-    bar = _progress(worlds, progress)
-    for first, count in todo:
-        parts.append(run_block(scenario, seed, first, count))
-        bar.update(count)
+    bar = _progress(worlds * scenario.horizon_months, progress)
+    for first, count in blocks(worlds, block_size):
+        parts.append(run_block(scenario, seed, first, count, on_month=bar.update))
     bar.close()
     arrays = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     timings = {"started": started, "finished": time.time(), "seconds": time.time() - started}
@@ -64,4 +72,12 @@ def run(
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="world", desc="worlds", disable=not enabled, leave=False)
+    return tqdm(
+        total=total,
+        unit=" world-months",
+        unit_scale=True,
+        desc="simulating",
+        disable=not enabled,
+        leave=False,
+        mininterval=0.5,
+    )
