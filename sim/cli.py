@@ -7,6 +7,7 @@ gets a one-paragraph message naming the file, the field and what is allowed, and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVER=VALUE",
         help="set a declared lever, e.g. --set us_sanctions=0.8 (repeatable)",
     )
+    run.add_argument(
+        "--stream",
+        action="store_true",
+        help="write each block of worlds to disk as it finishes and keep only influence in "
+        "memory (for very many worlds)",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     explain = sub.add_parser("explain", help="print every parameter with value, unit and source")
@@ -82,22 +89,30 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as err:
         print(f"error: {err.describe()}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def cmd_run(args) -> int:
-    from sim.loading import load_scenario
-    from sim.runner import run
+    from sim.loading import load_scenario, resolve_path, with_horizon
 
     scenario = load_scenario(args.scenario, **dict(args.set))
+    if args.months is not None:
+        scenario = with_horizon(scenario, args.months, f"{resolve_path(args.scenario)} (--months)")
     out = args.out or Path("out") / scenario.name
+
+    from sim.runner import run  # after the checks, so that bad input is answered at once
+
     res = run(
         scenario,
         worlds=args.worlds,
         seed=args.seed,
-        months=args.months,
         progress=not args.no_progress,
+        stream_to=out if args.stream else None,
     )
-    res.save(out)
+    if not args.stream:
+        res.save(out)
     print(format_summary(res))
     print(
         f"\n{res.worlds} worlds x {res.months} months in {res.timings['seconds']:.2f} s; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -26,7 +27,13 @@ def read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError("", "file not found", str(path)) from None
+        shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+        raise ScenarioError(
+            "",
+            f"file not found; give the path of a scenario YAML file or the name of a shipped "
+            f"scenario ({shipped})",
+            str(path),
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError("", f"cannot be read ({err})", str(path)) from None
     try:
@@ -35,6 +42,14 @@ def read_yaml(path: Path) -> dict:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
+        if isinstance(err, yaml.constructor.ConstructorError):
+            problem += (
+                "; only plain YAML is allowed (mappings, lists, strings, numbers), no !!python tags"
+            )
+        elif "'\\t'" in problem:  # PyYAML writes the tab as repr: '\t'
+            problem += "; indent with spaces, not tabs"
+        else:
+            problem += "; check the indentation and quoting on and just above that line"
         raise ScenarioError("", f"is not valid YAML{where}: {problem}", str(path)) from None
     if not isinstance(data, dict):
         raise ScenarioError("", "must hold a mapping of scenario fields at top level", str(path))
@@ -50,6 +65,8 @@ def scenario_data(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if not isinstance(base, str):
         raise ScenarioError("extends", "must be the path of a scenario file", str(path))
     base_path = (path.parent / base).resolve()
+    if not base_path.exists() and not Path(base).suffix:
+        base_path = resolve_path(base)  # the name of a shipped scenario
     if base_path in seen:
         raise ScenarioError("extends", f"{base} extends itself in a cycle", str(path))
     return overlay(scenario_data(base_path, (*seen, base_path)), data)
@@ -65,6 +82,15 @@ def load_scenario(path: str | Path, **levers: float) -> Scenario:
         raise err.in_file(err.file or str(path)) from None
 
 
+def with_horizon(scenario: Scenario, months: int, file: str | None = None) -> Scenario:
+    """The scenario with another horizon (`sim run --months`), checked like the file's field."""
+    data = {**scenario.model_dump(mode="json"), "horizon_months": months}
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _first_error(err, data).in_file(file) from None
+
+
 def parse_scenario(data: dict) -> Scenario:
     """Validate a scenario dict into a Scenario; raise ScenarioError naming the first bad field."""
     try:
@@ -75,6 +101,15 @@ def parse_scenario(data: dict) -> Scenario:
     return scenario
 
 
+# What each string pattern of the schema means, for error messages.
+PATTERNS = {
+    r"^\d{4}-\d{2}$": "a month written YYYY-MM, e.g. 2025-07",
+    r"^[A-Z]{3}$": "a three-letter upper-case ISO 3166 alpha-3 code, e.g. AFG",
+    r"^[a-z0-9_]+$": "lower-case letters, digits and underscores",
+    r"^[a-z][a-z0-9_]*$": "lower-case letters, digits and underscores, starting with a letter",
+}
+
+
 def _first_error(err: ValidationError, data: dict) -> ScenarioError:
     issue = err.errors()[0]
     loc = [part for part in issue["loc"] if part not in ("PowerPriorities", "StatePriorities")]
@@ -82,8 +117,13 @@ def _first_error(err: ValidationError, data: dict) -> ScenarioError:
     message = issue["msg"].removeprefix("Value error, ")
     if issue["type"] == "extra_forbidden":
         message = "unknown key; check the spelling against `sim schema` or docs/scenarios.md"
-    elif issue["type"] == "literal_error":
-        message = f"{message} (got {issue.get('input')!r})"
+    elif issue["type"] == "string_pattern_mismatch":
+        pattern = issue.get("ctx", {}).get("pattern", "")
+        wanted = PATTERNS.get(pattern, f"text matching the pattern {pattern}")
+        message = f"must be {wanted} (got {issue.get('input')!r})"
+    elif issue["type"] != "missing" and isinstance(issue.get("input"), str | int | float | date):
+        got = repr(issue["input"])
+        message += "" if got in message else f" (got {got})"
     more = len(err.errors()) - 1
     if more:
         message += f" ({more} more problem{'s' if more > 1 else ''} after this one)"

@@ -36,6 +36,11 @@ class ShockChannels:
     magnitude_sd: np.ndarray
     effects: Effects
 
+    @property
+    def kind_matrix(self) -> np.ndarray:
+        """(H, kinds) one-hot map of channels to SHOCK_KINDS, to count events by kind."""
+        return (self.kind[:, None] == np.arange(len(SHOCK_KINDS))[None, :]).astype(np.int64)
+
 
 @dataclass(frozen=True)
 class Effects:
@@ -88,6 +93,7 @@ class Params:
     growth_rate: np.ndarray
     engagement_lift: np.ndarray
     # flows (F,)
+    flow_labels: list[str]  # EXPORTER-IMPORTER-commodity
     exporter: np.ndarray
     importer: np.ndarray
     commodity: np.ndarray
@@ -116,6 +122,7 @@ class Params:
     host_effort: np.ndarray  # host's starting counter-terrorism and enforcement
     channels: ShockChannels
     # migration (M,)
+    corridor_labels: list[str]  # ORIGIN-DESTINATION
     migration_origin: np.ndarray  # state index
     migration_destination: np.ndarray  # power index
     migration_workers: np.ndarray
@@ -274,6 +281,7 @@ def compile_scenario(s: Scenario) -> Params:
         volatility=_values(s.commodities, "volatility"),
         growth_rate=_values(s.commodities, "growth_rate"),
         engagement_lift=_values(s.commodities, "engagement_lift"),
+        flow_labels=[f"{f.exporter}-{f.importer}-{f.commodity}" for f in s.trade],
         exporter=exporter,
         importer=importer,
         commodity=commodity,
@@ -299,6 +307,7 @@ def compile_scenario(s: Scenario) -> Params:
         network_boost=net["event_boost"],
         host_effort=net["host_effort"],
         channels=_channels(s, idx, host),
+        corridor_labels=[f"{m.origin}-{m.destination}" for m in s.migration],
         migration_origin=np.array([s_of[x.origin] for x in m], dtype=np.int64),
         migration_destination=np.array([p_of[x.destination] for x in m], dtype=np.int64),
         migration_workers=_values(m, "workers"),

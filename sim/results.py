@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.params import SHOCK_KINDS, Params, compile_scenario
-from sim.recorder import series_axes
-from sim.scenario import INSTRUMENTS, Scenario
+from sim.params import Params, compile_scenario
+from sim.recorder import SERIES, axis_labels
+from sim.scenario import Scenario
+from sim.store import tidy_table
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -22,6 +24,7 @@ class Results:
     arrays: dict[str, np.ndarray]
     seed: int
     timings: dict = field(default_factory=dict)
+    folder: Path | None = None  # where a streamed run wrote its trajectories
 
     @cached_property
     def params(self) -> Params:
@@ -42,19 +45,7 @@ class Results:
 
     def labels(self, axis: str) -> list[str]:
         """Labels along a named axis ('power', 'state', 'flow', ...)."""
-        p = self.params
-        return {
-            "power": p.power_codes,
-            "state": p.state_codes,
-            "actor": p.codes,
-            "instrument": list(INSTRUMENTS),
-            "network": ["extremist", "trafficking"],
-            "effort": ["counter_terrorism", "enforcement"],
-            "flow": [f"{f.exporter}-{f.importer}-{f.commodity}" for f in self.scenario.trade],
-            "crossing": p.crossing_ids,
-            "corridor": [f"{m.origin}-{m.destination}" for m in self.scenario.migration],
-            "shock": list(SHOCK_KINDS),
-        }[axis]
+        return axis_labels(self.params)[axis]
 
     # ---- tidy views ----------------------------------------------------------------------
     def frame(self, name: str, **select: str) -> pd.DataFrame:
@@ -63,18 +54,13 @@ class Results:
         Keyword arguments select one label per axis, e.g. frame("influence", state="AFG").
         """
         data, axes = self._select(name, select)
-        index = pd.MultiIndex.from_product(
-            [range(self.months), range(self.worlds), *[self.labels(a) for a in axes]],
-            names=["month", "world", *axes],
-        )
-        out = pd.DataFrame({"value": data.reshape(-1)}, index=index).reset_index()
-        out.insert(1, "date", self.dates[out["month"].to_numpy()])
-        return out
+        return tidy_table(data, axes, axis_labels(self.params), self.dates).to_pandas()
 
     def _select(self, name: str, select: dict) -> tuple[np.ndarray, list[str]]:
         if name not in self.arrays:
-            raise KeyError(f"no series {name!r}; recorded: {sorted(self.arrays)}")
-        data, axes = self.arrays[name], list(series_axes(self.params)[name])
+            where = f"; the others are on disk under {self.folder}/trajectories" * bool(self.folder)
+            raise KeyError(f"no series {name!r} in memory: {sorted(self.arrays)}{where}")
+        data, axes = self.arrays[name], list(SERIES[name])
         for axis, label in select.items():
             if axis not in axes:
                 raise KeyError(f"series {name!r} has no axis {axis!r}; axes: {axes}")

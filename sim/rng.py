@@ -69,17 +69,29 @@ def poisson(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     Exact for rates up to MAX_POISSON_RATE (scenario validation keeps rates far below it).
     """
     rate = np.minimum(np.asarray(rate, dtype=np.float64), MAX_POISSON_RATE)
-    count = np.zeros(rate.shape, dtype=np.int64)
+    u = np.broadcast_to(u, rate.shape)
     term = np.exp(-rate)
-    cdf = term.copy()
-    pending = u > cdf
+    count = (u > term).astype(np.int64)
+    # only the few entries above zero are carried on; each round adds one to their count
+    idx = np.flatnonzero(count)
+    rate_i, u_i = rate.reshape(-1)[idx], u.reshape(-1)[idx]
+    term_i = term.reshape(-1)[idx]
+    cdf_i = term_i.copy()
+    flat = count.reshape(-1)
     k = 0
-    while pending.any() and k < 4 * MAX_POISSON_RATE:
+    while idx.size and k < 4 * MAX_POISSON_RATE:
         k += 1
-        count += pending
-        term = term * rate / k
-        cdf = cdf + term
-        pending &= u > cdf
+        term_i = term_i * rate_i / k
+        cdf_i = cdf_i + term_i
+        more = u_i > cdf_i
+        idx, rate_i, u_i, term_i, cdf_i = (
+            idx[more],
+            rate_i[more],
+            u_i[more],
+            term_i[more],
+            cdf_i[more],
+        )
+        flat[idx] += 1
     return count
 
 

@@ -7,13 +7,18 @@ indices, so the same seed gives the same world whatever the block size.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sim.model import RegionalInfluenceModel
+from sim.params import compile_scenario
+from sim.recorder import Recorder, allocate
 from sim.results import Results
 from sim.scenario import Scenario
+from sim.store import ResultFolder
 
 DEFAULT_BLOCK = 1000
 
@@ -30,12 +35,16 @@ def run_block(
     first: int,
     count: int,
     on_month: Callable[[int], object] | None = None,
+    into: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run one block of worlds to the horizon; return its recorded arrays. `on_month` is called
-    with the block's number of worlds after every month (for progress)."""
+    """Run one block of worlds to the horizon and return its recorded arrays, written `into`
+    the given arrays (months, count, ...) if any. `on_month` is called with the block's number
+    of worlds after every month (for progress)."""
     model = RegionalInfluenceModel(
         scenario, worlds=count, seed=seed, first_world=first, collect=False
     )
+    if into is not None:
+        model.recorder = Recorder(model.params, model.horizon, count, arrays=into)
     while model.running:
         model.step()
         if on_month is not None:
@@ -50,23 +59,54 @@ def run(
     months: int | None = None,
     block_size: int = DEFAULT_BLOCK,
     progress: bool = False,
+    stream_to: str | Path | None = None,
+    keep: Iterable[str] = ("influence",),
 ) -> Results:
-    """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results."""
+    """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
+
+    All series are kept in memory, preallocated once. With `stream_to`, each block of worlds is
+    written to that result folder as it finishes and only the `keep` series stay in memory, so
+    memory is bounded by them and one block; the folder gets its summary, plots and manifest
+    at the end and is moved into place atomically.
+    """
     if months is not None:
         scenario = scenario.replace(horizon_months=months)
     worlds = scenario.worlds if worlds is None else worlds
     seed = scenario.seed if seed is None else seed
     if worlds < 1:
         raise ValueError(f"worlds must be at least 1, got {worlds}")
+    p, horizon = compile_scenario(scenario), scenario.horizon_months
     started = time.time()
-    parts = []
-    bar = _progress(worlds * scenario.horizon_months, progress)
-    for first, count in blocks(worlds, block_size):
-        parts.append(run_block(scenario, seed, first, count, on_month=bar.update))
-    bar.close()
-    arrays = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
-    timings = {"started": started, "finished": time.time(), "seconds": time.time() - started}
-    return Results(scenario, arrays, seed=seed, timings=timings)
+    bar = _progress(worlds * horizon, progress)
+    if stream_to is None:
+        arrays = allocate(p, horizon, worlds)
+        for first, count in blocks(worlds, block_size):
+            part = {k: v[:, first : first + count] for k, v in arrays.items()}
+            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
+        bar.close()
+        return Results(scenario, arrays, seed=seed, timings=_timings(started))
+
+    keep = list(keep)
+    arrays = allocate(p, horizon, worlds, series=keep)
+    buffer = allocate(p, horizon, min(block_size, worlds))
+    dates = pd.date_range(scenario.start_date, periods=horizon, freq="MS")
+    with ResultFolder(stream_to, p, dates) as folder:
+        for first, count in blocks(worlds, block_size):
+            part = {k: v[:, :count] for k, v in buffer.items()}
+            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
+            folder.write_block(first, part)
+            for name in keep:
+                arrays[name][:, first : first + count] = part[name]
+        bar.close()
+        res = Results(scenario, arrays, seed=seed, timings=_timings(started))
+        res.folder = folder.finish(res)
+        res.timings["finished"] = time.time()
+    return res
+
+
+def _timings(started: float) -> dict:
+    finished = time.time()
+    return {"started": started, "finished": finished, "seconds": finished - started}
 
 
 def _progress(total: int, enabled: bool):

@@ -47,6 +47,13 @@ class Quantity(Strict):
         return source
 
 
+def _real_month(cls, month: str) -> str:
+    """A YYYY-MM string (the pattern is checked first) whose month is 01 to 12."""
+    if not 1 <= int(month[-2:]) <= 12:
+        raise ValueError(f"{month!r} is not a month; write YYYY-MM with MM from 01 to 12")
+    return month
+
+
 def _bounded(low: float | None = None, high: float | None = None):
     """A Quantity whose value must lie in [low, high]."""
 
@@ -286,6 +293,7 @@ class Event(Strict):
     label: str = ""
 
     _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
+    _check_month = field_validator("month")(_real_month)
 
 
 class Migration(Strict):
@@ -369,6 +377,8 @@ class Scenario(Strict):
     influence: InfluenceWeights
     dynamics: Dynamics
     levers: list[Lever] = []
+
+    _check_start = field_validator("start")(_real_month)
 
     # ---- derived views -------------------------------------------------------------------
     def codes(self, *roles: str) -> list[str]:

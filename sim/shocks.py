@@ -35,8 +35,9 @@ def apply_effects(st: State, effects: Effects, magnitude: np.ndarray) -> None:
     st.impulse = st.impulse + magnitude @ effects.threat
     st.turbulence = st.turbulence + magnitude @ effects.turbulence
     st.networks = np.clip(st.networks + magnitude @ effects.network, 0.0, 1.0)
-    if effects.closure.size:
-        blocked = (magnitude[:, :, None] * effects.closure[None]).max(axis=1)
+    closing = np.flatnonzero(effects.closure.any(axis=1))
+    if closing.size:
+        blocked = (magnitude[:, closing, None] * effects.closure[None, closing]).max(axis=1)
         st.disruption = np.maximum(st.disruption, blocked)
 
 

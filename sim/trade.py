@@ -30,16 +30,20 @@ def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     A flow without a route passes whole. Of the blocked part, `reroute_share` takes the
     alternate crossing (if that one is open) and loses `reroute_cost` of its value on the way.
+    Only routed flows are computed (most flows have no named crossing).
     """
-    worlds = disruption.shape[0]
-    padded = np.concatenate([disruption, np.zeros((worlds, 1))], axis=1)  # index -1 is open
-    route = p.route
-    alt = np.where(route >= 0, p.alternate[np.maximum(route, 0)], -1)
-    blocked = padded[:, route]
-    share = np.where(route >= 0, p.reroute_share[np.maximum(route, 0)], 0.0)
-    cost = np.where(route >= 0, p.reroute_cost[np.maximum(route, 0)], 0.0)
-    alt_open = np.where(alt >= 0, 1.0 - padded[:, alt], 0.0)
-    return 1.0 - blocked, blocked * share * alt_open * (1.0 - cost)
+    worlds, flows = disruption.shape[0], len(p.route)
+    through, rerouted = np.ones((worlds, flows)), np.zeros((worlds, flows))
+    routed = np.flatnonzero(p.route >= 0)
+    crossing = p.route[routed]
+    alt = p.alternate[crossing]
+    blocked = disruption[:, crossing]
+    alt_open = np.where(alt >= 0, 1.0 - disruption[:, np.maximum(alt, 0)], 0.0)
+    through[:, routed] = 1.0 - blocked
+    rerouted[:, routed] = (
+        blocked * p.reroute_share[crossing] * alt_open * (1.0 - p.reroute_cost[crossing])
+    )
+    return through, rerouted
 
 
 def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: float) -> np.ndarray:
@@ -68,9 +72,11 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
     )
     through, rerouted = route_shares(p, st.disruption)
     st.trade = shocked * (through + rerouted)
-    st.transit_revenue = (shocked * through) @ p.fee_primary + (
-        shocked * rerouted
-    ) @ p.fee_alternate
+    routed = np.flatnonzero(p.route >= 0)
+    carried = shocked[:, routed]
+    st.transit_revenue = (carried * through[:, routed]) @ p.fee_primary[routed] + (
+        carried * rerouted[:, routed]
+    ) @ p.fee_alternate[routed]
     imports = st.trade @ (p.importer == p.host).astype(float)
     st.host_revenue = p.dyn["host_tariff"] * imports + st.aid[:, p.host_state].sum()
 

@@ -1,0 +1,258 @@
+"""The command line as a user runs it: `python -m sim run | explain | schema` in a subprocess.
+
+Three small batches (20 worlds x 24 months) are run once per module and shared: the baseline by
+path, the same again by shipped name into an existing folder, and the baseline with a lever set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+POWERS = ["RUS", "CHN", "USA"]
+STATES = ["AFG", "TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]
+WORLDS, MONTHS, SEED = 20, 24, 3
+BATCH = ["--worlds", str(WORLDS), "--months", str(MONTHS), "--seed", str(SEED), "--no-progress"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def series(out: Path, name: str) -> pd.DataFrame:
+    """A recorded series from a result folder: trajectories/<name>.parquet, or a folder of
+    Parquet parts trajectories/<name>/ (one per block of worlds), in month, world order."""
+    path = out / "trajectories" / f"{name}.parquet"
+    frame = pd.read_parquet(path if path.exists() else out / "trajectories" / name)
+    return frame.sort_values(["month", "world"], kind="stable").reset_index(drop=True)
+
+
+def sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """The baseline by file path into a fresh folder: (process, folder)."""
+    out = tmp_path_factory.mktemp("first") / "baseline"
+    return ok(sim("run", BASELINE, *BATCH, "--out", out)), out
+
+
+@pytest.fixture(scope="module")
+def second(first, tmp_path_factory):
+    """The same batch by shipped name (`sim run baseline`), written over a copy of the first
+    folder into which stale files were planted: (process, folder, stale files)."""
+    out = tmp_path_factory.mktemp("second") / "baseline"
+    shutil.copytree(first[1], out)
+    stale = [out / "stale.txt", out / "plots" / "influence_XXX.png", out / "trajectories" / "x"]
+    for path in stale:
+        path.write_text("left over from an earlier run")
+    return ok(sim("run", "baseline", *BATCH, "--out", out)), out, stale
+
+
+@pytest.fixture(scope="module")
+def sanctioned(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sanctioned") / "sanctions"
+    proc = ok(sim("run", BASELINE, *BATCH, "--set", "us_sanctions=0.9", "--out", out))
+    return proc, out
+
+
+# ---- sim run: the summary table ---------------------------------------------------------------
+
+
+def test_run_prints_summary_table(first):
+    proc, out = first
+    lines = proc.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("power"))
+    assert header.split() == ["power", *STATES]
+    rows = {line.split()[0]: line for line in lines if line[:3] in POWERS}
+    assert list(rows) == POWERS
+    for power, line in rows.items():
+        # a cell per state: median [q05,q95]
+        assert line.count("[") == len(STATES), line
+    assert lines[0].startswith(f"Influence in 2025-12 (median [5%, 95%] over {WORLDS} worlds")
+    assert f"{WORLDS} worlds x {MONTHS} months" in proc.stdout
+    assert str(out) in proc.stdout
+
+
+# ---- sim run: the output folder ---------------------------------------------------------------
+
+
+def test_run_writes_manifest(first):
+    _, out = first
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("scenario_hash", "seed", "worlds", "months", "versions", "timings", "scenario"):
+        assert key in manifest, key
+    assert (manifest["seed"], manifest["worlds"], manifest["months"]) == (SEED, WORLDS, MONTHS)
+    assert manifest["scenario"]["name"] == "baseline"
+    assert manifest["scenario"]["horizon_months"] == MONTHS
+    canonical = json.dumps(manifest["scenario"], sort_keys=True).encode()
+    assert manifest["scenario_hash"] == hashlib.sha256(canonical).hexdigest()
+    assert {"python", "numpy", "mesa", "pydantic"} <= set(manifest["versions"])
+    assert manifest["timings"]["seconds"] > 0
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert sorted([*manifest["files"], "manifest.json"]) == on_disk
+
+
+def test_run_writes_summary_csv(first):
+    _, out = first
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["power", "state", "median", "q05", "q95", "change"]
+    assert len(summary) == len(POWERS) * len(STATES)
+    pairs = set(zip(summary["power"], summary["state"], strict=True))
+    assert pairs == {(p, s) for p in POWERS for s in STATES}
+    assert summary[["median", "q05", "q95", "change"]].notna().all().all()
+    assert (summary["q05"] <= summary["median"]).all()
+    assert (summary["median"] <= summary["q95"]).all()
+    assert summary["median"].between(0, 1).all()
+
+
+def test_run_writes_readable_trajectories(first):
+    _, out = first
+    names = {p.name.removesuffix(".parquet") for p in (out / "trajectories").iterdir()}
+    assert {"influence", "trade", "engagement"} <= names
+    for name in names:
+        frame = series(out, name)
+        assert list(frame.columns[:3]) == ["month", "date", "world"], name
+        assert frame.columns[-1] == "value", name
+        assert len(frame) > 0 and len(frame) % (MONTHS * WORLDS) == 0, name
+    influence = series(out, "influence")
+    assert list(influence.columns) == ["month", "date", "world", "power", "state", "value"]
+    assert len(influence) == MONTHS * WORLDS * len(POWERS) * len(STATES)
+    assert sorted(influence["month"].unique()) == list(range(MONTHS))
+    assert sorted(influence["world"].unique()) == list(range(WORLDS))
+    assert list(dict.fromkeys(influence["power"])) == POWERS
+    assert set(influence["state"]) == set(STATES)
+    assert influence["date"].min() == pd.Timestamp("2024-01-01")
+    assert influence["date"].max() == pd.Timestamp("2025-12-01")
+    # the summary is the final month of the trajectories
+    final = influence[(influence["month"] == MONTHS - 1)]
+    afg = final[(final["power"] == "RUS") & (final["state"] == "AFG")]["value"]
+    summary = pd.read_csv(out / "summary.csv").set_index(["power", "state"])
+    assert summary.loc[("RUS", "AFG"), "median"] == pytest.approx(afg.median(), abs=1e-4)
+
+
+def test_run_writes_plots(first):
+    _, out = first
+    names = {p.name for p in (out / "plots").glob("*.png")}
+    assert names == {f"influence_{s}.png" for s in STATES} | {"overview.png"}
+    for name in names:
+        data = (out / "plots" / name).read_bytes()
+        assert data.startswith(PNG_MAGIC), name
+        assert len(data) > 5000, name
+
+
+# ---- reproducibility, shipped names, replacing a folder ---------------------------------------
+
+
+def test_same_seed_gives_identical_summary(first, second):
+    assert (first[1] / "summary.csv").read_bytes() == (second[1] / "summary.csv").read_bytes()
+    a, b = series(first[1], "influence"), series(second[1], "influence")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_shipped_scenario_name_runs(first, second):
+    proc, out, _ = second
+    assert proc.stdout.splitlines()[0] == first[0].stdout.splitlines()[0]
+    one = json.loads((first[1] / "manifest.json").read_text())
+    two = json.loads((out / "manifest.json").read_text())
+    assert two["scenario_hash"] == one["scenario_hash"]
+
+
+def test_rerun_replaces_existing_folder(second):
+    _, out, stale = second
+    for path in stale:
+        assert not path.exists(), f"{path} survived the re-run"
+    assert (out / "manifest.json").exists() and (out / "summary.csv").exists()
+    assert len(list((out / "plots").glob("*.png"))) == len(STATES) + 1
+    assert sorted(p.name for p in out.parent.iterdir()) == ["baseline"]  # no .partial, no .old
+
+
+def test_set_lever_changes_result(first, sanctioned):
+    proc, out = sanctioned
+    manifest = json.loads((out / "manifest.json").read_text())
+    usa = next(a for a in manifest["scenario"]["actors"] if a["code"] == "USA")
+    assert usa["sanctions"]["value"] == 0.9
+    base = json.loads((first[1] / "manifest.json").read_text())
+    assert manifest["scenario_hash"] != base["scenario_hash"]
+    a = pd.read_csv(first[1] / "summary.csv")
+    b = pd.read_csv(out / "summary.csv")
+    assert not a.equals(b)
+    assert list(a[["power", "state"]].itertuples(index=False)) == list(
+        b[["power", "state"]].itertuples(index=False)
+    )
+
+
+# ---- explain, schema, help --------------------------------------------------------------------
+
+
+def test_explain_grep_lists_units_and_sources():
+    proc = ok(sim("explain", "baseline", "--grep", "fuel"))
+    lines = proc.stdout.splitlines()
+    assert len(lines) > 5
+    for line in lines:
+        assert "fuel" in line.lower(), line
+    assert any(line.startswith("trade.RUS-AFG-fuel ") for line in lines)
+    assert any(line.startswith("commodities.fuel.price ") for line in lines)
+    assert any("USD M/year" in line for line in lines)
+    assert any("USD/t" in line for line in lines)
+    kinds = ("article:", "statistic:", "assumption:", "calibrated:")
+    assert all(any(k in line for k in kinds) for line in lines)
+
+
+def test_explain_grep_without_match():
+    proc = ok(sim("explain", BASELINE, "--grep", "no-such-text-anywhere"))
+    assert proc.stdout.strip() == "no parameter matches"
+
+
+def test_explain_piped_into_head_is_quiet():
+    cmd = f"'{sys.executable}' -m sim explain baseline | head -n 1"
+    proc = subprocess.run(cmd, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.startswith("actors.")
+    assert "Traceback" not in proc.stderr
+    assert "BrokenPipeError" not in proc.stderr
+
+
+def test_schema_is_json_schema():
+    schema = json.loads(ok(sim("schema")).stdout)
+    assert schema["type"] == "object"
+    props = schema["properties"]
+    for field in ("name", "start", "horizon_months", "actors", "trade", "events", "levers"):
+        assert field in props, field
+    assert set(schema["required"]) >= {"name", "start", "horizon_months", "actors"}
+    assert "Quantity" in schema["$defs"]
+    assert schema["$defs"]["Quantity"].get("additionalProperties") is False
+
+
+def test_module_help():
+    proc = ok(sim("--help"))
+    for command in ("run", "explain", "schema"):
+        assert command in proc.stdout
+    proc = ok(sim("run", "--help"))
+    for option in ("--worlds", "--seed", "--months", "--out", "--set", "--no-progress"):
+        assert option in proc.stdout
+
+
+def test_no_command_is_a_usage_error():
+    proc = sim()
+    assert proc.returncode == 2
+    assert "usage: sim" in proc.stderr
+    assert "Traceback" not in proc.stderr
