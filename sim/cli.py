@@ -77,6 +77,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--grep", help="only rows whose path or source contains this text")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    check = sub.add_parser(
+        "validate", help="check the baseline against calibration targets and stylised facts"
+    )
+    check.add_argument("--targets", help="targets file (default: scenarios/targets.yaml)")
+    check.add_argument("--scenario", help="scenario to check (default: the targets file's)")
+    check.add_argument("--worlds", type=_positive, help="worlds (default: the targets file's)")
+    check.add_argument("--seed", type=_seed, help="root seed (default: the targets file's)")
+    check.add_argument("--out", type=Path, help="folder for validation.csv and validation.png")
+
+    fit = sub.add_parser(
+        "calibrate", help="fit the targets file's free trade parameters; write an overlay"
+    )
+    fit.add_argument("--targets", help="targets file (default: scenarios/targets.yaml)")
+    fit.add_argument("--scenario", help="scenario to fit (default: the targets file's)")
+    fit.add_argument("--worlds", type=_positive, default=200, help="worlds per evaluation")
+    fit.add_argument("--seed", type=_seed, help="root seed (default: the targets file's)")
+    fit.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/calibrated.yaml"),
+        help="overlay file to write (default: out/calibrated.yaml)",
+    )
     return parser
 
 
@@ -159,7 +182,64 @@ def cmd_schema(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "explain": cmd_explain, "schema": cmd_schema}
+def cmd_validate(args) -> int:
+    from sim.loading import load_scenario
+    from sim.validate import format_table, load_targets, plot_validation, validate
+
+    targets = load_targets(args.targets)
+    scenario = load_scenario(args.scenario or targets.scenario)
+    table = validate(targets, scenario, worlds=args.worlds, seed=args.seed)
+    print(format_table(table))
+    if args.out:
+        import matplotlib.pyplot as plt
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out / "validation.csv", index=False, float_format="%.6g")
+        fig = plot_validation(table)
+        fig.savefig(args.out / "validation.png", dpi=110)
+        plt.close(fig)
+        print(f"table and plot in {args.out}/ (validation.csv, validation.png)")
+    return 0 if table["passed"].all() else 1
+
+
+def cmd_calibrate(args) -> int:
+    from sim.calibrate import calibrate, overlay, write_overlay
+    from sim.loading import load_scenario, resolve_path
+    from sim.validate import TARGETS_FILE, load_targets
+
+    targets = load_targets(args.targets)
+    name = args.scenario or targets.scenario
+    scenario = load_scenario(name)
+    fit = calibrate(scenario, targets, worlds=args.worlds, seed=args.seed)
+    print(f"{'parameter':<36}{'start':>10}{'fitted':>10}")
+    for path, a, b in zip(fit.paths, fit.start, fit.fitted, strict=True):
+        print(f"{path:<36}{a:>10.4f}{b:>10.4f}")
+    print(f"\n{'target (median - value) / tolerance':<36}{'start':>10}{'fitted':>10}")
+    for target, a, b in zip(
+        fit.target_names, fit.residuals_start, fit.residuals_fitted, strict=True
+    ):
+        print(f"{target:<36}{a:>10.3f}{b:>10.3f}")
+    targets_file = Path(args.targets or TARGETS_FILE)
+    note = f"{targets_file.name} by sim calibrate ({args.worlds} worlds, {fit.evaluations} runs)"
+    base = os.path.relpath(resolve_path(name).resolve(), args.out.resolve().parent)
+    write_overlay(
+        args.out,
+        overlay(scenario, fit, base, note),
+        f"Written by `sim calibrate`: the free parameters of {targets_file.name} fitted to its "
+        f"targets.\nRun it with `sim run {args.out}`; check it with "
+        f"`sim validate --scenario {args.out}`.",
+    )
+    print(f"\noverlay written to {args.out}")
+    return 0
+
+
+COMMANDS = {
+    "calibrate": cmd_calibrate,
+    "run": cmd_run,
+    "explain": cmd_explain,
+    "schema": cmd_schema,
+    "validate": cmd_validate,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -55,9 +55,9 @@ def scenario_error_line(err: str) -> str:
 # (id, YAML text, substrings the message must hold: file, field, what is allowed)
 BAD_FILES = [
     (
-        "bad-indentation",
+        "mis-indented",
         EXTENDS + "name: x\n  horizon_months: 3\n",
-        ["bad-indentation.yaml", "not valid YAML", "line 3", "indentation"],
+        ["mis-indented.yaml", "not valid YAML", "line 3", "check the indentation"],
     ),
     (
         "tab",
@@ -173,9 +173,7 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "text", "wanted"), BAD_FILES, ids=[case[0] for case in BAD_FILES]
-)
+@pytest.mark.parametrize(("name", "text", "wanted"), BAD_FILES, ids=[case[0] for case in BAD_FILES])
 def test_bad_scenario_file_is_refused(tmp_path, name, text, wanted):
     (tmp_path / f"{name}.yaml").write_text(text)
     out = tmp_path / "out"

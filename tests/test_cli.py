@@ -85,7 +85,7 @@ def test_run_prints_summary_table(first):
     assert header.split() == ["power", *STATES]
     rows = {line.split()[0]: line for line in lines if line[:3] in POWERS}
     assert list(rows) == POWERS
-    for power, line in rows.items():
+    for line in rows.values():
         # a cell per state: median [q05,q95]
         assert line.count("[") == len(STATES), line
     assert lines[0].startswith(f"Influence in 2025-12 (median [5%, 95%] over {WORLDS} worlds")

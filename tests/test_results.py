@@ -51,7 +51,9 @@ def test_influence_is_tidy(res):
     assert (dates.dt.month == (dates.index % 12) + 1).all()
     # the tidy value is the recorded array's value
     row = frame[
-        (frame["month"] == 5) & (frame["world"] == 7) & (frame["power"] == "CHN")
+        (frame["month"] == 5)
+        & (frame["world"] == 7)
+        & (frame["power"] == "CHN")
         & (frame["state"] == "UZB")
     ]
     assert row["value"].item() == pytest.approx(float(res.arrays["influence"][5, 7, 1, 2]))

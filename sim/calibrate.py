@@ -1,0 +1,98 @@
+"""`sim calibrate`: fit the few free trade parameters to the calibration targets.
+
+The free parameters (the `calibrate:` list of the targets file, by scenario path and bounds) are
+fitted with scipy.optimize.least_squares to the `free` targets: residuals are (simulated median -
+target) / tolerance, every evaluation on the same worlds and seed (common random numbers), so the
+objective is a smooth, deterministic function of the parameters. The result is written as a
+scenario overlay (`extends:` the scenario) whose fitted values say where they came from.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.optimize import least_squares
+
+from sim.loading import parse_scenario
+from sim.paths import _resolve, _step, get_path, set_path
+from sim.runner import run
+from sim.scenario import Scenario
+from sim.targets import Targets
+from sim.validate import horizon_needed, target_values
+
+
+@dataclass
+class Fit:
+    paths: list[str]
+    start: np.ndarray
+    fitted: np.ndarray
+    residuals_start: np.ndarray  # (simulated median - target) / tolerance, free targets
+    residuals_fitted: np.ndarray
+    target_names: list[str]
+    evaluations: int
+
+
+def calibrate(
+    scenario: Scenario, targets: Targets, worlds: int = 200, seed: int | None = None
+) -> Fit:
+    """Least squares on the simulated medians of the free targets over the free parameters."""
+    if not targets.calibrate:
+        raise ValueError("the targets file declares no `calibrate:` parameters")
+    seed = targets.seed if seed is None else seed
+    free = [t for t in targets.targets if t.free]
+    data = scenario.replace(horizon_months=horizon_needed(scenario, targets)).model_dump(
+        mode="json"
+    )
+    paths = [c.path for c in targets.calibrate]
+    low = np.array([c.low for c in targets.calibrate])
+    high = np.array([c.high for c in targets.calibrate])
+    start = np.clip([float(get_path(data, path)) for path in paths], low, high)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        trial = copy.deepcopy(data)
+        for path, value in zip(paths, x, strict=True):
+            set_path(trial, path, float(value))
+        res = run(parse_scenario(trial), worlds=worlds, seed=seed)
+        return np.array(
+            [(np.median(target_values(res, t)) - t.value) / max(t.tolerance, 1e-9) for t in free]
+        )
+
+    first = residuals(start)
+    fit = least_squares(residuals, start, bounds=(low, high), diff_step=1e-3, xtol=1e-4)
+    return Fit(paths, start, fit.x, first, fit.fun, [t.name for t in free], fit.nfev)
+
+
+def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
+    """A scenario overlay that sets the fitted values and names their source."""
+    data = scenario.model_dump(mode="json")
+    out: dict = {"extends": base, "name": f"{scenario.name}_calibrated"}
+    source = f"calibrated: to {note}"
+    for path, value in zip(fit.paths, fit.fitted, strict=True):
+        set_path(data, path, round(float(value), 6))
+        node, field = _resolve(data, path)
+        if field == "value":
+            node["source"] = source
+        else:  # a plain number inside an item: the item's source records the fit
+            node["source"] = f"{node['source'].split('; ' + field)[0]}; {field} {source}"
+        top, key = path.split(".")[:2]
+        section = data[top]
+        if isinstance(section, list):
+            item = _step(section, key, path)
+            items = out.setdefault(top, [])
+            if item not in items:
+                items.append(item)
+        else:
+            out[top] = section
+    return out
+
+
+def write_overlay(path: Path, content: dict, header: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
+    tmp = path.with_suffix(path.suffix + ".partial")
+    tmp.write_text("".join(f"# {line}\n" for line in header.splitlines()) + text)
+    tmp.replace(path)

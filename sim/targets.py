@@ -1,0 +1,141 @@
+"""Calibration targets and stylised facts (scenarios/targets.yaml), validated like scenarios.
+
+A *target* is a figure the baseline must reproduce: a measure of simulated trade over a window
+of months (USD M, kilotonnes, growth over the previous year, or a share of one set of flows in
+another), its expected value, a tolerance and a source.
+
+A *fact* is a behaviour: a change to the scenario (added or removed events, levers), a measure
+of a recorded series over a window, and the expected direction of the paired difference
+(changed minus unchanged, same worlds and seeds); or, with no change, the difference between
+two selections of one run (e.g. Tajik minus Uzbek threat).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario import Event, Strict, _real_month
+
+MONTH = r"^\d{4}-\d{2}$"
+
+
+class Flows(Strict):
+    """Which trade flows a measure sums: each list limits one field (empty: any)."""
+
+    exporter: list[str] = []
+    importer: list[str] = []
+    commodity: list[str] = []
+
+    def matches(self, flow) -> bool:
+        return all(
+            not allowed or getattr(flow, name) in allowed
+            for name, allowed in (
+                ("exporter", self.exporter),
+                ("importer", self.importer),
+                ("commodity", self.commodity),
+            )
+        )
+
+
+class Window(Strict):
+    """Months from `first` to `last`, both included."""
+
+    first: str = Field(pattern=MONTH)
+    last: str = Field(pattern=MONTH)
+
+    _check_months = field_validator("first", "last")(_real_month)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.last < self.first:
+            raise ValueError(f"last month {self.last} is before first month {self.first}")
+        return self
+
+
+class Target(Strict):
+    """A figure the baseline must reproduce, with its tolerance and source."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    measure: Literal["trade", "tonnes", "growth", "share"]
+    flows: Flows
+    of: Flows | None = Field(default=None, description="the denominator flows of a share")
+    months: Window
+    value: float
+    unit: str
+    tolerance: float = Field(ge=0, description="allowed distance from value, in `unit`")
+    kind: Literal["within", "at_least"] = "within"
+    free: bool = Field(
+        default=True, description="used by `sim calibrate` (false: checked only, not fitted)"
+    )
+    source: str
+
+    @model_validator(mode="after")
+    def _denominator(self):
+        if (self.measure == "share") != (self.of is not None):
+            raise ValueError("`of` (the denominator flows) is required for, and only for, share")
+        return self
+
+    def passes(self, simulated: float) -> bool:
+        if self.kind == "at_least":
+            return simulated >= self.value - self.tolerance
+        return abs(simulated - self.value) <= self.tolerance
+
+
+class Selection(Strict):
+    """One recorded series, one label per axis, averaged over a window of months."""
+
+    series: str
+    select: dict[str, str] = {}
+    months: Window
+
+
+class Change(Strict):
+    """What the changed scenario of a fact adds, removes or sets."""
+
+    add_events: list[Event] = []
+    remove_events: list[dict[str, str]] = Field(
+        default=[], description="remove every event whose fields equal all of these"
+    )
+    levers: dict[str, float] = {}
+
+
+class Fact(Strict):
+    """A stylised fact: the sign of a paired difference, with common random numbers."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    change: Change | None = None
+    measure: Selection
+    versus: dict[str, str] | None = Field(
+        default=None, description="with no change: the other selection of the same run"
+    )
+    relative: bool = Field(default=False, description="difference relative to the unchanged")
+    expect: Literal["increase", "decrease", "none", "within"]
+    tolerance: float = Field(default=0.0, ge=0, description="for `within`: allowed |difference|")
+    source: str
+
+    @model_validator(mode="after")
+    def _comparison(self):
+        if (self.change is None) == (self.versus is None):
+            raise ValueError("give exactly one of `change` (a paired run) or `versus`")
+        return self
+
+
+class Calibrated(Strict):
+    """A free parameter `sim calibrate` fits, by its scenario path, within bounds."""
+
+    path: str
+    low: float
+    high: float
+
+
+class Targets(Strict):
+    scenario: str = "baseline"
+    worlds: int = Field(default=300, ge=200, le=100_000)
+    seed: int = Field(default=20240101, ge=0)
+    targets: list[Target]
+    facts: list[Fact]
+    calibrate: list[Calibrated] = []

@@ -1,0 +1,226 @@
+"""`sim validate`: the baseline against its calibration targets and stylised facts.
+
+Targets compare the median over worlds of a simulated figure with the sourced value. Facts
+compare two runs of the same worlds with the same seed (common random numbers: a world's draws
+do not depend on the scenario), so the paired difference isolates the change; its mean and a
+95% confidence interval over worlds decide pass or fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError
+from sim.loading import SCENARIO_DIR, _first_error, load_scenario, parse_scenario, read_yaml
+from sim.paths import set_path
+from sim.results import Results
+from sim.runner import run
+from sim.scenario import Scenario
+from sim.targets import Change, Fact, Flows, Selection, Target, Targets
+
+TARGETS_FILE = SCENARIO_DIR / "targets.yaml"
+Z95 = 1.959964
+
+
+def load_targets(path: str | Path | None = None) -> Targets:
+    """Read and validate a targets file (default: the shipped scenarios/targets.yaml)."""
+    path = Path(path) if path else TARGETS_FILE
+    data = read_yaml(path)
+    try:
+        return Targets.model_validate(data)
+    except ValidationError as err:
+        raise _first_error(err, data).in_file(str(path)) from None
+
+
+# ---- targets ---------------------------------------------------------------------------------
+def _window(s: Scenario, months) -> slice:
+    return slice(s.month_index(months.first), s.month_index(months.last) + 1)
+
+
+def _flow_mask(s: Scenario, flows: Flows) -> np.ndarray:
+    return np.array([flows.matches(f) for f in s.trade])
+
+
+def target_values(res: Results, target: Target) -> np.ndarray:
+    """The simulated figure of a target in every world, (worlds,)."""
+    s, window = res.scenario, _window(res.scenario, target.months)
+    trade = res.arrays["trade"][window].astype(np.float64)  # USD M/month, (months, worlds, F)
+    months = trade.shape[0]
+
+    def total(flows: Flows, tonnes: bool = False) -> np.ndarray:
+        mask = _flow_mask(s, flows)
+        values = trade[:, :, mask]
+        if tonnes:  # USD M -> kt through each flow's commodity price per tonne
+            values = values * 1e3 / res.params.price[res.params.commodity[mask]]
+        return values.sum(axis=(0, 2))
+
+    if target.measure == "trade":
+        return total(target.flows)
+    if target.measure == "tonnes":
+        return total(target.flows, tonnes=True)
+    if target.measure == "share":
+        return total(target.flows) / total(target.of)
+    before = sum(f.previous_year or 0.0 for f in s.trade if target.flows.matches(f))
+    return total(target.flows) * 12.0 / months / before - 1.0  # growth over the previous year
+
+
+def check_target(res: Results, target: Target) -> dict:
+    values = target_values(res, target)
+    low, median, high = np.quantile(values, (0.05, 0.5, 0.95))
+    bound = "at least" if target.kind == "at_least" else "+-"
+    return {
+        "kind": "target",
+        "name": target.name,
+        "label": target.label,
+        "expected": f"{target.value:g} {target.unit}",
+        "value": target.value,
+        "tol": target.tolerance if target.kind == "within" else np.nan,
+        "simulated": median,
+        "low": low,
+        "high": high,
+        "tolerance": f"{bound} {target.tolerance:g}"
+        if target.kind == "within"
+        else f"{bound} {target.value - target.tolerance:g}",
+        "unit": target.unit,
+        "passed": target.passes(median),
+        "source": target.source,
+    }
+
+
+# ---- facts -----------------------------------------------------------------------------------
+def changed_scenario(s: Scenario, change: Change) -> Scenario:
+    """The scenario with a fact's change applied, validated and cross-checked again."""
+    data = s.model_dump(mode="json")
+    events = [
+        e
+        for e in data["events"]
+        if not any(all(e.get(k) == v for k, v in rule.items()) for rule in change.remove_events)
+    ]
+    data["events"] = events + [e.model_dump(mode="json") for e in change.add_events]
+    for name, value in change.levers.items():
+        set_path(data, s.lever(name).path, value)
+    return parse_scenario(data)
+
+
+def selection_values(res: Results, sel: Selection, **override: str) -> np.ndarray:
+    """A series averaged over a window of months, one value per world, (worlds,)."""
+    data, axes = res._select(sel.series, {**sel.select, **override})
+    if axes:
+        raise ScenarioError(
+            f"facts.{sel.series}.select", f"select one label on each of the axes {axes}"
+        )
+    return data[_window(res.scenario, sel.months)].astype(np.float64).mean(axis=0)
+
+
+def check_fact(fact: Fact, base: Results, rerun) -> dict:
+    """Paired difference (changed minus unchanged, or measure minus `versus`) over worlds."""
+    before = selection_values(base, fact.measure)
+    if fact.change is not None:
+        after = selection_values(rerun(changed_scenario(base.scenario, fact.change)), fact.measure)
+    else:
+        after, before = before, selection_values(base, fact.measure, **fact.versus)
+    diff = after - before
+    if fact.relative:
+        diff = diff / np.maximum(np.abs(before), 1e-12)
+    mean = float(diff.mean())
+    half = Z95 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
+    low, high = mean - half, mean + half
+    if fact.expect == "increase":
+        passed, expected = low > 0, "> 0"
+    elif fact.expect == "decrease":
+        passed, expected = high < 0, "< 0"
+    elif fact.expect == "within":
+        passed, expected = -fact.tolerance <= low and high <= fact.tolerance, "about 0"
+    else:  # none: the changed run never shows the measure, in any world or month
+        mean, low, high = float(after.max()), float(after.min()), float(after.max())
+        passed, expected = mean == 0.0, "0 in every world"
+    return {
+        "kind": "fact",
+        "name": fact.name,
+        "label": fact.label,
+        "expected": expected,
+        "value": 0.0,
+        "tol": fact.tolerance,
+        "simulated": mean,
+        "low": low,
+        "high": high,
+        "tolerance": f"+- {fact.tolerance:g}" if fact.expect == "within" else "95% CI",
+        "unit": "relative" if fact.relative else "difference",
+        "passed": bool(passed),
+        "source": fact.source,
+    }
+
+
+# ---- the whole check -------------------------------------------------------------------------
+def horizon_needed(s: Scenario, targets: Targets) -> int:
+    lasts = [t.months.last for t in targets.targets] + [
+        f.measure.months.last for f in targets.facts
+    ]
+    return max(s.month_index(m) for m in lasts) + 1
+
+
+def validate(
+    targets: Targets,
+    scenario: Scenario | None = None,
+    worlds: int | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Every target and fact as a row: expected, simulated [5%, 95%] or effect [95% CI], pass."""
+    scenario = scenario or load_scenario(targets.scenario)
+    worlds = worlds or targets.worlds
+    seed = targets.seed if seed is None else seed
+    scenario = scenario.replace(horizon_months=horizon_needed(scenario, targets))
+
+    def rerun(s: Scenario) -> Results:
+        return run(s, worlds=worlds, seed=seed)
+
+    base = rerun(scenario)
+    rows = [check_target(base, t) for t in targets.targets]
+    rows += [check_fact(f, base, rerun) for f in targets.facts]
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The validation table as printed by `sim validate`."""
+    head = f"{'check':<62}{'expected':>17}  {'simulated [5%, 95%] / effect [95% CI]':<40}result"
+    lines = [head, "-" * len(head)]
+    for row in table.itertuples():
+        band = f"{row.simulated:.4g} [{row.low:.4g}, {row.high:.4g}]"
+        mark = "pass" if row.passed else "FAIL"
+        lines.append(f"{row.label[:61]:<62}{row.expected:>17}  {band:<40}{mark}")
+    lines.append(f"\n{int(table['passed'].sum())} of {len(table)} checks pass")
+    return "\n".join(lines)
+
+
+def plot_validation(table: pd.DataFrame):
+    """Left: each target's simulated median and 5-95% band as a ratio to its value, with the
+    tolerance shaded. Right: each fact's paired effect with its 95% CI against zero."""
+    import matplotlib.pyplot as plt
+
+    targets, facts = table[table.kind == "target"], table[table.kind == "fact"]
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 0.36 * max(len(targets), len(facts)) + 1.6)
+    )
+    for ax, part in ((left, targets), (right, facts)):
+        for y, row in enumerate(part.itertuples()):
+            s = row.value if ax is left else 1.0
+            colour = "tab:green" if row.passed else "tab:red"
+            ax.plot([row.low / s, row.high / s], [y, y], color=colour, lw=4, alpha=0.45)
+            ax.plot(row.simulated / s, y, "o", color=colour)
+            if ax is left:
+                ax.plot([(row.value - row.tol) / s, (row.value + row.tol) / s], [y, y], "|k")
+        ax.set_yticks(range(len(part)), [label[:48] for label in part.label], fontsize=8)
+        ax.invert_yaxis()
+    left.axvline(1.0, color="grey", lw=0.8)
+    left.set_xlabel("simulated / target (ticks: tolerance)")
+    left.set_title("Calibration targets: median and 5-95% over worlds", fontsize=10)
+    right.axvline(0.0, color="grey", lw=0.8)
+    right.set_xscale("symlog", linthresh=0.01)
+    right.set_xlabel("paired effect, changed minus unchanged (95% CI)")
+    right.set_title("Stylised facts (common random numbers)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,546 @@
+"""Each behaviour's direction, as paired comparisons with common random numbers.
+
+Control and treatment run the same worlds with the same seed; only the scenario differs (an added
+event, a lever, a relation). A behaviour holds when the mean paired difference over the worlds
+has the expected sign with a margin of three standard errors, never by an exact number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import runner
+from sim.params import compile_scenario
+from sim.paths import set_path
+from sim.scenario import Event, Scenario
+
+pytestmark = pytest.mark.model
+
+SEED = 20250707
+WORLDS = 200
+MARGIN = 3.0  # standard errors
+
+
+# ---- helpers -----------------------------------------------------------------------------
+def run(scenario: Scenario) -> dict[str, np.ndarray]:
+    return runner.run_block(scenario, SEED, first=0, count=WORLDS)
+
+
+def event(**fields) -> dict:
+    fields.setdefault("unit", "test")
+    fields.setdefault("source", "assumption: test event")
+    return Event(**fields).model_dump()
+
+
+def with_events(scenario: Scenario, *events: dict) -> Scenario:
+    return scenario.replace(events=[*(e.model_dump() for e in scenario.events), *events])
+
+
+def without_events(scenario: Scenario, kind: str) -> Scenario:
+    return scenario.replace(events=[e.model_dump() for e in scenario.events if e.type != kind])
+
+
+def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
+    data = scenario.model_dump(mode="json")
+    set_path(data, path, value)
+    return Scenario.model_validate(data)
+
+
+class Axes:
+    """Positions along the recorded axes, from the scenario itself (no hard-wired order)."""
+
+    def __init__(self, scenario: Scenario):
+        p = compile_scenario(scenario)
+        self.scenario = scenario
+        self.actor = {c: i for i, c in enumerate(p.codes)}
+        self.power = {c: i for i, c in enumerate(p.power_codes)}
+        self.state = {c: i for i, c in enumerate(p.state_codes)}
+        self.crossing = {c: i for i, c in enumerate(p.crossing_ids)}
+        self.flows = [f"{f.exporter}-{f.importer}-{f.commodity}" for f in scenario.trade]
+        self.flow = {label: i for i, label in enumerate(self.flows)}
+        self.corridor = {f"{m.origin}-{m.destination}": i for i, m in enumerate(scenario.migration)}
+        self.route = {label: f.route for label, f in zip(self.flows, scenario.trade, strict=True)}
+        self.alternate = {c.id: c.alternate for c in scenario.crossings}
+        self.transit = {c.id: c.transit_state for c in scenario.crossings}
+
+    def month(self, yyyy_mm: str) -> int:
+        return self.scenario.month_index(yyyy_mm)
+
+    def flows_between(self, a: str, b: str) -> list[int]:
+        return [i for i, f in enumerate(self.flows) if set(f.split("-")[:2]) == {a, b}]
+
+    def flows_touching(self, code: str) -> list[int]:
+        return [i for i, f in enumerate(self.flows) if code in f.split("-")[:2]]
+
+
+def paired(treated: np.ndarray, control: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of the paired difference; inputs are one value per world
+    (or (months, worlds), averaged over months first)."""
+    d = np.asarray(treated, dtype=np.float64) - np.asarray(control, dtype=np.float64)
+    if d.ndim == 2:
+        d = d.mean(axis=0)
+    assert d.shape == (WORLDS,)
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+
+
+def assert_higher(treated, control, what: str) -> None:
+    mean, se = paired(treated, control)
+    assert mean > MARGIN * se and mean > 0.0, f"{what}: paired difference {mean:.4g} (se {se:.2g})"
+
+
+def assert_lower(treated, control, what: str) -> None:
+    mean, se = paired(treated, control)
+    assert mean < -MARGIN * se and mean < 0.0, f"{what}: paired difference {mean:.4g} (se {se:.2g})"
+
+
+@pytest.fixture(scope="module")
+def axes(short) -> Axes:
+    return Axes(short)
+
+
+@pytest.fixture(scope="module")
+def control(short) -> dict[str, np.ndarray]:
+    return run(short)
+
+
+# ---- routes: a closed crossing -----------------------------------------------------------
+CLOSURE_START, CLOSURE_MONTHS = "2024-07", 4
+
+
+@pytest.fixture(scope="module")
+def fuel_route(axes):
+    """The RUS-AFG fuel flow, its crossing, that crossing's alternate, and their owners."""
+    flow = axes.flow["RUS-AFG-fuel"]
+    crossing = axes.route["RUS-AFG-fuel"]
+    alternate = axes.alternate[crossing]
+    assert crossing is not None and alternate is not None
+    return flow, crossing, alternate
+
+
+@pytest.fixture(scope="module")
+def closed(short, fuel_route):
+    _, crossing, _ = fuel_route
+    closure = event(
+        month=CLOSURE_START,
+        type="closure",
+        crossing=crossing,
+        duration_months=CLOSURE_MONTHS,
+        value=1.0,
+    )
+    return run(with_events(short, closure))
+
+
+def test_closure_cuts_the_flow_through_the_crossing(axes, control, closed, fuel_route):
+    flow, crossing, _ = fuel_route
+    t0 = axes.month(CLOSURE_START)
+    during = slice(t0, t0 + CLOSURE_MONTHS)
+    assert np.all(closed["disruption"][during, :, axes.crossing[crossing]] == 1.0)
+    treated, base = closed["trade"][during, :, flow], control["trade"][during, :, flow]
+    assert_lower(treated, base, "RUS-AFG fuel during the closure")
+    # a large cut: only the rerouted part is left, well under three quarters of the flow
+    assert treated.astype(np.float64).mean() < 0.75 * base.astype(np.float64).mean()
+    # nothing changes before the closure (common random numbers)
+    np.testing.assert_array_equal(closed["trade"][:t0], control["trade"][:t0])
+
+
+def test_closure_reroutes_part_of_the_flow_via_the_alternate(
+    axes, short, control, closed, fuel_route
+):
+    flow, crossing, alternate = fuel_route
+    t0 = axes.month(CLOSURE_START)
+    during = slice(t0, t0 + CLOSURE_MONTHS)
+    # the flow does not vanish: part of it takes the alternate crossing ...
+    assert closed["trade"][during, :, flow].min() > 0.0
+    assert closed["trade"][during, :, flow].mean() > 0.25 * control["trade"][during, :, flow].mean()
+    # ... whose owner earns more transit fees, while the closed crossing's owner earns less
+    owner, alternate_owner = axes.transit[crossing], axes.transit[alternate]
+    assert_higher(
+        closed["transit_revenue"][during, :, axes.actor[alternate_owner]],
+        control["transit_revenue"][during, :, axes.actor[alternate_owner]],
+        f"{alternate_owner} transit revenue during the closure",
+    )
+    assert_lower(
+        closed["transit_revenue"][during, :, axes.actor[owner]],
+        control["transit_revenue"][during, :, axes.actor[owner]],
+        f"{owner} transit revenue during the closure",
+    )
+    # with the alternate closed too, nothing of the flow gets through
+    both = [
+        event(
+            month=CLOSURE_START,
+            type="closure",
+            crossing=c,
+            duration_months=CLOSURE_MONTHS,
+            value=1.0,
+        )
+        for c in (crossing, alternate)
+    ]
+    sealed = run(with_events(short, *both))
+    assert np.all(sealed["trade"][during, :, flow] == 0.0)
+
+
+def test_trade_recovers_after_the_closure_ends(axes, control, closed, fuel_route):
+    flow, crossing, _ = fuel_route
+    t0 = axes.month(CLOSURE_START)
+    end = t0 + CLOSURE_MONTHS
+    ratio = closed["trade"][:, :, flow].astype(np.float64).mean(axis=1) / control["trade"][
+        :, :, flow
+    ].astype(np.float64).mean(axis=1)
+    assert ratio[end + 2] > ratio[end - 1] + 0.1  # recovering
+    assert ratio[end + 8] > 0.95  # close to the undisturbed flow within a few half-lives
+    assert ratio[-1] == pytest.approx(1.0, abs=0.03)
+    disruption = closed["disruption"][:, :, axes.crossing[crossing]].astype(np.float64).mean(1)
+    assert np.all(np.diff(disruption[end : end + 8]) < 0.0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="off by one: a closure of duration d blocks the flow fully for d+1 months, because "
+    "recover_crossings runs after the trade stage in RegionalInfluenceModel.step",
+)
+def test_flow_starts_to_recover_in_the_first_month_after_the_closure(
+    axes, control, closed, fuel_route
+):
+    flow, _, _ = fuel_route
+    end = axes.month(CLOSURE_START) + CLOSURE_MONTHS
+    ratio = closed["trade"][:, :, flow].astype(np.float64).mean(axis=1) / control["trade"][
+        :, :, flow
+    ].astype(np.float64).mean(axis=1)
+    assert ratio[end] > ratio[end - 1] + 0.05
+
+
+# ---- security ----------------------------------------------------------------------------
+ATTACK_MONTH = "2024-06"
+
+
+@pytest.fixture(scope="module")
+def attacked(short):
+    return run(
+        with_events(short, event(month=ATTACK_MONTH, type="attack", target="AFG", value=0.8))
+    )
+
+
+def test_an_attack_in_the_host_alarms_exposed_neighbours_most(axes, short, control, attacked):
+    t = axes.month(ATTACK_MONTH)
+    exposure = {a.code: a.exposure.value for a in short.actors}
+    assert exposure["TJK"] > exposure["TKM"] > exposure["KAZ"]
+
+    def rise(code: str) -> np.ndarray:
+        i = axes.actor[code]
+        return attacked["threat"][t, :, i].astype(np.float64) - control["threat"][t, :, i]
+
+    for code in ("TJK", "TKM", "KAZ"):
+        assert_higher(
+            attacked["threat"][t, :, axes.actor[code]],
+            control["threat"][t, :, axes.actor[code]],
+            f"{code} threat",
+        )
+    for distant in ("TKM", "KAZ"):
+        assert_higher(rise("TJK"), rise(distant), f"TJK's threat rise over {distant}'s")
+    assert_higher(rise("TKM"), rise("KAZ"), "TKM's threat rise over KAZ's")
+
+
+def test_an_attack_raises_russian_security_engagement_within_six_months(axes, control, attacked):
+    t = axes.month(ATTACK_MONTH)
+    rus, afg = axes.power["RUS"], axes.state["AFG"]
+    security = 0
+    for month in (t + 1, t + 5):
+        assert_higher(
+            attacked["engagement"][month, :, rus, afg, security],
+            control["engagement"][month, :, rus, afg, security],
+            f"RUS security engagement with AFG in month {month}",
+        )
+
+
+def test_shocks_lower_chinese_economic_engagement(axes, control, attacked):
+    """China is stability-seeking: instability makes it pull back economically."""
+    t = axes.month(ATTACK_MONTH)
+    chn, afg = axes.power["CHN"], axes.state["AFG"]
+    economic = 1
+    assert_lower(
+        attacked["engagement"][t + 1 : t + 7, :, chn, afg, economic],
+        control["engagement"][t + 1 : t + 7, :, chn, afg, economic],
+        "CHN economic engagement with AFG after the attack",
+    )
+
+
+def test_an_attack_strengthens_the_extremist_network(axes, control, attacked):
+    t = axes.month(ATTACK_MONTH)
+    assert_higher(attacked["networks"][t, :, 0], control["networks"][t, :, 0], "extremist")
+
+
+def test_tajik_threat_perception_exceeds_uzbek_and_turkmen_in_the_baseline(axes, control):
+    threat = control["threat"].astype(np.float64).mean(axis=0)  # (world, actor)
+    for other in ("UZB", "TKM"):
+        assert_higher(threat[:, axes.actor["TJK"]], threat[:, axes.actor[other]], f"TJK vs {other}")
+        assert np.mean(threat[:, axes.actor["TJK"]] > threat[:, axes.actor[other]]) > 0.9
+
+
+def test_foreign_security_engagement_shrinks_the_extremist_network(axes, short, control):
+    boost = event(
+        month="2024-02",
+        type="engagement",
+        actor="RUS",
+        target="AFG",
+        instrument="security",
+        value=0.4,
+    )
+    treated = run(with_events(short, boost))
+    assert_lower(treated["networks"][12:, :, 0], control["networks"][12:, :, 0], "extremist")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the host_counter_terrorism lever sets the starting effort, which grow_networks "
+    "(agents/threat.py) absorbs into the calibrated suppression via Reference.pressure",
+)
+def test_host_counter_terrorism_shrinks_the_extremist_network(short, control):
+    assert short.lever_values()["host_counter_terrorism"] < 0.9
+    treated = run(short.with_levers(host_counter_terrorism=0.9))
+    assert_lower(treated["networks"][12:, :, 0], control["networks"][12:, :, 0], "extremist")
+
+
+# ---- sanctions and legitimacy ------------------------------------------------------------
+def test_russian_recognition_raises_us_sanctions(axes, short, control):
+    recognition = [e for e in short.events if e.type == "recognition" and e.actor == "RUS"]
+    assert recognition, "the baseline schedules Russia's recognition of the host"
+    t = axes.month(recognition[0].month)
+    unrecognised = run(without_events(short, "recognition"))
+    usa, rus = axes.power["USA"], axes.power["RUS"]
+    assert np.all(unrecognised["recognition"][:, :, rus] == 0.0)
+    assert np.all(control["recognition"][t:, :, rus] == 1.0)
+    assert_higher(
+        control["sanctions"][t:, :, usa],
+        unrecognised["sanctions"][t:, :, usa],
+        "US sanctions after Russian recognition",
+    )
+    np.testing.assert_array_equal(control["sanctions"][:t], unrecognised["sanctions"][:t])
+
+
+def test_an_earlier_recognition_raises_us_sanctions_earlier(axes, short, control):
+    early = run(
+        with_events(short, event(month="2024-03", type="recognition", actor="RUS", value=1))
+    )
+    usa = axes.power["USA"]
+    assert_higher(
+        early["sanctions"][2:12, :, usa], control["sanctions"][2:12, :, usa], "US sanctions in 2024"
+    )
+
+
+@pytest.mark.parametrize(("power", "instrument"), [("RUS", "security"), ("CHN", "economic")])
+def test_rising_influence_of_russia_or_china_raises_us_sanctions(
+    axes, short, control, power, instrument
+):
+    push = event(
+        month="2024-02",
+        type="engagement",
+        actor=power,
+        target="AFG",
+        instrument=instrument,
+        value=0.3,
+    )
+    treated = run(with_events(short, push))
+    p, afg, usa = axes.power[power], axes.state["AFG"], axes.power["USA"]
+    assert_higher(
+        treated["influence"][12:, :, p, afg],
+        control["influence"][12:, :, p, afg],
+        f"{power} influence over AFG",
+    )
+    assert_higher(
+        treated["sanctions"][12:, :, usa], control["sanctions"][12:, :, usa], "US sanctions"
+    )
+
+
+def test_recognition_opens_the_host_to_the_recognising_power(axes, short, control):
+    unrecognised = run(without_events(short, "recognition"))
+    t = axes.month(next(e.month for e in short.events if e.type == "recognition"))
+    rus, afg = axes.power["RUS"], axes.state["AFG"]
+    assert_higher(
+        control["host_openness"][t + 1 :, :, rus],
+        unrecognised["host_openness"][t + 1 :, :, rus],
+        "AFG openness to RUS",
+    )
+    assert_higher(
+        control["influence"][t + 1 :, :, rus, afg],
+        unrecognised["influence"][t + 1 :, :, rus, afg],
+        "RUS influence over AFG",
+    )
+
+
+def test_us_sanctions_lower_the_host_trade(axes, short, control):
+    tighten = event(month="2024-06", type="sanctions", actor="USA", value=1.0)
+    treated = run(with_events(short, tighten))
+    host = axes.flows_touching("AFG")
+    t = axes.month("2024-06")
+    assert_higher(
+        treated["sanctions"][t:, :, axes.power["USA"]],
+        control["sanctions"][t:, :, axes.power["USA"]],
+        "US sanctions",
+    )
+    assert_lower(
+        treated["trade"][t:, :, host].sum(axis=2),
+        control["trade"][t:, :, host].sum(axis=2),
+        "host trade",
+    )
+    assert_lower(
+        treated["host_openness"][t + 1 :, :, axes.power["USA"]],
+        control["host_openness"][t + 1 :, :, axes.power["USA"]],
+        "AFG openness to USA",
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the us_sanctions lever sets the starting sanctions, which sanctions_factor "
+    "(sim/trade.py) takes as its zero-drag reference; with the sum capped at 1 a higher lever "
+    "even raises trade",
+)
+def test_us_sanctions_lever_lowers_the_host_trade(axes, short, control):
+    assert short.lever_values()["us_sanctions"] < 0.9
+    treated = run(short.with_levers(us_sanctions=0.9))
+    host = axes.flows_touching("AFG")
+    assert_lower(
+        treated["trade"][6:, :, host].sum(axis=2),
+        control["trade"][6:, :, host].sum(axis=2),
+        "host trade",
+    )
+
+
+# ---- trade, transit, engagement ----------------------------------------------------------
+def test_chinese_economic_engagement_raises_china_afghanistan_trade(axes, short, control):
+    push = event(
+        month="2024-02",
+        type="engagement",
+        actor="CHN",
+        target="AFG",
+        instrument="economic",
+        value=0.3,
+    )
+    treated = run(with_events(short, push))
+    flows = axes.flows_between("CHN", "AFG")
+    assert flows
+    assert_higher(
+        treated["engagement"][6:, :, axes.power["CHN"], axes.state["AFG"], 1],
+        control["engagement"][6:, :, axes.power["CHN"], axes.state["AFG"], 1],
+        "CHN economic engagement",
+    )
+    assert_higher(
+        treated["trade"][6:, :, flows].sum(axis=2),
+        control["trade"][6:, :, flows].sum(axis=2),
+        "CHN-AFG trade",
+    )
+    # the gap widens as trade grows toward the raised capacity
+    gap = (
+        treated["trade"][:, :, flows].sum(axis=2).astype(np.float64)
+        - control["trade"][:, :, flows].sum(axis=2)
+    ).mean(axis=1)
+    assert gap[-1] > gap[12] > gap[3] > 0.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the china_economic lever sets the starting engagement, which capacity() "
+    "(sim/trade.py) takes as its reference (Reference.drivers), so its level lifts no trade; "
+    "the higher start then has more room to fall under China's stability retreat, so trade falls",
+)
+def test_china_economic_lever_raises_china_afghanistan_trade(axes, short, control):
+    assert short.lever_values()["china_economic"] < 0.6
+    treated = run(short.with_levers(china_economic=0.6))
+    flows = axes.flows_between("CHN", "AFG")
+    assert_higher(
+        treated["trade"][12:, :, flows].sum(axis=2),
+        control["trade"][12:, :, flows].sum(axis=2),
+        "CHN-AFG trade",
+    )
+
+
+def test_russia_afghanistan_trade_growth_raises_uzbek_and_turkmen_transit_revenue(
+    axes, short, control
+):
+    deal = event(month="2024-02", type="agreement", actor="RUS", target="AFG", value=1.5)
+    treated = run(with_events(short, deal))
+    flows = axes.flows_between("RUS", "AFG")
+    assert_higher(
+        treated["trade"][3:, :, flows].sum(axis=2),
+        control["trade"][3:, :, flows].sum(axis=2),
+        "RUS-AFG trade",
+    )
+    for code in ("UZB", "TKM"):
+        assert_higher(
+            treated["transit_revenue"][3:, :, axes.actor[code]],
+            control["transit_revenue"][3:, :, axes.actor[code]],
+            f"{code} transit revenue",
+        )
+
+
+def test_faster_fuel_growth_raises_russian_fuel_exports_and_influence(axes, short, control):
+    low = short.lever_values()["russia_fuel_trend"]
+    treated = run(short.with_levers(russia_fuel_trend=min(low + 0.3, 0.5)))
+    fuel = axes.flow["RUS-AFG-fuel"]
+    assert_higher(treated["trade"][12:, :, fuel], control["trade"][12:, :, fuel], "RUS fuel")
+    assert_higher(
+        treated["influence"][12:, :, axes.power["RUS"], axes.state["AFG"]],
+        control["influence"][12:, :, axes.power["RUS"], axes.state["AFG"]],
+        "RUS influence over AFG",
+    )
+
+
+# ---- labour migration and remittances ----------------------------------------------------
+def test_a_migration_programme_grows_toward_its_capacity(axes, short, control):
+    programme = event(month="2024-03", type="migration", actor="RUS", target="AFG", value=50.0)
+    treated = run(with_events(short, programme))
+    corridor = axes.corridor["AFG-RUS"]
+    migrants = treated["migrants"][:, :, corridor].astype(np.float64)
+    assert np.all(np.diff(migrants[2:], axis=0) > 0.0)  # growing every month
+    assert migrants.max() <= 50.0
+    assert_higher(migrants[3:], control["migrants"][3:, :, corridor], "AFG migrants in RUS")
+    assert_higher(
+        treated["influence"][6:, :, axes.power["RUS"], axes.state["AFG"]],
+        control["influence"][6:, :, axes.power["RUS"], axes.state["AFG"]],
+        "RUS influence over AFG through remittances",
+    )
+
+
+def test_cutting_a_migration_corridor_lowers_migrants_and_influence(axes, short, control):
+    cut = event(month="2024-03", type="migration", actor="RUS", target="TJK", value=500.0)
+    treated = run(with_events(short, cut))
+    corridor = axes.corridor["TJK-RUS"]
+    migrants = treated["migrants"][:, :, corridor].astype(np.float64)
+    t = axes.month("2024-03")
+    assert np.all(np.diff(migrants[t:], axis=0) < 0.0)  # shrinking ...
+    assert migrants.min() >= 500.0 - 1e-3  # ... toward the new capacity, not below it
+    others = [i for label, i in axes.corridor.items() if label != "TJK-RUS"]
+    np.testing.assert_array_equal(
+        treated["migrants"][:, :, others], control["migrants"][:, :, others]
+    )
+    assert_lower(
+        treated["influence"][t + 1 :, :, axes.power["RUS"], axes.state["TJK"]],
+        control["influence"][t + 1 :, :, axes.power["RUS"], axes.state["TJK"]],
+        "RUS influence over TJK",
+    )
+
+
+# ---- influence and openness --------------------------------------------------------------
+def test_influence_scales_with_host_openness(axes, short, control):
+    path = "relations.RUS-AFG.openness"
+    before = next(r.openness.value for r in short.relations if (r.power, r.state) == ("RUS", "AFG"))
+    after = min(before + 0.2, 1.0)
+    treated = run(with_value(short, path, after))
+    rus, afg = axes.power["RUS"], axes.state["AFG"]
+    assert_higher(
+        treated["host_openness"][:, :, rus],
+        control["host_openness"][:, :, rus],
+        "AFG openness to RUS",
+    )
+    assert_higher(
+        treated["influence"][:, :, rus, afg],
+        control["influence"][:, :, rus, afg],
+        "RUS influence over AFG",
+    )
+    # in the first month the rest is unchanged, so influence is proportional to openness
+    ratio = (
+        treated["influence"][0, :, rus, afg].astype(np.float64)
+        / control["influence"][0, :, rus, afg]
+    )
+    assert ratio.mean() == pytest.approx(after / before, rel=0.03)
