@@ -2,6 +2,7 @@
 #   make demo   create .venv, install the project, run the baseline scenario (the main job)
 #   make test   the same with the test extras, then lint and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
+#   make bench  the engine benchmark (minutes; figures in out/bench.json, see docs/performance.md)
 PYTHON ?= python3
 VENV ?= .venv
 PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12)
@@ -32,6 +33,9 @@ ifneq ($(PY312),)
 	$(VENV312)/bin/python -c "import mesa, sys; print('model tests on Python', sys.version.split()[0], 'mesa', mesa.__version__)"
 	$(VENV312)/bin/python -m pytest -m model
 endif
+
+bench: $(BIN)/sim
+	$(BIN)/python benchmarks/bench_engine.py --json out/bench.json
 
 clean:
 	rm -rf $(VENV) $(VENV312) out build *.egg-info

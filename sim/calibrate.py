@@ -22,7 +22,7 @@ from sim.paths import _resolve, _step, get_path, set_path
 from sim.runner import run
 from sim.scenario import Scenario
 from sim.targets import Targets
-from sim.validate import horizon_needed, target_values
+from sim.validate import cut_to_targets, target_values
 
 
 @dataclass
@@ -44,9 +44,7 @@ def calibrate(
         raise ValueError("the targets file declares no `calibrate:` parameters")
     seed = targets.seed if seed is None else seed
     free = [t for t in targets.targets if t.free]
-    data = scenario.replace(horizon_months=horizon_needed(scenario, targets)).model_dump(
-        mode="json"
-    )
+    data = cut_to_targets(scenario, targets).model_dump(mode="json")
     paths = [c.path for c in targets.calibrate]
     low = np.array([c.low for c in targets.calibrate])
     high = np.array([c.high for c in targets.calibrate])

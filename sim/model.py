@@ -98,8 +98,8 @@ class RegionalInfluenceModel(mesa.Model):
         self.horizon = scenario.horizon_months
         self.month = 0
         self._make_agents()
-        self.state = self._initial_state()
-        self.reference = self._reference(self.state)
+        self.state = initial_balance(self.params, self.worlds)
+        self.reference = reference_values(scenario, self.params, self.state)
         self.recorder = Recorder(self.params, self.horizon, self.worlds)
         self.collect = worlds == 1 if collect is None else collect
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -111,39 +111,6 @@ class RegionalInfluenceModel(mesa.Model):
             role_class[actor.role](self, actor.code, i)
         for i, name in enumerate(NETWORKS):
             ThreatNetwork(self, name, i)
-
-    def _initial_state(self) -> State:
-        p = self.params
-        st = initial_state(p, self.worlds)
-        impulse, turbulence = expected_effects(p)
-        st.threat = np.clip(
-            network_threat(p, st.networks) + impulse / (1.0 - p.dyn["threat_memory"]), 0.0, 1.0
-        )
-        st.turbulence = np.broadcast_to(
-            turbulence / (1.0 - p.dyn["turbulence_memory"]), st.turbulence.shape
-        ).copy()
-        st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
-        settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
-        st.influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
-        st.influence_trend = st.influence.copy()
-        return st
-
-    def _reference(self, st: State) -> Reference:
-        p = self.params
-        first = slice(0, 1)
-        return Reference(
-            threat=st.threat[0].copy(),
-            turbulence=st.turbulence[0].copy(),
-            drivers=drivers(p, st)[0],
-            pair_trade=pair_trade(p, st.trade[first])[0],
-            opportunity=host_opportunity(p, st)[0],
-            legitimacy=legitimacy_signal(p, st)[0],
-            support_share=support_shares(p, st)[0],
-            sanctions=float(min(st.sanctions[0].sum(), 1.0)),
-            pressure=pressure(p, st, float(st.host_revenue[0]))[0],
-            network_boost=expected_network_boost(p),
-            host_revenue=float(st.host_revenue[0]),
-        )
 
     def _reporters(self) -> dict:
         p = self.params
@@ -168,6 +135,7 @@ class RegionalInfluenceModel(mesa.Model):
         p, ref, t, last = self.params, self.reference, self.month, self.state
         st = last.copy()
         st.turbulence *= p.dyn["turbulence_memory"]
+        recover_crossings(p, st)
         apply_scheduled(p, st, t)
         st.threat = observe(p, last.threat, last.networks, st.impulse)
         st.impulse = np.zeros_like(st.impulse)
@@ -182,7 +150,6 @@ class RegionalInfluenceModel(mesa.Model):
         grow_networks(p, st, last, ref)
         counts, magnitude, st.excitation = draw_shocks(p, last, self.seed, self.world_ids, t)
         apply_effects(st, p.channels.effects, magnitude)
-        recover_crossings(p, st)
 
         update_influence(p, st, raw_influence(p, st, t, ref.host_revenue))
         self.state = st
@@ -196,3 +163,44 @@ class RegionalInfluenceModel(mesa.Model):
         """Step to the end of the horizon."""
         while self.running:
             self.step()
+
+
+def initial_balance(p: Params, worlds: int) -> State:
+    """The start-month state: expected threat, shock memory and excitation at the starting
+    rates, so that the baseline does not drift on average before anything happens."""
+    st = initial_state(p, worlds)
+    impulse, turbulence = expected_effects(p)
+    st.threat = np.clip(
+        network_threat(p, st.networks) + impulse / (1.0 - p.dyn["threat_memory"]), 0.0, 1.0
+    )
+    st.turbulence = np.broadcast_to(
+        turbulence / (1.0 - p.dyn["turbulence_memory"]), st.turbulence.shape
+    ).copy()
+    st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
+    settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
+    st.influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
+    st.influence_trend = st.influence.copy()
+    return st
+
+
+def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
+    """What decision rules compare against: the start of the scenario as written. Levers moved
+    away from it (Scenario.lever_reference) act as changes from that balance."""
+    written = scenario.at_reference()
+    if written is not scenario:
+        p = compile_scenario(written)
+        st = initial_balance(p, 1)
+    first = slice(0, 1)
+    return Reference(
+        threat=st.threat[0].copy(),
+        turbulence=st.turbulence[0].copy(),
+        drivers=drivers(p, st)[0],
+        pair_trade=pair_trade(p, st.trade[first])[0],
+        opportunity=host_opportunity(p, st)[0],
+        legitimacy=legitimacy_signal(p, st)[0],
+        support_share=support_shares(p, st)[0],
+        sanctions=float(min(st.sanctions[0].sum(), 1.0)),
+        pressure=pressure(p, st, float(st.host_revenue[0]))[0],
+        network_boost=expected_network_boost(p),
+        host_revenue=float(st.host_revenue[0]),
+    )

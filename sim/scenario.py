@@ -377,6 +377,12 @@ class Scenario(Strict):
     influence: InfluenceWeights
     dynamics: Dynamics
     levers: list[Lever] = []
+    lever_reference: dict[str, float] = Field(
+        default={},
+        description="values the moved levers had in the scenario as written (set by "
+        "with_levers): the start-month balance is computed there, so a lever is a policy "
+        "change from the calibrated start, not a new start",
+    )
 
     _check_start = field_validator("start")(_real_month)
 
@@ -416,7 +422,7 @@ class Scenario(Strict):
     def with_levers(self, **values: float) -> Scenario:
         """A copy with declared levers set; each value must lie within the lever's bounds."""
         from sim.errors import ScenarioError
-        from sim.paths import set_path
+        from sim.paths import get_path, set_path
 
         data = self.model_dump(mode="json")
         for name, value in values.items():
@@ -429,7 +435,21 @@ class Scenario(Strict):
                     f"levers.{name}",
                     f"value {value} is outside the lever's bounds [{lever.low}, {lever.high}]",
                 )
+            reference = data["lever_reference"]
+            reference.setdefault(name, float(get_path(data, lever.path)))
             set_path(data, lever.path, float(value))
+        return Scenario.model_validate(data)
+
+    def at_reference(self) -> Scenario:
+        """The scenario as written: moved levers back at their reference values."""
+        from sim.paths import set_path
+
+        if not self.lever_reference:
+            return self
+        data = self.model_dump(mode="json")
+        for name, value in self.lever_reference.items():
+            set_path(data, self.lever(name).path, value)
+        data["lever_reference"] = {}
         return Scenario.model_validate(data)
 
     def lever_values(self) -> dict[str, float]:

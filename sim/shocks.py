@@ -42,10 +42,11 @@ def apply_effects(st: State, effects: Effects, magnitude: np.ndarray) -> None:
 
 
 def recover_crossings(p: Params, st: State) -> None:
-    """Disruption decays by each crossing's half-life once a scheduled closure has ended."""
+    """At the start of a month, disruption decays by each crossing's half-life unless a
+    scheduled closure still holds: a closure of d months blocks exactly d months of trade."""
+    st.closure_left = np.maximum(st.closure_left - 1, 0)
     held = st.closure_left > 0
     st.disruption = np.where(held, st.disruption, st.disruption * p.disruption_decay)
-    st.closure_left = np.maximum(st.closure_left - 1, 0)
 
 
 def expected_effects(p: Params) -> tuple[np.ndarray, np.ndarray]:

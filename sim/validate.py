@@ -156,11 +156,15 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
 
 
 # ---- the whole check -------------------------------------------------------------------------
-def horizon_needed(s: Scenario, targets: Targets) -> int:
-    lasts = [t.months.last for t in targets.targets] + [
-        f.measure.months.last for f in targets.facts
-    ]
-    return max(s.month_index(m) for m in lasts) + 1
+def cut_to_targets(s: Scenario, targets: Targets) -> Scenario:
+    """The scenario run only as far as the last month any target or fact measures (events
+    after it dropped), so validation and calibration simulate no more than they use."""
+    lasts = [t.months.last for t in targets.targets]
+    lasts += [f.measure.months.last for f in targets.facts]
+    months = max(s.month_index(m) for m in lasts) + 1
+    data = s.model_dump(mode="json")
+    data["events"] = [e for e in data["events"] if s.month_index(e["month"]) < months]
+    return Scenario.model_validate({**data, "horizon_months": months})
 
 
 def validate(
@@ -173,7 +177,7 @@ def validate(
     scenario = scenario or load_scenario(targets.scenario)
     worlds = worlds or targets.worlds
     seed = targets.seed if seed is None else seed
-    scenario = scenario.replace(horizon_months=horizon_needed(scenario, targets))
+    scenario = cut_to_targets(scenario, targets)
 
     def rerun(s: Scenario) -> Results:
         return run(s, worlds=worlds, seed=seed)

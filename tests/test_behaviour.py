@@ -194,14 +194,11 @@ def test_trade_recovers_after_the_closure_ends(axes, control, closed, fuel_route
     assert np.all(np.diff(disruption[end : end + 8]) < 0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="off by one: a closure of duration d blocks the flow fully for d+1 months, because "
-    "recover_crossings runs after the trade stage in RegionalInfluenceModel.step",
-)
 def test_flow_starts_to_recover_in_the_first_month_after_the_closure(
     axes, control, closed, fuel_route
 ):
+    """A closure of d months blocks d months of trade, not d + 1 (crossings recover before
+    the trade stage of the month after the closure)."""
     flow, _, _ = fuel_route
     end = axes.month(CLOSURE_START) + CLOSURE_MONTHS
     ratio = closed["trade"][:, :, flow].astype(np.float64).mean(axis=1) / control["trade"][
@@ -290,12 +287,8 @@ def test_foreign_security_engagement_shrinks_the_extremist_network(axes, short, 
     assert_lower(treated["networks"][12:, :, 0], control["networks"][12:, :, 0], "extremist")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the host_counter_terrorism lever sets the starting effort, which grow_networks "
-    "(agents/threat.py) absorbs into the calibrated suppression via Reference.pressure",
-)
 def test_host_counter_terrorism_shrinks_the_extremist_network(short, control):
+    """The lever is a policy change from the calibrated start, not a new balanced start."""
     assert short.lever_values()["host_counter_terrorism"] < 0.9
     treated = run(short.with_levers(host_counter_terrorism=0.9))
     assert_lower(treated["networks"][12:, :, 0], control["networks"][12:, :, 0], "extremist")
@@ -308,7 +301,7 @@ def test_russian_recognition_raises_us_sanctions(axes, short, control):
     t = axes.month(recognition[0].month)
     unrecognised = run(without_events(short, "recognition"))
     usa, rus = axes.power["USA"], axes.power["RUS"]
-    assert np.all(unrecognised["recognition"][:, :, rus] == 0.0)
+    assert unrecognised["recognition"][:, :, rus].mean() < 0.5  # rarely recognises on its own
     assert np.all(control["recognition"][t:, :, rus] == 1.0)
     assert_higher(
         control["sanctions"][t:, :, usa],
@@ -352,6 +345,21 @@ def test_rising_influence_of_russia_or_china_raises_us_sanctions(
     )
 
 
+def test_russian_security_lever_raises_us_sanctions_and_suppresses_extremists(axes, short, control):
+    assert short.lever_values()["russia_security"] < 0.6
+    treated = run(short.with_levers(russia_security=0.6))
+    rus, afg, usa = axes.power["RUS"], axes.state["AFG"], axes.power["USA"]
+    assert_higher(
+        treated["influence"][12:, :, rus, afg],
+        control["influence"][12:, :, rus, afg],
+        "RUS influence over AFG",
+    )
+    assert_higher(
+        treated["sanctions"][12:, :, usa], control["sanctions"][12:, :, usa], "US sanctions"
+    )
+    assert_lower(treated["networks"][12:, :, 0], control["networks"][12:, :, 0], "extremist")
+
+
 def test_recognition_opens_the_host_to_the_recognising_power(axes, short, control):
     unrecognised = run(without_events(short, "recognition"))
     t = axes.month(next(e.month for e in short.events if e.type == "recognition"))
@@ -390,13 +398,8 @@ def test_us_sanctions_lower_the_host_trade(axes, short, control):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the us_sanctions lever sets the starting sanctions, which sanctions_factor "
-    "(sim/trade.py) takes as its zero-drag reference; with the sum capped at 1 a higher lever "
-    "even raises trade",
-)
 def test_us_sanctions_lever_lowers_the_host_trade(axes, short, control):
+    """The lever is a change from the calibrated start: more sanctions drag the host's trade."""
     assert short.lever_values()["us_sanctions"] < 0.9
     treated = run(short.with_levers(us_sanctions=0.9))
     host = axes.flows_touching("AFG")
@@ -438,13 +441,8 @@ def test_chinese_economic_engagement_raises_china_afghanistan_trade(axes, short,
     assert gap[-1] > gap[12] > gap[3] > 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the china_economic lever sets the starting engagement, which capacity() "
-    "(sim/trade.py) takes as its reference (Reference.drivers), so its level lifts no trade; "
-    "the higher start then has more room to fall under China's stability retreat, so trade falls",
-)
 def test_china_economic_lever_raises_china_afghanistan_trade(axes, short, control):
+    """The lever is a change from the calibrated start: more engagement lifts capacity."""
     assert short.lever_values()["china_economic"] < 0.6
     treated = run(short.with_levers(china_economic=0.6))
     flows = axes.flows_between("CHN", "AFG")
@@ -503,13 +501,17 @@ def test_a_migration_programme_grows_toward_its_capacity(axes, short, control):
 
 
 def test_cutting_a_migration_corridor_lowers_migrants_and_influence(axes, short, control):
-    cut = event(month="2024-03", type="migration", actor="RUS", target="TJK", value=500.0)
+    workers = next(
+        m.workers.value for m in short.migration if (m.origin, m.destination) == ("TJK", "RUS")
+    )
+    capacity = workers / 2
+    cut = event(month="2024-03", type="migration", actor="RUS", target="TJK", value=capacity)
     treated = run(with_events(short, cut))
     corridor = axes.corridor["TJK-RUS"]
     migrants = treated["migrants"][:, :, corridor].astype(np.float64)
     t = axes.month("2024-03")
     assert np.all(np.diff(migrants[t:], axis=0) < 0.0)  # shrinking ...
-    assert migrants.min() >= 500.0 - 1e-3  # ... toward the new capacity, not below it
+    assert migrants.min() >= capacity * (1 - 1e-6)  # ... toward the new capacity, not below it
     others = [i for label, i in axes.corridor.items() if label != "TJK-RUS"]
     np.testing.assert_array_equal(
         treated["migrants"][:, :, others], control["migrants"][:, :, others]

@@ -26,7 +26,9 @@ HORIZON = 6
 
 @pytest.fixture(scope="module")
 def small(short):
-    return short.replace(horizon_months=HORIZON)
+    """The baseline's first months, with the events that fall inside them."""
+    events = [e.model_dump() for e in short.events if short.month_index(e.month) < HORIZON]
+    return short.replace(horizon_months=HORIZON, events=events)
 
 
 def batch(parameters: dict, seeds: list[int], max_steps: int) -> list[dict]:

@@ -1,0 +1,36 @@
+"""The engine benchmark runs end to end in its quick mode (so it cannot rot); nothing about time
+is asserted, only that every figure is printed and written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_engine.py"
+
+
+def test_bench_engine_quick_writes_every_figure(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--repeats", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    for key in (
+        "ensemble_vs_loop_10",
+        "ensemble_vs_batch_run_5",
+        "world_months_per_s_100",
+        "peak_rss_mb_200",
+        "peak_rss_mb_stream_400",
+        "help_s",
+        "run_default_s",
+        "actors_s_more_actors",
+    ):
+        assert figures[key] > 0, key
+    for line in ("single-world models in a loop", "mesa.batch_run", "Peak memory", "sim --help"):
+        assert line in done.stdout

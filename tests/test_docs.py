@@ -1,0 +1,276 @@
+"""The documentation is checked against the code: every scenario field is documented in its
+section, every YAML example loads (or fails exactly as documented), every lever is named, the
+process schedule in docs/model.md follows `RegionalInfluenceModel.step`, and the Python examples
+of the README and the docs compile."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+import sim.scenario as scenario_module
+from sim.errors import ScenarioError
+from sim.loading import (
+    EVENT_NEEDS,
+    load_scenario,
+    parse_scenario,
+    resolve_path,
+    scenario_data,
+)
+from sim.model import RegionalInfluenceModel
+from sim.paths import get_path
+from sim.scenario import COMMODITIES, EVENT_TYPES, INSTRUMENTS, SOURCE_KINDS, Scenario, overlay
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS_MD = ROOT / "docs" / "scenarios.md"
+MODEL_MD = ROOT / "docs" / "model.md"
+README = ROOT / "README.md"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+HEADING = re.compile(r"^(#+) (.*)$", re.MULTILINE)
+REJECTED = "# rejected"
+
+
+def text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def blocks(path: Path, language: str) -> list[str]:
+    """Bodies of the fenced code blocks of one language, in document order."""
+    return [body for lang, body in FENCE.findall(text(path)) if lang == language]
+
+
+def section(doc: str, title_part: str) -> str:
+    """The text under the first heading that contains `title_part`, up to the next heading of
+    the same or a higher level."""
+    headings = list(HEADING.finditer(doc))
+    for i, match in enumerate(headings):
+        if title_part in match.group(2):
+            level = len(match.group(1))
+            end = len(doc)
+            for later in headings[i + 1 :]:
+                if len(later.group(1)) <= level:
+                    end = later.start()
+                    break
+            return doc[match.end() : end]
+    raise AssertionError(f"no heading containing {title_part!r}")
+
+
+def backticked(name: str, doc: str) -> bool:
+    """Whether `name` appears in backticks, alone or as the last segment of a dotted path."""
+    return re.search(rf"`(?:[\w\-]+\.)*{re.escape(name)}`", doc) is not None
+
+
+def scenario_models() -> list[type[BaseModel]]:
+    """Every pydantic model with fields that sim/scenario.py defines."""
+    return [
+        obj
+        for obj in vars(scenario_module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, BaseModel)
+        and obj.__module__ == scenario_module.__name__
+        and obj.model_fields
+    ]
+
+
+def schema_fields() -> list[tuple[str, str]]:
+    """(model, field) for every property of the JSON Schema, top level and definitions."""
+    schema = Scenario.model_json_schema()
+    pairs = [("Scenario", name) for name in schema["properties"]]
+    for model, definition in schema.get("$defs", {}).items():
+        pairs += [(model, name) for name in definition.get("properties", {})]
+    return pairs
+
+
+# ---- every field is documented -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "field"), schema_fields())
+def test_every_schema_field_is_in_scenarios_md(model, field):
+    assert f"`{field}`" in text(SCENARIOS_MD), f"{model}.{field} is not documented"
+
+
+@pytest.mark.parametrize("model", scenario_models(), ids=lambda m: m.__name__)
+def test_each_model_has_a_section_listing_its_fields(model):
+    body = section(text(SCENARIOS_MD), f"`{model.__name__}`")
+    missing = [name for name in model.model_fields if f"`{name}`" not in body]
+    assert not missing, f"section of {model.__name__} lacks {missing}"
+
+
+def test_the_schema_walk_finds_every_model():
+    """The two ways of listing fields agree, so neither test above checks too little."""
+    from_schema = {model for model, _ in schema_fields()}
+    assert from_schema == {m.__name__ for m in scenario_models()}
+
+
+def test_allowed_words_are_documented():
+    doc = text(SCENARIOS_MD)
+    shock_names = scenario_module.ShockType.model_fields["name"].annotation.__args__
+    words = [*COMMODITIES, *INSTRUMENTS, *EVENT_TYPES, *shock_names, "power", "host", "neighbor"]
+    assert [w for w in words if f"`{w}`" not in doc] == []
+    assert [k for k in SOURCE_KINDS if f"`{k}:`" not in doc] == []
+
+
+@pytest.mark.parametrize(("doc", "title"), [(SCENARIOS_MD, "`Event`"), (MODEL_MD, "3.3.10")])
+def test_event_tables_name_what_each_type_needs(doc, title):
+    body = section(text(doc), title)
+    for event_type in EVENT_TYPES:
+        rows = [line for line in body.splitlines() if line.startswith(f"| `{event_type}` |")]
+        assert len(rows) == 1, f"{doc.name}: no single table row for event type {event_type}"
+        needs = set(re.findall(r"`(\w+)`", rows[0].split("|")[2]))
+        assert needs == set(EVENT_NEEDS[event_type]), f"{doc.name}: {event_type} needs {needs}"
+
+
+# ---- YAML examples -----------------------------------------------------------------------
+
+
+def yaml_examples() -> list[str]:
+    return blocks(SCENARIOS_MD, "yaml")
+
+
+def required_top_level() -> set[str]:
+    return {name for name, info in Scenario.model_fields.items() if info.is_required()}
+
+
+def kind_of(example: str) -> str:
+    data = yaml.safe_load(example)
+    if example.lstrip().startswith(REJECTED):
+        return "rejected"
+    if "extends" in data:
+        return "overlay"
+    if required_top_level() <= set(data):
+        return "complete"
+    return "fragment"
+
+
+def write_example(example: str, folder: Path) -> Path:
+    name = yaml.safe_load(example).get("name", "example")
+    path = folder / f"{name}.yaml"
+    path.write_text(example, encoding="utf-8")
+    return path
+
+
+def test_docs_hold_an_overlay_a_complete_scenario_and_a_rejected_file():
+    kinds = [kind_of(example) for example in yaml_examples()]
+    assert kinds.count("overlay") >= 2
+    assert kinds.count("complete") >= 1
+    assert kinds.count("rejected") >= 1
+
+
+@pytest.mark.parametrize("number", range(len(yaml_examples())))
+def test_yaml_example_is_valid(number, tmp_path):
+    """Overlays and complete files load from disk as a user would save them; fragments of a
+    scenario (a section, list items) are overlaid on the baseline and validated."""
+    example = yaml_examples()[number]
+    kind = kind_of(example)
+    if kind == "rejected":
+        pytest.skip("checked by test_rejected_example_fails_as_documented")
+    if kind in ("overlay", "complete"):
+        load_scenario(write_example(example, tmp_path))
+    else:
+        base = scenario_data(resolve_path("baseline"))
+        parse_scenario(overlay(base, yaml.safe_load(example)))
+
+
+def test_complete_example_runs(tmp_path):
+    from sim.runner import run
+
+    complete = [e for e in yaml_examples() if kind_of(e) == "complete"]
+    res = run(load_scenario(write_example(complete[0], tmp_path)), worlds=2, seed=1, months=3)
+    assert res.arrays["influence"].shape[:2] == (3, 2)
+
+
+def test_rejected_example_fails_as_documented(tmp_path):
+    doc = text(SCENARIOS_MD)
+    rejected = [e for e in yaml_examples() if kind_of(e) == "rejected"]
+    for example in rejected:
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(write_example(example, tmp_path))
+        shown = f"field '{caught.value.field}': {caught.value.message}"
+        assert shown in doc, f"the documented message is out of date; the code says: {shown}"
+
+
+def test_documented_paths_resolve_in_the_baseline():
+    data = load_scenario(BASELINE).model_dump(mode="json")
+    tops = set(Scenario.model_fields)
+    bodies = [section(text(SCENARIOS_MD), "Paths"), section(text(MODEL_MD), "5.12 Levers")]
+    paths = {
+        token
+        for body in bodies
+        for token in re.findall(r"`([a-z_]+\.[A-Za-z0-9_.\-]+)`", body)
+        if token.split(".")[0] in tops
+    }
+    assert len(paths) >= 10
+    for path in sorted(paths):
+        assert isinstance(get_path(data, path), int | float), path
+
+
+# ---- levers, parameters and schedule in docs/model.md ----------------------------------------
+
+
+def test_every_baseline_lever_is_documented():
+    names = [lever["name"] for lever in yaml.safe_load(text(BASELINE))["levers"]]
+    assert names
+    docs = text(MODEL_MD) + text(SCENARIOS_MD)
+    assert [name for name in names if f"`{name}`" not in docs] == []
+
+
+def test_model_md_names_every_sourced_parameter():
+    """Every field that holds a Quantity (a number with unit and source) appears in model.md."""
+    schema = Scenario.model_json_schema()
+    doc = text(MODEL_MD)
+    missing = []
+    for model, definition in schema["$defs"].items():
+        for name, prop in definition.get("properties", {}).items():
+            refs = [prop.get("$ref", "")] + [p.get("$ref", "") for p in prop.get("anyOf", [])]
+            if any(ref.endswith("/Quantity") for ref in refs) and not backticked(name, doc):
+                missing.append(f"{model}.{name}")
+    assert missing == []
+
+
+def test_model_md_schedule_follows_step():
+    """The stages in section 1.3 are listed in the order `step()` calls them."""
+    calls = [
+        "apply_scheduled",
+        "observe",
+        "decide_powers",
+        "decide_host",
+        "decide_neighbors",
+        "trade_stage",
+        "grow_networks",
+        "draw_shocks",
+        "apply_effects",
+        "recover_crossings",
+        "update_influence",
+        "record",
+    ]
+    source = inspect.getsource(RegionalInfluenceModel.step)
+    in_code = [source.find(f"{name}(") for name in calls]
+    assert -1 not in in_code, dict(zip(calls, in_code, strict=True))
+    assert in_code == sorted(in_code), "calls moved in step(); update this list and model.md"
+    schedule = section(text(MODEL_MD), "1.3").split("**What each stage reads.**")[0]
+    in_doc = []
+    for name in calls:
+        found = re.search(rf"`(?:\w+\.)?{name}`", schedule)
+        assert found, f"model.md section 1.3 does not name {name}"
+        in_doc.append(found.start())
+    assert in_doc == sorted(in_doc), "model.md section 1.3 lists the stages out of order"
+
+
+# ---- Python examples ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", [README, SCENARIOS_MD, MODEL_MD], ids=lambda p: p.name)
+def test_python_blocks_compile(doc):
+    for number, body in enumerate(blocks(doc, "python")):
+        compile(body, f"{doc.name}[python block {number}]", "exec")
+
+
+def test_readme_has_a_python_example():
+    assert blocks(README, "python")
