@@ -92,7 +92,8 @@ class RegionalInfluenceModel(mesa.Model):
         if seed is None:
             seed = rng if isinstance(rng, int | np.integer) else scenario.seed
         super().__init__(rng=int(seed))
-        self.scenario, self.seed, self.worlds = scenario, int(seed), int(worlds)
+        # `spec`, not `scenario`: mesa 3.5 reserves Model.scenario for its own Scenario objects
+        self.spec, self.seed, self.worlds = scenario, int(seed), int(worlds)
         self.world_ids = np.arange(first_world, first_world + worlds, dtype=np.uint64)
         self.params: Params = compile_scenario(scenario)
         self.horizon = scenario.horizon_months
@@ -107,7 +108,7 @@ class RegionalInfluenceModel(mesa.Model):
     # ---- construction --------------------------------------------------------------------
     def _make_agents(self) -> None:
         role_class = {"power": Power, "host": Host, "neighbor": Neighbor}
-        for i, actor in enumerate(self.scenario.actors):
+        for i, actor in enumerate(self.spec.actors):
             role_class[actor.role](self, actor.code, i)
         for i, name in enumerate(NETWORKS):
             ThreatNetwork(self, name, i)
