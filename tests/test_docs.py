@@ -237,6 +237,7 @@ def test_model_md_names_every_sourced_parameter():
 def test_model_md_schedule_follows_step():
     """The stages in section 1.3 are listed in the order `step()` calls them."""
     calls = [
+        "recover_crossings",
         "apply_scheduled",
         "observe",
         "decide_powers",
@@ -246,7 +247,6 @@ def test_model_md_schedule_follows_step():
         "grow_networks",
         "draw_shocks",
         "apply_effects",
-        "recover_crossings",
         "update_influence",
         "record",
     ]
