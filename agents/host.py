@@ -34,7 +34,7 @@ def decide_host(p: Params, st: State, last: State, ref) -> None:
         p.openness[:, h]
         + w["recognition"] * (last.recognition - p.recognition[:, h])
         + w["support"] * (support_shares(p, last) - ref.support_share)
-        - w["sovereignty"] * (last.sanctions - p.initial_sanctions)
+        - w["sovereignty"] * (last.sanctions - ref.power_sanctions)
     )
     kappa = p.dyn["state_adjustment"]
     current = last.openness[:, :, h]

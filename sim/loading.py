@@ -157,6 +157,12 @@ def check_references(s: Scenario) -> None:
     """Every code, id and path a scenario mentions must exist and fit its role."""
     codes = s.codes()
     powers, states = s.codes("power"), s.codes("host", "neighbor")
+    for name in s.lever_reference:
+        if name not in [lever.name for lever in s.levers]:
+            raise ScenarioError(
+                f"lever_reference.{name}",
+                f"not a declared lever; declared: {', '.join(lv.name for lv in s.levers)}",
+            )
     hosts = s.codes("host")
     crossings = [c.id for c in s.crossings]
 

@@ -48,6 +48,7 @@ class Reference:
     legitimacy: np.ndarray  # (P,)
     support_share: np.ndarray  # (P,)
     sanctions: float
+    power_sanctions: np.ndarray  # (P,)
     pressure: np.ndarray  # (2,)
     network_boost: np.ndarray  # (2,)
     host_revenue: float
@@ -201,6 +202,7 @@ def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
         legitimacy=legitimacy_signal(p, st)[0],
         support_share=support_shares(p, st)[0],
         sanctions=float(min(st.sanctions[0].sum(), 1.0)),
+        power_sanctions=st.sanctions[0].copy(),
         pressure=pressure(p, st, float(st.host_revenue[0]))[0],
         network_boost=expected_network_boost(p),
         host_revenue=float(st.host_revenue[0]),

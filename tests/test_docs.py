@@ -46,12 +46,13 @@ def blocks(path: Path, language: str) -> list[str]:
     return [body for lang, body in FENCE.findall(text(path)) if lang == language]
 
 
-def section(doc: str, title_part: str) -> str:
-    """The text under the first heading that contains `title_part`, up to the next heading of
-    the same or a higher level."""
+def section(doc: str, title_part: str, exact: bool = False) -> str:
+    """The text under the first heading that contains `title_part` (or equals it), up to the
+    next heading of the same or a higher level."""
     headings = list(HEADING.finditer(doc))
     for i, match in enumerate(headings):
-        if title_part in match.group(2):
+        title = match.group(2).strip()
+        if title == title_part or (not exact and title_part in title):
             level = len(match.group(1))
             end = len(doc)
             for later in headings[i + 1 :]:
@@ -261,6 +262,105 @@ def test_model_md_schedule_follows_step():
         assert found, f"model.md section 1.3 does not name {name}"
         in_doc.append(found.start())
     assert in_doc == sorted(in_doc), "model.md section 1.3 lists the stages out of order"
+
+
+# ---- the parameter tables of docs/model.md match the baseline -----------------------------
+
+# (heading, exact heading?, path of a row: "{key}" is the row's first cell)
+WIDE_TABLES = [
+    ("Powers", True, "actors.{key}"),
+    ("Host and neighbours", True, "actors.{key}"),
+    ("Priorities (unit: weight)", True, "actors.{key}.priorities"),
+    ("5.3 Relations", True, "relations.{key}"),
+    ("5.4 Commodities", True, "commodities.{key}"),
+    ("5.6 Crossings", True, "crossings.{key}"),
+    ("5.7 Threat networks", True, "networks.{key}"),
+    ("5.8 Shocks", True, "shocks.{key}"),
+    ("5.9 Migration corridors", True, "migration.{key}"),
+]
+
+
+def table_rows(body: str) -> list[list[list[str]]]:
+    """The Markdown tables of a section, each a list of rows of stripped cells (with the
+    header row first and the separator row dropped)."""
+    tables, current = [], []
+    for line in body.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not all(set(cell) <= set("-: ") for cell in cells):
+                current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def same(documented: str, actual) -> bool:
+    """A documented cell (its first word; units and notes after it) against the baseline."""
+    word = documented.replace("\u2212", "-").split(" ")[0].strip("`")
+    if isinstance(actual, int | float) and not isinstance(actual, bool):
+        return abs(float(word) - float(actual)) <= 1e-9 * max(1.0, abs(float(actual)))
+    return word == str(actual)
+
+
+def baseline_data() -> dict:
+    return load_scenario(BASELINE).model_dump(mode="json")
+
+
+@pytest.mark.parametrize(("title", "exact", "prefix"), WIDE_TABLES, ids=[t[0] for t in WIDE_TABLES])
+def test_model_md_parameter_table_matches_baseline(title, exact, prefix):
+    data, checked, wrong = baseline_data(), 0, []
+    for table in table_rows(section(text(MODEL_MD), title, exact=exact)):
+        header = [re.match(r"`(\w+)`", cell) for cell in table[0]]
+        for row in table[1:]:
+            if row[0] == "unit":
+                continue
+            for column, match in enumerate(header):
+                if match is None:
+                    continue
+                path = prefix.format(key=row[0]) + "." + match.group(1)
+                checked += 1
+                if not same(row[column], get_path(data, path)):
+                    wrong.append(f"{path}: documented {row[column]!r}")
+    assert checked >= 8
+    assert wrong == [], "regenerate section 5 of docs/model.md from `sim explain baseline`"
+
+
+def test_model_md_trade_table_matches_baseline():
+    data, rows = baseline_data(), 0
+    for table in table_rows(section(text(MODEL_MD), "5.5 Trade flows")):
+        assert table[0][:3] == ["exporter", "importer", "commodity"]
+        for row in table[1:]:
+            flow = "trade." + "-".join(row[:3])
+            assert same(row[3], get_path(data, flow)), flow
+            assert same(row[4], get_path(data, flow + ".trend")), flow + ".trend"
+            route = get_path(data, flow + ".route")
+            assert row[5] == (route or "-"), flow + ".route"
+            rows += 1
+    host = [a["code"] for a in data["actors"] if a["role"] == "host"][0]
+    assert rows == sum(host in (f["exporter"], f["importer"]) for f in data["trade"])
+
+
+def test_model_md_dynamics_and_levers_match_baseline():
+    data = baseline_data()
+    scenario = load_scenario(BASELINE)
+    rows = table_rows(section(text(MODEL_MD), "5.10 Influence weights and dynamics"))[0][1:]
+    assert {row[0].strip("`") for row in rows} == {
+        f"{part}.{name}"
+        for part in ("influence", "dynamics")
+        for name in type(getattr(scenario, part)).model_fields
+    }
+    for row in rows:
+        assert same(row[1], get_path(data, row[0].strip("`"))), row[0]
+    levers = table_rows(section(text(MODEL_MD), "5.12 Levers"))[0][1:]
+    values = scenario.lever_values()
+    assert [row[0].strip("`") for row in levers] == [lever.name for lever in scenario.levers]
+    for row in levers:
+        lever = scenario.lever(row[0].strip("`"))
+        assert row[1].strip("`") == lever.path
+        expected = (lever.low, lever.high, lever.step, values[lever.name])
+        for cell, actual in zip(row[2:6], expected, strict=True):
+            assert same(cell, actual), lever.name
 
 
 # ---- Python examples ---------------------------------------------------------------------
