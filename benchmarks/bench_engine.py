@@ -97,16 +97,27 @@ def batch_run(scenario, runs: int):
     return task
 
 
+# Peak resident memory of this process image, from /proc (VmHWM). Not ru_maxrss: on Linux a
+# child started from a large parent inherits the parent's high-water mark in ru_maxrss.
+PEAK_RSS_KB_SOURCE = (
+    "def peak_rss_kb():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1])\n"
+    "    import resource\n"
+    "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
 def peak_rss_mb(worlds: int, stream: bool) -> float:
     """Peak resident memory of a fresh process running `worlds` baseline worlds."""
     with tempfile.TemporaryDirectory() as tmp:
         code = (
-            "import resource, sys\n"
-            "from sim import load_scenario\n"
+            PEAK_RSS_KB_SOURCE + "from sim import load_scenario\n"
             "from sim.runner import run\n"
             f"res = run(load_scenario('baseline'), worlds={worlds}, seed={SEED}, "
             f"stream_to={str(Path(tmp) / 'out')!r} if {stream} else None)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "print(peak_rss_kb())\n"
         )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True

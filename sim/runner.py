@@ -49,7 +49,8 @@ def run_block(
         model.step()
         if on_month is not None:
             on_month(count)
-    return model.recorder.arrays
+    arrays, model.recorder = model.recorder.arrays, None  # the model (a reference cycle with
+    return arrays  # its agents) must not keep a run's arrays alive until garbage collection
 
 
 def run(
