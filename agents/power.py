@@ -60,8 +60,12 @@ def decide_powers(p: Params, st: State, last: State, ref) -> None:
     st.engagement = engagement * scale[:, :, None, None]
 
     st.sanctions = _sanctions(p, st, last, ref)
+    # recognition follows diplomacy crossing the threshold upward, so a scheduled withdrawal
+    # holds until diplomacy falls below the threshold and rises past it again
     diplomacy = st.engagement[:, :, p.host_state, 2]
-    st.recognition = np.maximum(st.recognition, diplomacy >= p.recognition_threshold)
+    before = last.engagement[:, :, p.host_state, 2]
+    crossed = (diplomacy >= p.recognition_threshold) & (before < p.recognition_threshold)
+    st.recognition = np.maximum(st.recognition, crossed)
 
 
 def legitimacy_signal(p: Params, st: State) -> np.ndarray:

@@ -36,14 +36,17 @@ class ThreatNetwork(mesa.Agent):
 
 
 def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
-    """Pressure on each network, shape (R, 2)."""
+    """Pressure on each network, shape (R, 2): the host's effort times its capacity relative to
+    the start (capacity grows with revenue), foreign security provision as a share of itself
+    plus the host's starting capacity, and exposure-weighted border posture."""
     provision = security_provision(p, st)[:, :, p.host_state].sum(axis=1)
-    own = own_security(p, st, host_revenue0)[:, p.host_state]
-    foreign_share = provision / np.maximum(provision + own, 1e-12)
+    own0 = p.security_capacity[p.host]
+    capacity = own_security(p, st, host_revenue0)[:, p.host_state] / max(own0, 1e-12)
+    foreign_share = provision / np.maximum(provision + own0, 1e-12)
     exposure = p.exposure[p.states] * p.neighbors
     posture = st.posture @ exposure / max(exposure.sum(), 1e-12)
     return (
-        st.host_effort
+        st.host_effort * capacity[:, None]
         + p.network_cooperation * foreign_share[:, None]
         + p.network_posture * posture[:, None]
     )

@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--worlds", type=_positive, help="number of worlds (default: scenario's)")
     run.add_argument("--seed", type=_seed, help="root seed (default: scenario's)")
     run.add_argument("--months", type=_positive, help="horizon in months (default: scenario's)")
-    run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: out/<scenario name>[_LEVER=VALUE...])",
+    )
     run.add_argument(
         "--set",
         type=_lever,
@@ -123,7 +127,8 @@ def cmd_run(args) -> int:
     scenario = load_scenario(args.scenario, **dict(args.set))
     if args.months is not None:
         scenario = with_horizon(scenario, args.months, f"{resolve_path(args.scenario)} (--months)")
-    out = args.out or Path("out") / scenario.name
+    moved = "".join(f"_{name}={value:g}" for name, value in args.set)
+    out = args.out or Path("out") / f"{scenario.name}{moved}"
 
     from sim.runner import run  # after the checks, so that bad input is answered at once
 

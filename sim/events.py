@@ -29,7 +29,7 @@ def apply_scheduled(p: Params, st: State, month: int) -> None:
 def _security_event(p: Params, st: State, e: Event) -> None:
     if e.type == "closure":
         target = p.crossing_ids.index(e.crossing)
-        st.closure_left[target] = max(st.closure_left[target], e.duration_months)
+        st.closure_left[:, target] = np.maximum(st.closure_left[:, target], e.duration_months)
     elif e.type == "trafficking_surge":
         target = p.host
     else:

@@ -14,6 +14,11 @@ from sim.scenario import COMMODITIES, Scenario, overlay
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in scenarios/ (targets.yaml is not a scenario)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml") if p.stem != "targets")
+
+
 def resolve_path(name: str | Path) -> Path:
     """A scenario path as given, or the name of a shipped scenario ('baseline')."""
     path = Path(name)
@@ -27,7 +32,7 @@ def read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+        shipped = ", ".join(shipped_scenarios())
         raise ScenarioError(
             "",
             f"file not found; give the path of a scenario YAML file or the name of a shipped "

@@ -151,7 +151,7 @@ class RegionalInfluenceModel(mesa.Model):
 
         grow_networks(p, st, last, ref)
         counts, magnitude, st.excitation = draw_shocks(p, last, self.seed, self.world_ids, t)
-        apply_effects(st, p.channels.effects, magnitude)
+        apply_effects(st, p.channels.effects, magnitude, hold=2)
 
         update_influence(p, st, raw_influence(p, st, t, ref.host_revenue))
         self.state = st
@@ -175,6 +175,7 @@ def initial_balance(p: Params, worlds: int) -> State:
     st.threat = np.clip(
         network_threat(p, st.networks) + impulse / (1.0 - p.dyn["threat_memory"]), 0.0, 1.0
     )
+    st.impulse = np.broadcast_to(impulse, st.impulse.shape).copy()  # last month's, as expected
     st.turbulence = np.broadcast_to(
         turbulence / (1.0 - p.dyn["turbulence_memory"]), st.turbulence.shape
     ).copy()

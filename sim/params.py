@@ -174,7 +174,7 @@ def compile_scenario(s: Scenario) -> Params:
 
     engagement = np.zeros((n_p, n_s, len(INSTRUMENTS)))
     aid, openness, alignment = (np.zeros((n_p, n_s)) for _ in range(3))
-    recognition = np.ones((n_p, n_s))
+    recognition = np.zeros((n_p, n_s))  # a pair without a declared relation: none
     related = np.zeros((n_p, n_s), dtype=bool)
     for r in s.relations:
         p, j = p_of[r.power], s_of[r.state]
@@ -354,7 +354,8 @@ def effect_rows(s: Scenario, kinds: list[str], targets: list[int]) -> Effects:
 def _channels(s: Scenario, idx: dict[str, int], host: int) -> ShockChannels:
     """Split each shock type over its targets by exposure (Poisson thinning keeps totals)."""
     exposure = np.array([a.exposure.value for a in s.actors])
-    neighbors = np.array([a.role == "neighbor" for a in s.actors])
+    transit = {c.transit_state for c in s.crossings}
+    bordering = np.array([a.role == "neighbor" and a.code in transit for a in s.actors])
     rows, names = [], []
     for t in s.shocks:
         if t.name in ("attack_host", "trafficking_surge"):
@@ -362,8 +363,8 @@ def _channels(s: Scenario, idx: dict[str, int], host: int) -> ShockChannels:
         elif t.name == "closure":
             targets = list(range(len(s.crossings)))
             shares = [1.0 / max(len(targets), 1)] * len(targets)
-        else:
-            eligible = neighbors if t.name == "border_clash" else np.arange(len(exposure)) != host
+        else:  # border clashes only where a neighbour has a crossing into the host
+            eligible = bordering if t.name == "border_clash" else np.arange(len(exposure)) != host
             weight = np.where(eligible, exposure, 0.0)
             targets = [int(i) for i in np.flatnonzero(weight > 0)]
             shares = list(weight[targets] / weight.sum()) if targets else []

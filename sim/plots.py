@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,26 +17,42 @@ def _color(power: str, i: int) -> str:
 
 
 def _mark_events(ax, res) -> None:
-    """Numbered dotted lines at scheduled events, with the numbered list under the axes."""
+    """Dotted lines at scheduled events, numbered (events of one month share a line and a
+    label such as '6-8'), with the numbered list under the axes, entries never split."""
+    by_month: dict[int, list[int]] = {}
     notes = []
     for number, (month, label) in enumerate(res.event_markers(), start=1):
+        by_month.setdefault(month, []).append(number)
+        notes.append(f"{number} {res.dates[month]:%Y-%m} {label}")
+    for level, (month, numbers) in enumerate(sorted(by_month.items())):
         date = res.dates[month]
+        text = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
         ax.axvline(date, color="0.55", lw=0.7, ls=":", zorder=0)
         ax.annotate(
-            str(number),
+            text,
             xy=(date, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(0, 2 + 7 * (number % 2)),
+            xytext=(0, 2 + 7 * (level % 3)),
             textcoords="offset points",
             fontsize=6.5,
             color="0.3",
             ha="center",
             va="bottom",
         )
-        notes.append(f"{number} {date:%Y-%m} {label}")
     if notes:
-        text = textwrap.fill("   ".join(notes), width=170)
-        ax.figure.supxlabel(text, fontsize=6.5, color="0.3", ha="left", x=0.01)
+        ax.figure.supxlabel(
+            "\n".join(_pack(notes, width=165)), fontsize=6.5, color="0.3", ha="left", x=0.01
+        )
+
+
+def _pack(entries: list[str], width: int) -> list[str]:
+    """Lines of entries separated by three spaces, no entry split across lines."""
+    lines = [""]
+    for entry in entries:
+        if lines[-1] and len(lines[-1]) + 3 + len(entry) > width:
+            lines.append("")
+        lines[-1] += ("   " if lines[-1] else "") + entry
+    return lines
 
 
 def plot_influence(res, state: str, ax=None):
@@ -55,7 +69,7 @@ def plot_influence(res, state: str, ax=None):
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
     ax.set_ylim(0, max(0.05, float(q95.max()) * 1.25))
     _mark_events(ax, res)
-    ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=14)
+    ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=24)
     ax.set_ylabel("influence index [0, 1]")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)

@@ -28,9 +28,11 @@ def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: in
     return counts, magnitude, excitation
 
 
-def apply_effects(st: State, effects: Effects, magnitude: np.ndarray) -> None:
+def apply_effects(st: State, effects: Effects, magnitude: np.ndarray, hold: int = 0) -> None:
     """Add events' effects: threat impulse for next month's observe, shock memory, network
-    strength and crossing disruption. `magnitude` is (R, H) or (H,) for scheduled events."""
+    strength and crossing disruption. `magnitude` is (R, H) or (H,) for scheduled events.
+    `hold`: months a crossing this blocks stays blocked before it recovers (stochastic closures,
+    drawn at the end of a month, hold 2 so that the next month's trade meets them in full)."""
     magnitude = np.atleast_2d(magnitude)
     st.impulse = st.impulse + magnitude @ effects.threat
     st.turbulence = st.turbulence + magnitude @ effects.turbulence
@@ -39,6 +41,10 @@ def apply_effects(st: State, effects: Effects, magnitude: np.ndarray) -> None:
     if closing.size:
         blocked = (magnitude[:, closing, None] * effects.closure[None, closing]).max(axis=1)
         st.disruption = np.maximum(st.disruption, blocked)
+        if hold:
+            st.closure_left = np.where(
+                blocked > 0, np.maximum(st.closure_left, hold), st.closure_left
+            )
 
 
 def recover_crossings(p: Params, st: State) -> None:

@@ -35,7 +35,7 @@ class State:
     trade: np.ndarray  # (R, F) realised trade, USD M/month
     capacity_multiplier: np.ndarray  # (F,) from agreements and infrastructure
     disruption: np.ndarray  # (R, C) share of each crossing's flow blocked
-    closure_left: np.ndarray  # (C,) months a scheduled closure still holds
+    closure_left: np.ndarray  # (R, C) months a closure still holds
     migrants: np.ndarray  # (R, M) thousand workers
     migration_capacity: np.ndarray  # (M,)
     influence: np.ndarray  # (R, P, S) influence of power p over state s
@@ -77,7 +77,7 @@ def initial_state(p: Params, worlds: int) -> State:
         trade=tile(p.base_trade),
         capacity_multiplier=np.ones(len(p.base_trade)),
         disruption=tile(np.zeros(len(p.crossing_ids))),
-        closure_left=np.zeros(len(p.crossing_ids), dtype=np.int64),
+        closure_left=tile(np.zeros(len(p.crossing_ids), dtype=np.int64)),
         migrants=tile(p.migration_workers),
         migration_capacity=p.migration_capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),

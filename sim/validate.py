@@ -76,7 +76,9 @@ def check_target(res: Results, target: Target) -> dict:
         "kind": "target",
         "name": target.name,
         "label": target.label,
-        "expected": f"{target.value:g} {target.unit}",
+        "expected": f">= {target.value - target.tolerance:g} {target.unit}"
+        if target.kind == "at_least"
+        else f"{target.value:g} +- {target.tolerance:g} {target.unit}",
         "value": target.value,
         "tol": target.tolerance if target.kind == "within" else np.nan,
         "simulated": median,
@@ -190,12 +192,12 @@ def validate(
 
 def format_table(table: pd.DataFrame) -> str:
     """The validation table as printed by `sim validate`."""
-    head = f"{'check':<62}{'expected':>17}  {'simulated [5%, 95%] / effect [95% CI]':<40}result"
+    head = f"{'check':<62}{'expected':>22}  {'simulated [5%, 95%] / effect [95% CI]':<40}result"
     lines = [head, "-" * len(head)]
     for row in table.itertuples():
         band = f"{row.simulated:.4g} [{row.low:.4g}, {row.high:.4g}]"
         mark = "pass" if row.passed else "FAIL"
-        lines.append(f"{row.label[:61]:<62}{row.expected:>17}  {band:<40}{mark}")
+        lines.append(f"{row.label[:61]:<62}{row.expected:>22}  {band:<40}{mark}")
     lines.append(f"\n{int(table['passed'].sum())} of {len(table)} checks pass")
     return "\n".join(lines)
 
@@ -207,7 +209,7 @@ def plot_validation(table: pd.DataFrame):
 
     targets, facts = table[table.kind == "target"], table[table.kind == "fact"]
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(13, 0.36 * max(len(targets), len(facts)) + 1.6)
+        1, 2, figsize=(15, 0.36 * max(len(targets), len(facts)) + 1.6)
     )
     for ax, part in ((left, targets), (right, facts)):
         for y, row in enumerate(part.itertuples()):
@@ -217,13 +219,14 @@ def plot_validation(table: pd.DataFrame):
             ax.plot(row.simulated / s, y, "o", color=colour)
             if ax is left:
                 ax.plot([(row.value - row.tol) / s, (row.value + row.tol) / s], [y, y], "|k")
-        ax.set_yticks(range(len(part)), [label[:48] for label in part.label], fontsize=8)
+        ax.set_yticks(range(len(part)), list(part.label), fontsize=8)
         ax.invert_yaxis()
     left.axvline(1.0, color="grey", lw=0.8)
     left.set_xlabel("simulated / target (ticks: tolerance)")
     left.set_title("Calibration targets: median and 5-95% over worlds", fontsize=10)
     right.axvline(0.0, color="grey", lw=0.8)
     right.set_xscale("symlog", linthresh=0.01)
+    right.margins(x=0.15)
     right.set_xlabel("paired effect, changed minus unchanged (95% CI)")
     right.set_title("Stylised facts (common random numbers)", fontsize=10)
     fig.tight_layout()

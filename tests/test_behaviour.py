@@ -150,8 +150,11 @@ def test_closure_reroutes_part_of_the_flow_via_the_alternate(
     flow, crossing, alternate = fuel_route
     t0 = axes.month(CLOSURE_START)
     during = slice(t0, t0 + CLOSURE_MONTHS)
-    # the flow does not vanish: part of it takes the alternate crossing ...
-    assert closed["trade"][during, :, flow].min() > 0.0
+    # the flow does not vanish: part of it takes the alternate crossing, unless a random
+    # closure has shut the alternate too in that world and month (rare)
+    cut = closed["trade"][during, :, flow] == 0.0
+    assert cut.mean() < 0.05
+    assert np.all(closed["disruption"][during, :, axes.crossing[alternate]][cut] > 0.0)
     assert closed["trade"][during, :, flow].mean() > 0.25 * control["trade"][during, :, flow].mean()
     # ... whose owner earns more transit fees, while the closed crossing's owner earns less
     owner, alternate_owner = axes.transit[crossing], axes.transit[alternate]
