@@ -24,12 +24,16 @@ lint: $(BIN)/sim
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
-	$(BIN)/python -m pytest
-ifneq ($(PY312),)
+$(VENV312)/bin/sim: pyproject.toml
 	$(PY312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV312)/bin/python -m pip install --quiet -e ".[test]"
+	touch $(VENV312)/bin/sim
+
+test: lint
+	$(BIN)/python -m pytest
+ifneq ($(PY312),)
+	$(MAKE) --no-print-directory $(VENV312)/bin/sim
 	$(VENV312)/bin/python -c "import mesa, sys; print('model tests on Python', sys.version.split()[0], 'mesa', mesa.__version__)"
 	$(VENV312)/bin/python -m pytest -m model
 endif

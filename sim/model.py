@@ -146,7 +146,7 @@ class RegionalInfluenceModel(mesa.Model):
         decide_host(p, st, last, ref)
         decide_neighbors(p, st, last, ref)
 
-        noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, len(p.base_trade))
+        noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, p.flow_keys)
         trade_stage(p, st, last, t, noise, ref.drivers, ref.sanctions)
 
         grow_networks(p, st, last, ref)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import rng
 from sim.scenario import INSTRUMENTS, Scenario
 
 MONTHS_PER_YEAR = 12.0
@@ -35,6 +36,7 @@ class ShockChannels:
     magnitude: np.ndarray
     magnitude_sd: np.ndarray
     effects: Effects
+    keys: np.ndarray  # (H,) uint64 draw keys from "kind:target", stable when channels are added
 
     @property
     def kind_matrix(self) -> np.ndarray:
@@ -94,6 +96,7 @@ class Params:
     engagement_lift: np.ndarray
     # flows (F,)
     flow_labels: list[str]  # EXPORTER-IMPORTER-commodity
+    flow_keys: np.ndarray  # uint64 draw keys of the flows' trade noise (from their labels)
     exporter: np.ndarray
     importer: np.ndarray
     commodity: np.ndarray
@@ -186,6 +189,7 @@ def compile_scenario(s: Scenario) -> Params:
     names = [c.name for c in s.commodities]
     k_of = {n: i for i, n in enumerate(names)}
     c_of = {c.id: i for i, c in enumerate(s.crossings)}
+    flow_labels = [f"{f.exporter}-{f.importer}-{f.commodity}" for f in s.trade]
     exporter = np.array([idx[f.exporter] for f in s.trade], dtype=np.int64)
     importer = np.array([idx[f.importer] for f in s.trade], dtype=np.int64)
     commodity = np.array([k_of[f.commodity] for f in s.trade], dtype=np.int64)
@@ -281,7 +285,8 @@ def compile_scenario(s: Scenario) -> Params:
         volatility=_values(s.commodities, "volatility"),
         growth_rate=_values(s.commodities, "growth_rate"),
         engagement_lift=_values(s.commodities, "engagement_lift"),
-        flow_labels=[f"{f.exporter}-{f.importer}-{f.commodity}" for f in s.trade],
+        flow_labels=flow_labels,
+        flow_keys=rng.label_keys(flow_labels),
         exporter=exporter,
         importer=importer,
         commodity=commodity,
@@ -389,4 +394,9 @@ def _channels(s: Scenario, idx: dict[str, int], host: int) -> ShockChannels:
     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
     ints = (0, 1, 4)
     arrays = [np.array(c, dtype=np.int64 if i in ints else np.float64) for i, c in enumerate(cols)]
-    return ShockChannels(*arrays, effects=effect_rows(s, names, [r[1] for r in rows]))
+    places = [
+        s.crossings[r[1]].id if kind == "closure" else s.actors[r[1]].code
+        for kind, r in zip(names, rows, strict=True)
+    ]
+    keys = rng.label_keys([f"{kind}:{place}" for kind, place in zip(names, places, strict=True)])
+    return ShockChannels(*arrays, effects=effect_rows(s, names, [r[1] for r in rows]), keys=keys)

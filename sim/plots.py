@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.results import world_quantiles  # noqa: E402
+
 POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
 FALLBACK = plt.cm.tab10.colors
 
@@ -61,8 +63,10 @@ def plot_influence(res, state: str, ax=None):
         fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
     else:
         fig = ax.figure
-    data, _ = res._select("influence", {"state": state})
-    q05, med, q95 = np.quantile(data.astype(np.float64), (0.05, 0.5, 0.95), axis=1)
+    states = res.labels("state")
+    if state not in states:
+        raise KeyError(f"unknown state {state!r}; allowed: {', '.join(states)}")
+    q05, med, q95 = res.influence_bands[..., states.index(state)]
     for i, power in enumerate(res.labels("power")):
         color = _color(power, i)
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
@@ -85,14 +89,14 @@ def plot_overview(res):
         rows, cols, figsize=(4 * cols, 2.6 * rows), sharex=True, layout="constrained"
     )
     axes = axes.ravel()
-    inf = np.median(res.arrays["influence"].astype(np.float64), axis=1)
+    inf = res.influence_bands[1]
     for k, state in enumerate(states):
         for i, power in enumerate(res.labels("power")):
             axes[k].plot(res.dates, inf[:, i, k], color=_color(power, i), lw=1.4, label=power)
         axes[k].set_title(state, fontsize=9)
         axes[k].grid(alpha=0.3)
     region = res.regional_influence()
-    q05, med, q95 = np.quantile(region, (0.05, 0.5, 0.95), axis=1)
+    q05, med, q95 = world_quantiles(region)
     ax = axes[len(states)]
     for i, power in enumerate(res.labels("power")):
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=_color(power, i), alpha=0.2, lw=0)

@@ -16,6 +16,20 @@ from sim.scenario import Scenario
 from sim.store import tidy_table
 
 QUANTILES = (0.05, 0.5, 0.95)
+CHUNK_BYTES = 64 * 2**20
+
+
+def world_quantiles(data: np.ndarray, qs=QUANTILES) -> np.ndarray:
+    """Quantiles over worlds (axis 1) of a (months, worlds, ...) array, shape (len(qs), months,
+    ...), computed a few months at a time in float64 so memory stays bounded for any number of
+    worlds."""
+    per_month = max(data[:1].size * 8, 1)
+    step = max(1, CHUNK_BYTES // per_month)
+    out = np.empty((len(qs), data.shape[0], *data.shape[2:]))
+    for start in range(0, data.shape[0], step):
+        chunk = data[start : start + step].astype(np.float64)
+        out[:, start : start + step] = np.quantile(chunk, qs, axis=1)
+    return out
 
 
 @dataclass
@@ -79,12 +93,23 @@ class Results:
     def regional_influence(self) -> np.ndarray:
         """Each power's influence over the region, GDP-weighted over states, (month, world, P)."""
         weights = self.params.gdp[self.params.states]
-        return np.einsum("twps,s->twp", self.arrays["influence"], weights / weights.sum())
+        share = (weights / weights.sum()).astype(np.float32)
+        inf = self.arrays["influence"]
+        out = np.empty(inf.shape[:3], dtype=np.float32)
+        step = max(1, CHUNK_BYTES // max(inf[:1].nbytes, 1))
+        for start in range(0, self.months, step):  # a few months at a time (streamed runs)
+            out[start : start + step] = np.einsum("twps,s->twp", inf[start : start + step], share)
+        return out
+
+    @cached_property
+    def influence_bands(self) -> np.ndarray:
+        """5%, 50% and 95% quantiles over worlds of influence, (3, months, P, S)."""
+        return world_quantiles(self.arrays["influence"])
 
     def quantiles(self, name: str, **select: str) -> pd.DataFrame:
         """5%, 50% and 95% quantiles over worlds per month (and per remaining axis label)."""
         data, axes = self._select(name, select)
-        q = np.quantile(data.astype(np.float64), QUANTILES, axis=1)
+        q = world_quantiles(data)
         index = pd.MultiIndex.from_product(
             [range(self.months), *[self.labels(a) for a in axes]], names=["month", *axes]
         )
@@ -97,8 +122,9 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """A row per power and state: final-month median, 5% and 95% quantiles of influence, and
         the median over worlds of its change since month 0."""
-        inf = self.arrays["influence"].astype(np.float64)
-        final, change = inf[-1], inf[-1] - inf[0]
+        inf = self.arrays["influence"]
+        final = inf[-1].astype(np.float64)
+        change = final - inf[0]
         rows = []
         for i, power in enumerate(self.labels("power")):
             for j, state in enumerate(self.labels("state")):

@@ -8,6 +8,7 @@ is the SplitMix64 finaliser (Steele, Lea and Flood 2014), vectorised over numpy 
 from __future__ import annotations
 
 from enum import IntEnum
+from hashlib import blake2b
 
 import numpy as np
 from scipy.special import ndtri
@@ -45,22 +46,40 @@ def _key(seed: int, worlds: np.ndarray, month: int, stream: int) -> np.ndarray:
         return splitmix64(h ^ (np.uint64(stream) * _M2 + np.uint64(3)))
 
 
-def raw_bits(seed: int, worlds: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
-    """Uniform uint64 words, shape (len(worlds), n): word k of a world is draw number k."""
+def raw_bits(seed: int, worlds: np.ndarray, month: int, stream: int, draws) -> np.ndarray:
+    """Uniform uint64 words, shape (len(worlds), number of draws). `draws` is a count n (draw
+    k = 1..n) or an array of uint64 draw keys, e.g. `label_keys` of the flows, so that a draw
+    belongs to its flow or channel, not to a position that adding another would shift."""
     key = _key(seed, worlds, month, stream)[:, None]
+    counters = (
+        np.arange(1, draws + 1, dtype=np.uint64)
+        if isinstance(draws, int | np.integer)
+        else np.asarray(draws, dtype=np.uint64)
+    )
     with np.errstate(over="ignore"):
-        return splitmix64(key + (np.arange(1, n + 1, dtype=np.uint64) * GOLDEN)[None, :])
+        return splitmix64(key + (counters * GOLDEN)[None, :])
 
 
-def uniform(seed: int, worlds: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
-    """Uniforms in the open interval (0, 1), shape (len(worlds), n), from the top 53 bits."""
-    bits = raw_bits(seed, worlds, month, stream, n)
+def label_keys(labels: list[str]) -> np.ndarray:
+    """Stable uint64 draw keys for named things (BLAKE2b of each label), for `raw_bits`."""
+    return np.array(
+        [
+            int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
+            for text in labels
+        ],
+        dtype=np.uint64,
+    )
+
+
+def uniform(seed: int, worlds: np.ndarray, month: int, stream: int, draws) -> np.ndarray:
+    """Uniforms in the open interval (0, 1), shape (len(worlds), draws), from the top 53 bits."""
+    bits = raw_bits(seed, worlds, month, stream, draws)
     return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_53
 
 
-def normal(seed: int, worlds: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
-    """Standard normals by the inverse normal CDF, shape (len(worlds), n)."""
-    return ndtri(uniform(seed, worlds, month, stream, n))
+def normal(seed: int, worlds: np.ndarray, month: int, stream: int, draws) -> np.ndarray:
+    """Standard normals by the inverse normal CDF, shape (len(worlds), draws)."""
+    return ndtri(uniform(seed, worlds, month, stream, draws))
 
 
 def poisson(rate: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.diskarray import MonthMajorArray
 from sim.model import RegionalInfluenceModel
 from sim.params import compile_scenario
 from sim.recorder import Recorder, allocate
@@ -66,9 +67,10 @@ def run(
     """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
 
     All series are kept in memory, preallocated once. With `stream_to`, each block of worlds is
-    written to that result folder as it finishes and only the `keep` series stay in memory, so
-    memory is bounded by them and one block; the folder gets its summary, plots and manifest
-    at the end and is moved into place atomically.
+    written to that result folder as it finishes and the `keep` series go to month-major files
+    there (`<series>.month-major.f32`) that summaries and plots read a few months at a time, so
+    memory is bounded by one block whatever the number of worlds; the folder gets its summary,
+    plots and manifest at the end and is moved into place atomically.
     """
     if months is not None:
         scenario = scenario.replace(horizon_months=months)
@@ -88,19 +90,26 @@ def run(
         return Results(scenario, arrays, seed=seed, timings=_timings(started))
 
     keep = list(keep)
-    arrays = allocate(p, horizon, worlds, series=keep)
     buffer = allocate(p, horizon, min(block_size, worlds))
     dates = pd.date_range(scenario.start_date, periods=horizon, freq="MS")
     with ResultFolder(stream_to, p, dates) as folder:
+        arrays = {
+            name: MonthMajorArray(
+                folder.work / f"{name}.month-major.f32", (horizon, worlds, *shape)
+            )
+            for name, shape in ((k, buffer[k].shape[2:]) for k in keep)
+        }
         for first, count in blocks(worlds, block_size):
             part = {k: v[:, :count] for k, v in buffer.items()}
             run_block(scenario, seed, first, count, on_month=bar.update, into=part)
             folder.write_block(first, part)
             for name in keep:
-                arrays[name][:, first : first + count] = part[name]
+                arrays[name].write(first, part[name])
         bar.close()
         res = Results(scenario, arrays, seed=seed, timings=_timings(started))
         res.folder = folder.finish(res)
+        for array in arrays.values():
+            array.path = res.folder / array.path.name
         res.timings["finished"] = time.time()
     return res
 

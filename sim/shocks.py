@@ -17,11 +17,12 @@ from sim.state import State
 def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: int):
     """Counts and magnitudes of stochastic events, each (R, H), and the new excitation."""
     ch = p.channels
-    n = len(ch.kind)
+
     level = last.networks[:, ch.driver] / np.maximum(p.network_initial[ch.driver], 1e-9)
     rate = ch.base_rate * level + last.excitation
-    counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, n))
-    z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, n)
+    keys = ch.keys
+    counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, keys))
+    z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, keys)
     sd = ch.magnitude_sd
     magnitude = np.minimum(counts * ch.magnitude * np.exp(sd * z - 0.5 * sd**2), 1.0)
     excitation = last.excitation * ch.excitation_decay + ch.excitation * counts

@@ -125,3 +125,30 @@ def test_a_late_change_leaves_earlier_months_untouched(scenario, block):
         {name: values[:12] for name, values in block.items()},
     )
     assert not np.array_equal(treated["threat"][12], block["threat"][12])
+
+
+def test_draws_belong_to_flows_and_channels_not_to_positions(baseline):
+    """Adding a flow (or a shock channel) leaves every other flow's (channel's) draws as they
+    were, so scenarios that differ in their lists still share random numbers."""
+    from sim import rng
+    from sim.params import compile_scenario
+
+    data = baseline.model_dump(mode="json")
+    new_flow = {
+        "exporter": "KGZ",
+        "importer": "AFG",
+        "commodity": "manufactures",
+        "value": 5.0,
+        "source": "assumption: test flow",
+    }
+    data["trade"] = [new_flow, *data["trade"]]  # first, so every position shifts
+    bigger = compile_scenario(type(baseline).model_validate(data))
+    p = compile_scenario(baseline)
+    worlds = np.arange(5, dtype=np.uint64)
+    base = rng.normal(11, worlds, 7, rng.Stream.TRADE_NOISE, p.flow_keys)
+    more = rng.normal(11, worlds, 7, rng.Stream.TRADE_NOISE, bigger.flow_keys)
+    np.testing.assert_array_equal(more[:, 1:], base)
+    assert not np.array_equal(more[:, 0], base[:, 0])
+    shared = np.isin(bigger.channels.keys, p.channels.keys)
+    assert shared.sum() == len(p.channels.keys)
+    assert len(set(p.channels.keys.tolist())) == len(p.channels.keys)  # no two channels collide
