@@ -170,10 +170,7 @@ def measure(sizes: dict, repeats: int, say) -> dict:
     say(f"Peak memory, {n:,} worlds, all series in memory: {out[f'peak_rss_mb_{n}']:,.0f} MB")
     n = sizes["stream_worlds"]
     out[f"peak_rss_mb_stream_{n}"] = peak_rss_mb(n, stream=True)
-    say(
-        f"Peak memory, {n:,} worlds streamed to disk (influence kept in memory): "
-        f"{out[f'peak_rss_mb_stream_{n}']:,.0f} MB"
-    )
+    say(f"Peak memory, {n:,} worlds streamed to disk: {out[f'peak_rss_mb_stream_{n}']:,.0f} MB")
 
     n = sizes["scaling_worlds"]
     say(f"Cost against horizon ({n:,} worlds):")

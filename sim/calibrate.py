@@ -18,7 +18,7 @@ import yaml
 from scipy.optimize import least_squares
 
 from sim.loading import parse_scenario
-from sim.paths import _resolve, _step, get_path, set_path
+from sim.paths import get_path, resolve, set_path, step
 from sim.runner import run
 from sim.scenario import Scenario
 from sim.targets import Targets
@@ -37,12 +37,13 @@ class Fit:
 
 
 def calibrate(
-    scenario: Scenario, targets: Targets, worlds: int = 200, seed: int | None = None
+    scenario: Scenario, targets: Targets, worlds: int | None = None, seed: int | None = None
 ) -> Fit:
     """Least squares on the simulated medians of the free targets over the free parameters."""
     if not targets.calibrate:
         raise ValueError("the targets file declares no `calibrate:` parameters")
     seed = targets.seed if seed is None else seed
+    worlds = worlds or targets.worlds
     free = [t for t in targets.targets if t.free]
     data = cut_to_targets(scenario, targets).model_dump(mode="json")
     paths = [c.path for c in targets.calibrate]
@@ -71,7 +72,7 @@ def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
     source = f"calibrated: to {note}"
     for path, value in zip(fit.paths, fit.fitted, strict=True):
         set_path(data, path, round(float(value), 6))
-        node, field = _resolve(data, path)
+        node, field = resolve(data, path)
         if field == "value":
             node["source"] = source
         else:  # a plain number inside an item: the item's source records the fit
@@ -79,7 +80,7 @@ def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
         top, key = path.split(".")[:2]
         section = data[top]
         if isinstance(section, list):
-            item = _step(section, key, path)
+            item = step(section, key, path)
             items = out.setdefault(top, [])
             if item not in items:
                 items.append(item)
@@ -89,6 +90,7 @@ def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
 
 
 def write_overlay(path: Path, content: dict, header: str) -> None:
+    """Write the overlay YAML with a comment header, atomically (no half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
     tmp = path.with_suffix(path.suffix + ".partial")

@@ -96,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--targets", help="targets file (default: scenarios/targets.yaml)")
     fit.add_argument("--scenario", help="scenario to fit (default: the targets file's)")
-    fit.add_argument("--worlds", type=_positive, default=200, help="worlds per evaluation")
+    fit.add_argument(
+        "--worlds",
+        type=_positive,
+        help="worlds per evaluation (default: the targets file's; fewer than 200 make a noisy fit)",
+    )
     fit.add_argument("--seed", type=_seed, help="root seed (default: the targets file's)")
     fit.add_argument(
         "--out",
@@ -225,7 +229,8 @@ def cmd_calibrate(args) -> int:
     ):
         print(f"{target:<36}{a:>10.3f}{b:>10.3f}")
     targets_file = Path(args.targets or TARGETS_FILE)
-    note = f"{targets_file.name} by sim calibrate ({args.worlds} worlds, {fit.evaluations} runs)"
+    worlds = args.worlds or targets.worlds
+    note = f"{targets_file.name} by sim calibrate ({worlds} worlds, {fit.evaluations} runs)"
     base = os.path.relpath(resolve_path(name).resolve(), args.out.resolve().parent)
     write_overlay(
         args.out,

@@ -93,7 +93,7 @@ def with_horizon(scenario: Scenario, months: int, file: str | None = None) -> Sc
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise _first_error(err, data).in_file(file) from None
+        raise first_error(err, data).in_file(file) from None
 
 
 def parse_scenario(data: dict) -> Scenario:
@@ -101,7 +101,7 @@ def parse_scenario(data: dict) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise _first_error(err, data) from None
+        raise first_error(err, data) from None
     check_references(scenario)
     return scenario
 
@@ -115,7 +115,7 @@ PATTERNS = {
 }
 
 
-def _first_error(err: ValidationError, data: dict) -> ScenarioError:
+def first_error(err: ValidationError, data: dict) -> ScenarioError:
     issue = err.errors()[0]
     loc = [part for part in issue["loc"] if part not in ("PowerPriorities", "StatePriorities")]
     field = _readable_location(loc, data)

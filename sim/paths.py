@@ -26,7 +26,8 @@ def item_key(item: dict) -> str | None:
     return None
 
 
-def _step(node: Any, segment: str, path: str) -> Any:
+def step(node: Any, segment: str, path: str) -> Any:
+    """The field or list item `segment` of `node` (`path` is for error messages)."""
     if isinstance(node, dict):
         if segment not in node:
             raise KeyError(f"path {path!r}: no field {segment!r}; fields here: {sorted(node)}")
@@ -40,12 +41,13 @@ def _step(node: Any, segment: str, path: str) -> Any:
     raise KeyError(f"path {path!r}: cannot go into {segment!r} of a {type(node).__name__}")
 
 
-def _resolve(data: dict, path: str) -> tuple[Any, str]:
+def resolve(data: dict, path: str) -> tuple[Any, str]:
+    """The container and key a path writes to: a Quantity's dict and 'value', or the parent."""
     *parents, last = path.split(".")
     node: Any = data
     for segment in parents:
-        node = _step(node, segment, path)
-    target = _step(node, last, path)
+        node = step(node, segment, path)
+    target = step(node, last, path)
     if isinstance(target, dict) and "value" in target:
         return target, "value"
     if isinstance(node, list):
@@ -54,10 +56,10 @@ def _resolve(data: dict, path: str) -> tuple[Any, str]:
 
 
 def get_path(data: dict, path: str) -> Any:
-    node, field = _resolve(data, path)
+    node, field = resolve(data, path)
     return node[field]
 
 
 def set_path(data: dict, path: str, value: Any) -> None:
-    node, field = _resolve(data, path)
+    node, field = resolve(data, path)
     node[field] = value

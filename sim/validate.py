@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.loading import SCENARIO_DIR, _first_error, load_scenario, parse_scenario, read_yaml
+from sim.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
 from sim.paths import set_path
 from sim.results import Results
 from sim.runner import run
@@ -33,7 +33,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
     try:
         return Targets.model_validate(data)
     except ValidationError as err:
-        raise _first_error(err, data).in_file(str(path)) from None
+        raise first_error(err, data).in_file(str(path)) from None
 
 
 # ---- targets ---------------------------------------------------------------------------------
