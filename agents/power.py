@@ -34,7 +34,12 @@ def rival_gains(st: State) -> np.ndarray:
 
 def decide_powers(p: Params, st: State, last: State, ref) -> None:
     w = {k: v[None, :, None] for k, v in p.power_weights.items()}
-    threat_change = (st.threat - ref.threat)[:, None, p.states]
+    # threat perceived by each state plus the power's own, the latter directed at the states
+    # threats come from (weighted by their exposure): an attack at home, like Crocus, raises a
+    # power's security engagement with the host and the most exposed neighbours
+    change = st.threat - ref.threat
+    exposure = p.exposure[p.states][None, None, :]
+    threat_change = change[:, None, p.states] + change[:, p.powers, None] * exposure
     rivalry = w["rivalry"] * rival_gains(last)
     trade_now, trade0 = pair_trade(p, last.trade), ref.pair_trade
     opportunity = np.clip(

@@ -284,6 +284,12 @@ def _check_event(s: Scenario, e, field: str, need) -> None:
         raise ScenarioError(f"{field}.value", f"{e.type} value {e.value} must lie in [-1, 1]")
     if e.type in ("aid", "infrastructure", "agreement", "migration") and e.value < 0:
         raise ScenarioError(f"{field}.value", f"{e.type} value {e.value} must not be negative")
+    if e.duration_months and e.type != "closure":
+        raise ScenarioError(
+            f"{field}.duration_months",
+            f"only a closure lasts for a set number of months; an event of type {e.type} is a "
+            "change that holds until another event changes it (remove duration_months)",
+        )
 
 
 def _unique(values: list, field: str, what: str) -> None:

@@ -180,7 +180,7 @@ class Relation(Strict):
 
 class Commodity(Strict):
     name: Literal[COMMODITIES]  # type: ignore[valid-type]
-    price: NonNegative = Field(description="USD per tonne, converts values to tonnes")
+    price: _bounded(0.01) = Field(description="USD per tonne (positive), converts values to tonnes")
     volatility: _bounded(0.0, 1.0) = Field(description="monthly log-sd of multiplicative noise")
     growth_rate: Rate = Field(description="monthly logistic growth rate toward capacity")
     engagement_lift: NonNegative = Field(description="capacity gain per unit of engagement change")

@@ -97,6 +97,18 @@ BAD_FILES = [
         ["negative-base-rate.yaml", "(closure).base_rate'", "-0.1", "[0.0, 5.0]"],
     ),
     (
+        "duration-on-an-attack",
+        EXTENDS + "events:\n  - {month: 2024-05, type: attack, target: AFG, value: 0.3,"
+        ' duration_months: 3, unit: magnitude, source: "assumption: x"}\n',
+        ["duration-on-an-attack.yaml", "events[0].duration_months", "only a closure"],
+    ),
+    (
+        "zero-price",
+        EXTENDS + "commodities:\n  - name: fuel\n"
+        '    price: {value: 0, unit: "USD/t", source: "assumption: x"}\n',
+        ["zero-price.yaml", "(fuel).price'", "0.01"],
+    ),
+    (
         "zero-horizon",
         EXTENDS + "horizon_months: 0\n",
         ["zero-horizon.yaml", "field 'horizon_months'", "greater than or equal to 1", "got 0"],

@@ -253,6 +253,33 @@ def test_an_attack_raises_russian_security_engagement_within_six_months(axes, co
         )
 
 
+def test_an_attack_at_home_raises_a_powers_security_engagement_abroad(axes, short, control):
+    """A Crocus-like attack in Russia raises Russia's security engagement with the host and its
+    security engagement in the region as a whole (its budget binds, so it comes out of its
+    economic and diplomatic engagement)."""
+    t = axes.month(ATTACK_MONTH)
+    at_home = run(
+        with_events(short, event(month=ATTACK_MONTH, type="attack", target="RUS", value=0.8))
+    )
+    rus, security = axes.power["RUS"], 0
+    assert_higher(
+        at_home["threat"][t, :, axes.actor["RUS"]],
+        control["threat"][t, :, axes.actor["RUS"]],
+        "Russian threat perception",
+    )
+    later = t + 3
+    assert_higher(
+        at_home["engagement"][later, :, rus, axes.state["AFG"], security],
+        control["engagement"][later, :, rus, axes.state["AFG"], security],
+        "RUS security engagement with AFG",
+    )
+    assert_higher(
+        at_home["engagement"][later, :, rus, :, security].sum(axis=-1),
+        control["engagement"][later, :, rus, :, security].sum(axis=-1),
+        "RUS security engagement over all states",
+    )
+
+
 def test_shocks_lower_chinese_economic_engagement(axes, control, attacked):
     """China is stability-seeking: instability makes it pull back economically."""
     t = axes.month(ATTACK_MONTH)
