@@ -89,15 +89,21 @@ def run(
         bar.close()
         return Results(scenario, arrays, seed=seed, timings=_timings(started))
 
-    keep = list(keep)
+    out, keep = Path(stream_to), list(keep)
+    return _run_streamed(scenario, p, worlds, seed, block_size, bar, out, keep, started)
+
+
+def _run_streamed(scenario, p, worlds, seed, block_size, bar, out: Path, keep, started: float):
+    """Blocks written to the result folder as they finish; `keep` series to month-major files."""
+    horizon = scenario.horizon_months
     buffer = allocate(p, horizon, min(block_size, worlds))
     dates = pd.date_range(scenario.start_date, periods=horizon, freq="MS")
-    with ResultFolder(stream_to, p, dates) as folder:
+    with ResultFolder(out, p, dates) as folder:
         arrays = {
             name: MonthMajorArray(
-                folder.work / f"{name}.month-major.f32", (horizon, worlds, *shape)
+                folder.work / f"{name}.month-major.f32", (horizon, worlds, *buffer[name].shape[2:])
             )
-            for name, shape in ((k, buffer[k].shape[2:]) for k in keep)
+            for name in keep
         }
         for first, count in blocks(worlds, block_size):
             part = {k: v[:, :count] for k, v in buffer.items()}
@@ -108,9 +114,8 @@ def run(
         bar.close()
         res = Results(scenario, arrays, seed=seed, timings=_timings(started))
         res.folder = folder.finish(res)
-        for array in arrays.values():
-            array.path = res.folder / array.path.name
-        res.timings["finished"] = time.time()
+    for array in arrays.values():  # the folder was renamed into place
+        array.path = res.folder / array.path.name
     return res
 
 

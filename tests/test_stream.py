@@ -67,3 +67,17 @@ def test_month_major_array_reads_what_blocks_wrote(tmp_path):
     np.testing.assert_array_equal(disk[1:3], data[1:3])
     np.testing.assert_array_equal(disk[-1], data[-1])
     assert (tmp_path / "x.f32").stat().st_size == data.nbytes
+
+
+def test_streamed_manifest_lists_every_block_and_its_timings(pair):
+    import json
+
+    folder, streamed, _ = pair
+    manifest = json.loads((folder / "s" / "manifest.json").read_text())
+    assert manifest["blocks_complete"] == [
+        {"first_world": 0, "worlds": 25},
+        {"first_world": 25, "worlds": 25},
+        {"first_world": 50, "worlds": 20},
+    ]
+    assert manifest["timings"]["seconds"] > 0
+    assert manifest["worlds"] == 70 and "influence.month-major.f32" in manifest["files"]
