@@ -72,7 +72,9 @@ class Results:
 
     def _select(self, name: str, select: dict) -> tuple[np.ndarray, list[str]]:
         if name not in self.arrays:
-            where = f"; the others are on disk under {self.folder}/trajectories" * bool(self.folder)
+            where = (
+                f"; the others are on disk under {self.folder}/trajectories" if self.folder else ""
+            )
             raise KeyError(f"no series {name!r} in memory: {sorted(self.arrays)}{where}")
         data, axes = self.arrays[name], list(SERIES[name])
         for axis, label in select.items():

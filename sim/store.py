@@ -5,6 +5,8 @@
     DIR/trajectories/<series>/<block>.parquet   tidy rows (month, date, world, axes..., value),
                                           one file per block of worlds, as blocks finish
     DIR/plots/influence_<STATE>.png, DIR/plots/overview.png
+    DIR/influence.month-major.f32         streamed runs only: influence as raw float32
+                                          (months, worlds, powers, states), for Results
 
 A folder is written under a temporary name and renamed into place at the end, so an interrupted
 run never leaves a folder that looks complete; an existing folder is replaced only then.
