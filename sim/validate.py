@@ -80,7 +80,8 @@ def check_target(res: Results, target: Target) -> dict:
         if target.kind == "at_least"
         else f"{target.value:g} +- {target.tolerance:g} {target.unit}",
         "value": target.value,
-        "tol": target.tolerance if target.kind == "within" else np.nan,
+        "lowest": target.value - target.tolerance,
+        "highest": target.value + target.tolerance if target.kind == "within" else np.nan,
         "simulated": median,
         "low": low,
         "high": high,
@@ -146,7 +147,8 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
         "label": fact.label,
         "expected": expected,
         "value": 0.0,
-        "tol": fact.tolerance,
+        "lowest": -fact.tolerance if fact.expect == "within" else np.nan,
+        "highest": fact.tolerance if fact.expect == "within" else np.nan,
         "simulated": mean,
         "low": low,
         "high": high,
@@ -217,8 +219,8 @@ def plot_validation(table: pd.DataFrame):
             colour = "tab:green" if row.passed else "tab:red"
             ax.plot([row.low / s, row.high / s], [y, y], color=colour, lw=4, alpha=0.45)
             ax.plot(row.simulated / s, y, "o", color=colour)
-            if ax is left:
-                ax.plot([(row.value - row.tol) / s, (row.value + row.tol) / s], [y, y], "|k")
+            bounds = [b / s for b in (row.lowest, row.highest) if np.isfinite(b)]
+            ax.plot(bounds, [y] * len(bounds), "|k", ms=9)
         ax.set_yticks(range(len(part)), list(part.label), fontsize=8)
         ax.invert_yaxis()
     left.axvline(1.0, color="grey", lw=0.8)
@@ -227,7 +229,7 @@ def plot_validation(table: pd.DataFrame):
     right.axvline(0.0, color="grey", lw=0.8)
     right.set_xscale("symlog", linthresh=0.01)
     right.margins(x=0.15)
-    right.set_xlabel("paired effect, changed minus unchanged (95% CI)")
+    right.set_xlabel("paired effect, changed - unchanged (95% CI; ticks: tolerance)", fontsize=9)
     right.set_title("Stylised facts (common random numbers)", fontsize=10)
     fig.tight_layout()
     return fig
