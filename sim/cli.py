@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--stream",
         action="store_true",
-        help="write each block of worlds to disk as it finishes and keep only influence in "
-        "memory (for very many worlds)",
+        help="write each block of worlds to disk as it finishes, keep nothing that grows with "
+        "the worlds in memory (for very many worlds)",
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sim.paths import item_key
 from sim.scenario import Scenario
 
+# Plain numbers inside a sourced item (a trade flow) that its source covers, with their units.
+COMPANIONS = {"trend": "1/year", "previous_year": "{unit} (year before)"}
+
 
 def parameter_rows(scenario: Scenario) -> list[dict]:
     """One row per sourced number: path (as levers address it), value, unit, source."""
@@ -21,6 +24,16 @@ def parameter_rows(scenario: Scenario) -> list[dict]:
                         "source": node["source"],
                     }
                 )
+                for key, unit in COMPANIONS.items():  # numbers that share the item's source
+                    if node.get(key) is not None:
+                        rows.append(
+                            {
+                                "path": f"{path}.{key}",
+                                "value": node[key],
+                                "unit": unit.format(unit=node["unit"]),
+                                "source": node["source"],
+                            }
+                        )
                 return
             for key, value in node.items():
                 walk(value, f"{path}.{key}" if path else key)

@@ -68,6 +68,7 @@ class Results:
         Keyword arguments select one label per axis, e.g. frame("influence", state="AFG").
         """
         data, axes = self._select(name, select)
+        data = np.asarray(data)  # a streamed run's month-major file is read whole here
         return tidy_table(data, axes, axis_labels(self.params), self.dates).to_pandas()
 
     def _select(self, name: str, select: dict) -> tuple[np.ndarray, list[str]]:

@@ -139,6 +139,14 @@ class ResultFolder:
         fig.savefig(self.work / "plots" / "overview.png", dpi=110)
         plt.close(fig)
         info = manifest(res, self.blocks)
+        info["month_major"] = {}  # streamed runs: raw files Results reads month by month
+        for path in self.work.glob("*.month-major.f32"):
+            series = path.name.split(".")[0]
+            info["month_major"][path.name] = {
+                "dtype": "float32",
+                "shape": list(res.arrays[series].shape),
+                "axes": ["month", "world", *SERIES[series]],
+            }
         info["files"] = sorted(
             str(p.relative_to(self.work)) for p in self.work.rglob("*") if p.is_file()
         )

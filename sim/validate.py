@@ -132,12 +132,14 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
     mean = float(diff.mean())
     half = Z95 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
     low, high = mean - half, mean + half
+    scale = " (relative)" if fact.relative else ""
     if fact.expect == "increase":
-        passed, expected = low > 0, "> 0"
+        passed, expected = low > 0, f"> 0{scale}"
     elif fact.expect == "decrease":
-        passed, expected = high < 0, "< 0"
+        passed, expected = high < 0, f"< 0{scale}"
     elif fact.expect == "within":
-        passed, expected = -fact.tolerance <= low and high <= fact.tolerance, "about 0"
+        within = -fact.tolerance <= low and high <= fact.tolerance
+        passed, expected = within, f"0 +- {fact.tolerance:g}{scale}"
     else:  # none: the changed run never shows the measure, in any world or month
         mean, low, high = float(after.max()), float(after.min()), float(after.max())
         passed, expected = mean == 0.0, "0 in every world"

@@ -53,6 +53,10 @@ def test_streamed_results_keep_influence_on_disk_and_equal_memory(pair):
     np.testing.assert_array_equal(kept[:], in_memory.arrays["influence"])
     np.testing.assert_array_equal(kept[-1], in_memory.arrays["influence"][-1])
     pd.testing.assert_frame_equal(streamed.summary(), in_memory.summary())
+    pd.testing.assert_frame_equal(streamed.influence(), in_memory.influence())
+    pd.testing.assert_frame_equal(
+        streamed.quantiles("influence", state="AFG"), in_memory.quantiles("influence", state="AFG")
+    )
     np.testing.assert_array_equal(streamed.influence_bands, in_memory.influence_bands)
     with pytest.raises(KeyError, match="on disk under"):
         streamed.frame("trade")
