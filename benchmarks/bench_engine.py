@@ -31,7 +31,7 @@ SEED = 20240101
 FULL = {
     "ensemble_worlds": [1, 100, 1000, 10_000],
     "loop_worlds": 1000,
-    "batch_runs": 100,
+    "batch_run_worlds": 100,
     "memory_worlds": 10_000,
     "stream_worlds": 100_000,
     "scaling_worlds": 1000,
@@ -40,7 +40,7 @@ FULL = {
 QUICK = {
     "ensemble_worlds": [1, 10, 100],
     "loop_worlds": 10,
-    "batch_runs": 5,
+    "batch_run_worlds": 5,
     "memory_worlds": 200,
     "stream_worlds": 400,
     "scaling_worlds": 20,
@@ -147,23 +147,18 @@ def measure(sizes: dict, repeats: int, say) -> dict:
         out[f"world_months_per_s_{worlds}"] = rate
         say(f"  {worlds:>7,} worlds  {seconds:8.3f} s  {rate:>12,.0f} world-months/s")
 
-    n = sizes["loop_worlds"]
-    loop_s = median_seconds(per_world_loop(base, n), max(1, repeats // 2))
-    pair_s = median_seconds(ensemble(base, n), repeats)
-    out[f"loop_s_{n}"], out[f"ensemble_vs_loop_{n}"] = loop_s, loop_s / pair_s
-    say(
-        f"{n:,} worlds as {n:,} single-world models in a loop: {loop_s:.2f} s; "
-        f"ensemble {pair_s:.3f} s; ratio {loop_s / pair_s:.0f}x"
-    )
-
-    n = sizes["batch_runs"]
-    batch_s = median_seconds(batch_run(base, n), max(1, repeats // 2))
-    pair_s = median_seconds(ensemble(base, n), repeats)
-    out[f"batch_run_s_{n}"], out[f"ensemble_vs_batch_run_{n}"] = batch_s, batch_s / pair_s
-    say(
-        f"{n} runs through mesa.batch_run (one process): {batch_s:.2f} s; "
-        f"ensemble of {n} worlds {pair_s:.3f} s; ratio {batch_s / pair_s:.0f}x"
-    )
+    for key, make_task, what in (
+        ("loop", per_world_loop, "{n:,} worlds as {n:,} single-world models in a loop"),
+        ("batch_run", batch_run, "{n} runs through mesa.batch_run (one process)"),
+    ):
+        n = sizes[f"{key}_worlds"]
+        slow = median_seconds(make_task(base, n), max(1, repeats // 2))
+        fast = median_seconds(ensemble(base, n), repeats)
+        out[f"{key}_s_{n}"], out[f"ensemble_vs_{key}_{n}"] = slow, slow / fast
+        say(
+            f"{what.format(n=n)}: {slow:.2f} s; ensemble of {n:,} worlds {fast:.3f} s; "
+            f"ratio {slow / fast:.0f}x"
+        )
 
     n = sizes["memory_worlds"]
     out[f"peak_rss_mb_{n}"] = peak_rss_mb(n, stream=False)
