@@ -9,6 +9,7 @@ Per-actor arrays are indexed by actor; P x S arrays by (power, state) in scenari
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class ShockChannels:
     effects: Effects
     keys: np.ndarray  # (H,) uint64 draw keys from "kind:target", stable when channels are added
 
-    @property
+    @cached_property
     def kind_matrix(self) -> np.ndarray:
         """(H, kinds) one-hot map of channels to SHOCK_KINDS, to count events by kind."""
         return (self.kind[:, None] == np.arange(len(SHOCK_KINDS))[None, :]).astype(np.int64)
@@ -52,6 +53,11 @@ class Effects:
     turbulence: np.ndarray  # (H, N) shock memory at the target
     network: np.ndarray  # (H, 2) strength added to the extremist and trafficking networks
     closure: np.ndarray  # (H, C) share of each crossing blocked
+
+    @cached_property
+    def closing(self) -> np.ndarray:
+        """Rows that block a crossing (only those need the closure computation)."""
+        return np.flatnonzero(self.closure.any(axis=1))
 
 
 SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure")
@@ -103,6 +109,7 @@ class Params:
     base_trade: np.ndarray  # USD M/month
     trend: np.ndarray  # 1/year
     route: np.ndarray  # crossing index or -1
+    routed: np.ndarray  # indices of the flows with a route
     driver: np.ndarray  # index into the flattened driver vector (see model)
     involves: np.ndarray  # (F, N) 1 where the actor is exporter or importer
     pair: np.ndarray  # (F, P*S) 1 where the flow joins power p and state s
@@ -293,6 +300,7 @@ def compile_scenario(s: Scenario) -> Params:
         base_trade=np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR,
         trend=np.array([f.trend for f in s.trade]),
         route=route,
+        routed=np.flatnonzero(route >= 0),
         driver=driver,
         involves=involves,
         pair=pair,

@@ -17,12 +17,10 @@ from sim.state import State
 def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: int):
     """Counts and magnitudes of stochastic events, each (R, H), and the new excitation."""
     ch = p.channels
-
     level = last.networks[:, ch.driver] / np.maximum(p.network_initial[ch.driver], 1e-9)
     rate = ch.base_rate * level + last.excitation
-    keys = ch.keys
-    counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, keys))
-    z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, keys)
+    counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, ch.keys))
+    z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, ch.keys)
     sd = ch.magnitude_sd
     magnitude = np.minimum(counts * ch.magnitude * np.exp(sd * z - 0.5 * sd**2), 1.0)
     excitation = last.excitation * ch.excitation_decay + ch.excitation * counts
@@ -38,7 +36,7 @@ def apply_effects(st: State, effects: Effects, magnitude: np.ndarray, hold: int 
     st.impulse = st.impulse + magnitude @ effects.threat
     st.turbulence = st.turbulence + magnitude @ effects.turbulence
     st.networks = np.clip(st.networks + magnitude @ effects.network, 0.0, 1.0)
-    closing = np.flatnonzero(effects.closure.any(axis=1))
+    closing = effects.closing
     if closing.size:
         blocked = (magnitude[:, closing, None] * effects.closure[None, closing]).max(axis=1)
         st.disruption = np.maximum(st.disruption, blocked)

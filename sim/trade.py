@@ -34,7 +34,7 @@ def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndar
     """
     worlds, flows = disruption.shape[0], len(p.route)
     through, rerouted = np.ones((worlds, flows)), np.zeros((worlds, flows))
-    routed = np.flatnonzero(p.route >= 0)
+    routed = p.routed
     crossing = p.route[routed]
     alt = p.alternate[crossing]
     blocked = disruption[:, crossing]
@@ -72,7 +72,7 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
     )
     through, rerouted = route_shares(p, st.disruption)
     st.trade = shocked * (through + rerouted)
-    routed = np.flatnonzero(p.route >= 0)
+    routed = p.routed
     carried = shocked[:, routed]
     st.transit_revenue = (carried * through[:, routed]) @ p.fee_primary[routed] + (
         carried * rerouted[:, routed]
