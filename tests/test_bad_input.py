@@ -3,29 +3,20 @@ and what is allowed, no traceback, and no output folder (not even a half-written
 
 from __future__ import annotations
 
+import functools
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli import BASELINE
+from cli import sim as run_sim
 
 from sim.errors import ScenarioError
 from sim.loading import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 EXTENDS = f"extends: {BASELINE}\n"
 SMALL = ["--worlds", "2", "--months", "3", "--no-progress"]
-
-
-def sim(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+sim = functools.partial(run_sim, timeout=120)
 
 
 def refused(proc: subprocess.CompletedProcess, folder: Path, out: Path, *wanted: str) -> str:

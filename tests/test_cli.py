@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli import BASELINE, ROOT, sim
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 POWERS = ["RUS", "CHN", "USA"]
 STATES = ["AFG", "TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]
 WORLDS, MONTHS, SEED = 20, 24, 3
@@ -26,21 +25,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def series(out: Path, name: str) -> pd.DataFrame:
-    """A recorded series from a result folder: trajectories/<name>.parquet, or a folder of
-    Parquet parts trajectories/<name>/ (one per block of worlds), in month, world order."""
-    path = out / "trajectories" / f"{name}.parquet"
-    frame = pd.read_parquet(path if path.exists() else out / "trajectories" / name)
+    """A recorded series from a result folder (trajectories/<name>/, a Parquet file per block
+    of worlds), in month, world order."""
+    frame = pd.read_parquet(out / "trajectories" / name)
     return frame.sort_values(["month", "world"], kind="stable").reset_index(drop=True)
-
-
-def sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -3,13 +3,12 @@ fail, the calibration moves a mis-set parameter back, and bad targets files are 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from cli import BASELINE, sim
 
 from sim.calibrate import calibrate, overlay
 from sim.errors import ScenarioError
@@ -18,13 +17,6 @@ from sim.targets import Targets
 from sim.validate import check_fact, load_targets, validate
 
 pytestmark = pytest.mark.model
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-
-
-def sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd
-    )
 
 
 def fuel_overlay(tmp_path: Path, **fields) -> Path:
