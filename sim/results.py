@@ -3,6 +3,7 @@ quantile summaries and plots. Everything a notebook, the CLI or the app reads go
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,16 +20,22 @@ QUANTILES = (0.05, 0.5, 0.95)
 CHUNK_BYTES = 64 * 2**20
 
 
+def month_chunks(data, bytes_per_value: int = 8) -> Iterator[slice]:
+    """Slices of months holding at most CHUNK_BYTES of `data` (months, worlds, ...), so work over
+    all worlds stays bounded in memory for any number of worlds (and reads a streamed run's
+    month-major file a few months at a time)."""
+    per_month = max(int(np.prod(data.shape[1:])) * bytes_per_value, 1)
+    step = max(1, CHUNK_BYTES // per_month)
+    for start in range(0, data.shape[0], step):
+        yield slice(start, start + step)
+
+
 def world_quantiles(data: np.ndarray, qs=QUANTILES) -> np.ndarray:
     """Quantiles over worlds (axis 1) of a (months, worlds, ...) array, shape (len(qs), months,
-    ...), computed a few months at a time in float64 so memory stays bounded for any number of
-    worlds."""
-    per_month = max(data[:1].size * 8, 1)
-    step = max(1, CHUNK_BYTES // per_month)
+    ...), computed a few months at a time in float64."""
     out = np.empty((len(qs), data.shape[0], *data.shape[2:]))
-    for start in range(0, data.shape[0], step):
-        chunk = data[start : start + step].astype(np.float64)
-        out[:, start : start + step] = np.quantile(chunk, qs, axis=1)
+    for months in month_chunks(data):
+        out[:, months] = np.quantile(data[months].astype(np.float64), qs, axis=1)
     return out
 
 
@@ -99,9 +106,8 @@ class Results:
         share = (weights / weights.sum()).astype(np.float32)
         inf = self.arrays["influence"]
         out = np.empty(inf.shape[:3], dtype=np.float32)
-        step = max(1, CHUNK_BYTES // max(inf[:1].nbytes, 1))
-        for start in range(0, self.months, step):  # a few months at a time (streamed runs)
-            out[start : start + step] = np.einsum("twps,s->twp", inf[start : start + step], share)
+        for months in month_chunks(inf, bytes_per_value=4):
+            out[months] = np.einsum("twps,s->twp", inf[months], share)
         return out
 
     @cached_property
