@@ -1,4 +1,13 @@
-"""What every actor agent shares: its code, its index in the actor axis, and its role."""
+"""What every actor agent shares: its code, its index on the actor axis, and its role.
+
+A note for Mesa users: these agents do not each hold state and step one by one. The model runs
+R worlds at once, so its state is a set of numpy arrays with a leading axis of worlds
+(sim.core.state), and each agent is a view of its slice of them (`agent.threat_perception` is
+that actor's threat in every world). Each role's decision rule is one vectorised function over
+all its actors and worlds (agents.power.decide_powers, ...), called once a month by the model:
+that is the trade that makes an ensemble of thousands of worlds as cheap as a few.
+Agents import the engine core (sim.core) only.
+"""
 
 from __future__ import annotations
 

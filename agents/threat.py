@@ -12,11 +12,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.influence import own_security, security_provision
-from sim.params import Params
-from sim.state import State
-
-NETWORKS = ("extremist", "trafficking")
+from sim.core.params import Params
+from sim.core.reference import Reference
+from sim.core.stages.influence import own_security, security_provision
+from sim.core.state import State
 
 
 class ThreatNetwork(mesa.Agent):
@@ -40,20 +39,20 @@ def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
     the start (capacity grows with revenue), foreign security provision as a share of itself
     plus the host's starting capacity, and exposure-weighted border posture."""
     provision = security_provision(p, st)[:, :, p.host_state].sum(axis=1)
-    own0 = p.security_capacity[p.host]
+    own0 = p.actor.security_capacity[p.host]
     capacity = own_security(p, st, host_revenue0)[:, p.host_state] / max(own0, 1e-12)
     foreign_share = provision / np.maximum(provision + own0, 1e-12)
-    exposure = p.exposure[p.states] * p.neighbors
+    exposure = p.actor.exposure[p.states] * p.neighbors
     posture = st.posture @ exposure / max(exposure.sum(), 1e-12)
     return (
         st.host_effort * capacity[:, None]
-        + p.network_cooperation * foreign_share[:, None]
-        + p.network_posture * posture[:, None]
+        + p.network.cooperation * foreign_share[:, None]
+        + p.network.posture * posture[:, None]
     )
 
 
-def grow_networks(p: Params, st: State, last: State, ref) -> None:
-    g, level, start = p.network_growth, st.networks, p.network_initial
+def grow_networks(p: Params, st: State, last: State, ref: Reference) -> None:
+    g, level, start = p.network.growth, st.networks, p.network.initial
     balance = g * start * (1.0 - start) + ref.network_boost
     suppression = balance / np.maximum(start * ref.pressure, 1e-12)
     change = g * level * (1.0 - level) - suppression * level * pressure(p, st, ref.host_revenue)

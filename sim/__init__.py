@@ -1,21 +1,33 @@
 """Regional influence simulator: powers, a host and its neighbours, month by month, many worlds.
 
-from sim import load_scenario, run
+from sim import load_scenario, run, load_results
 res = run(load_scenario("baseline"), worlds=500, seed=1)
-res.summary(); res.influence(); res.plot_influence("AFG")
+res.dataset; res.summary(); res.influence(); res.plot_influence("AFG")
+res = load_results("out/baseline")   # a result folder, opened lazily
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Results", "RegionalInfluenceModel", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = [
+    "RegionalInfluenceModel",
+    "ResultError",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "load_results",
+    "load_scenario",
+    "run",
+]
 
 _LAZY = {
-    "load_scenario": "sim.loading",
-    "run": "sim.runner",
-    "Results": "sim.results",
-    "Scenario": "sim.scenario",
+    "load_scenario": "sim.spec.loading",
+    "run": "sim.batch.runner",
+    "load_results": "sim.results.store",
+    "Results": "sim.results.dataset",
+    "Scenario": "sim.spec.schema",
     "ScenarioError": "sim.errors",
+    "ResultError": "sim.errors",
     "RegionalInfluenceModel": "sim.model",
 }
 

@@ -8,23 +8,21 @@ With worlds=1 and scalar keyword parameters it is an ordinary Mesa model that ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
 from agents.host import Host, decide_host, support_shares
 from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
 from agents.power import Power, decide_powers, legitimacy_signal
-from agents.threat import NETWORKS, ThreatNetwork, grow_networks, pressure
-from sim import rng
-from sim.events import apply_scheduled
-from sim.influence import pair_trade, raw_influence, update_influence
-from sim.params import Params, compile_scenario
-from sim.perception import network_threat, observe
-from sim.recorder import Recorder
-from sim.scenario import Scenario
-from sim.shocks import (
+from agents.threat import ThreatNetwork, grow_networks, pressure
+from sim.core import rng
+from sim.core.params import Params, compile_scenario
+from sim.core.reference import Reference
+from sim.core.series import Recorder
+from sim.core.stages.events import apply_scheduled
+from sim.core.stages.influence import pair_trade, raw_influence, update_influence
+from sim.core.stages.perception import network_threat, observe
+from sim.core.stages.shocks import (
     apply_effects,
     draw_shocks,
     expected_effects,
@@ -32,26 +30,10 @@ from sim.shocks import (
     recover_crossings,
     stationary_excitation,
 )
-from sim.state import State, initial_state
-from sim.trade import drivers, settle, trade_stage
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Start-month values that decision rules compare against (identical in every world)."""
-
-    threat: np.ndarray  # (N,)
-    turbulence: np.ndarray  # (N,)
-    drivers: np.ndarray  # (P*S + S + 1,)
-    pair_trade: np.ndarray  # (P, S)
-    opportunity: np.ndarray  # (S,)
-    legitimacy: np.ndarray  # (P,)
-    support_share: np.ndarray  # (P,)
-    sanctions: float
-    power_sanctions: np.ndarray  # (P,)
-    pressure: np.ndarray  # (2,)
-    network_boost: np.ndarray  # (2,)
-    host_revenue: float
+from sim.core.stages.trade import capacity_signals, settle, trade_stage
+from sim.core.state import State, initial_state
+from sim.spec.schema import Scenario
+from sim.spec.vocab import NETWORKS
 
 
 class RegionalInfluenceModel(mesa.Model):
@@ -85,7 +67,7 @@ class RegionalInfluenceModel(mesa.Model):
         **levers: float,
     ):
         if scenario is None:
-            from sim.loading import load_scenario
+            from sim.spec.loading import load_scenario
 
             scenario = load_scenario("baseline")
         if levers:
@@ -136,7 +118,7 @@ class RegionalInfluenceModel(mesa.Model):
             return
         p, ref, t, last = self.params, self.reference, self.month, self.state
         st = last.copy()
-        st.turbulence *= p.dyn["turbulence_memory"]
+        st.turbulence *= p.dynamics.turbulence_memory
         recover_crossings(p, st)
         apply_scheduled(p, st, t)
         st.threat = observe(p, last.threat, last.networks, st.impulse)
@@ -146,8 +128,8 @@ class RegionalInfluenceModel(mesa.Model):
         decide_host(p, st, last, ref)
         decide_neighbors(p, st, last, ref)
 
-        noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, p.flow_keys)
-        trade_stage(p, st, last, t, noise, ref.drivers, ref.sanctions)
+        noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, p.flow.keys)
+        trade_stage(p, st, last, t, noise, ref.capacity_signals, ref.sanctions)
 
         grow_networks(p, st, last, ref)
         counts, magnitude, st.excitation = draw_shocks(p, last, self.seed, self.world_ids, t)
@@ -173,11 +155,11 @@ def initial_balance(p: Params, worlds: int) -> State:
     st = initial_state(p, worlds)
     impulse, turbulence = expected_effects(p)
     st.threat = np.clip(
-        network_threat(p, st.networks) + impulse / (1.0 - p.dyn["threat_memory"]), 0.0, 1.0
+        network_threat(p, st.networks) + impulse / (1.0 - p.dynamics.threat_memory), 0.0, 1.0
     )
     st.impulse = np.broadcast_to(impulse, st.impulse.shape).copy()  # last month's, as expected
     st.turbulence = np.broadcast_to(
-        turbulence / (1.0 - p.dyn["turbulence_memory"]), st.turbulence.shape
+        turbulence / (1.0 - p.dynamics.turbulence_memory), st.turbulence.shape
     ).copy()
     st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
     settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
@@ -197,7 +179,7 @@ def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
     return Reference(
         threat=st.threat[0].copy(),
         turbulence=st.turbulence[0].copy(),
-        drivers=drivers(p, st)[0],
+        capacity_signals=capacity_signals(p, st)[0],
         pair_trade=pair_trade(p, st.trade[first])[0],
         opportunity=host_opportunity(p, st)[0],
         legitimacy=legitimacy_signal(p, st)[0],

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import rng
-from sim.params import Effects, Params
-from sim.state import State
+from sim.core import rng
+from sim.core.channels import Effects
+from sim.core.params import Params
+from sim.core.state import State
 
 
 def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: int):
     """Counts and magnitudes of stochastic events, each (R, H), and the new excitation."""
     ch = p.channels
-    level = last.networks[:, ch.driver] / np.maximum(p.network_initial[ch.driver], 1e-9)
+    level = last.networks[:, ch.network] / np.maximum(p.network.initial[ch.network], 1e-9)
     rate = ch.base_rate * level + last.excitation
     counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, ch.keys))
     z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, ch.keys)
@@ -51,7 +52,7 @@ def recover_crossings(p: Params, st: State) -> None:
     scheduled closure still holds: a closure of d months blocks exactly d months of trade."""
     st.closure_left = np.maximum(st.closure_left - 1, 0)
     held = st.closure_left > 0
-    st.disruption = np.where(held, st.disruption, st.disruption * p.disruption_decay)
+    st.disruption = np.where(held, st.disruption, st.disruption * p.crossing.disruption_decay)
 
 
 def expected_effects(p: Params) -> tuple[np.ndarray, np.ndarray]:

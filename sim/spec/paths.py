@@ -6,6 +6,7 @@ reads and writes its `value`. Levers, overlays and uncertainties all address par
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 _KEYS = (
@@ -26,7 +27,7 @@ def item_key(item: dict) -> str | None:
     return None
 
 
-def step(node: Any, segment: str, path: str) -> Any:
+def child(node: Any, segment: str, path: str) -> Any:
     """The field or list item `segment` of `node` (`path` is for error messages)."""
     if isinstance(node, dict):
         if segment not in node:
@@ -46,8 +47,8 @@ def resolve(data: dict, path: str) -> tuple[Any, str]:
     *parents, last = path.split(".")
     node: Any = data
     for segment in parents:
-        node = step(node, segment, path)
-    target = step(node, last, path)
+        node = child(node, segment, path)
+    target = child(node, last, path)
     if isinstance(target, dict) and "value" in target:
         return target, "value"
     if isinstance(node, list):
@@ -63,3 +64,25 @@ def get_path(data: dict, path: str) -> Any:
 def set_path(data: dict, path: str, value: Any) -> None:
     node, field = resolve(data, path)
     node[field] = value
+
+
+def overlay(base: dict, patch: dict) -> dict:
+    """Deep-merge a scenario overlay into a base scenario dict (lists keyed by their ids)."""
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        elif (
+            isinstance(value, list)
+            and isinstance(merged.get(key), list)
+            and value
+            and all(isinstance(v, dict) and item_key(v) is not None for v in value)
+        ):
+            items = {item_key(v): v for v in merged[key] if isinstance(v, dict)}
+            for item in value:
+                k = item_key(item)
+                items[k] = overlay(items[k], item) if k in items else item
+            merged[key] = list(items.values())
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

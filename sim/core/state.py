@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.params import Params
+from sim.core.params import Params
 
 
 @dataclass
@@ -54,32 +54,30 @@ def initial_state(p: Params, worlds: int) -> State:
     def tile(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, (worlds, *np.shape(a))).copy()
 
-    posture = p.initial_posture
-    openness = p.openness.copy()
     return State(
         threat=tile(np.zeros(p.n_actors)),
         impulse=tile(np.zeros(p.n_actors)),
         turbulence=tile(np.zeros(p.n_actors)),
-        networks=tile(p.network_initial),
+        networks=tile(p.network.initial),
         excitation=tile(np.zeros(len(p.channels.kind))),
-        engagement=tile(p.engagement),
-        anchor=p.engagement.copy(),
-        sanctions=tile(p.initial_sanctions),
-        sanctions_anchor=p.initial_sanctions.copy(),
-        recognition=tile(p.recognition[:, p.host_state]),
-        aid=p.aid.copy(),
-        openness=tile(openness),
-        partner=tile(p.alignment),
-        host_effort=tile(p.host_effort),
-        posture=tile(posture),
-        trade_openness=tile(p.initial_trade_openness),
-        potential=tile(p.base_trade),
-        trade=tile(p.base_trade),
-        capacity_multiplier=np.ones(len(p.base_trade)),
-        disruption=tile(np.zeros(len(p.crossing_ids))),
-        closure_left=tile(np.zeros(len(p.crossing_ids), dtype=np.int64)),
-        migrants=tile(p.migration_workers),
-        migration_capacity=p.migration_capacity.copy(),
+        engagement=tile(p.relation.engagement),
+        anchor=p.relation.engagement.copy(),
+        sanctions=tile(p.power.initial_sanctions),
+        sanctions_anchor=p.power.initial_sanctions.copy(),
+        recognition=tile(p.relation.recognition[:, p.host_state]),
+        aid=p.relation.aid.copy(),
+        openness=tile(p.relation.openness.copy()),
+        partner=tile(p.relation.alignment),
+        host_effort=tile(p.network.host_effort),
+        posture=tile(p.state.initial_posture),
+        trade_openness=tile(p.state.initial_trade_openness),
+        potential=tile(p.flow.base_trade),
+        trade=tile(p.flow.base_trade),
+        capacity_multiplier=np.ones(len(p.flow.base_trade)),
+        disruption=tile(np.zeros(len(p.crossing.ids))),
+        closure_left=tile(np.zeros(len(p.crossing.ids), dtype=np.int64)),
+        migrants=tile(p.corridor.workers),
+        migration_capacity=p.corridor.capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),
         influence_trend=tile(np.zeros((len(p.powers), n_s))),
         transit_revenue=tile(np.zeros(p.n_actors)),

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import Params
+from sim.core.params import Params
 
 
 def network_threat(p: Params, networks: np.ndarray) -> np.ndarray:
     """Threat each actor perceives from the networks' strength alone, shape (R, N)."""
     level = networks.mean(axis=-1, keepdims=True)
-    return p.dyn["threat_from_networks"] * p.exposure * level
+    return p.dynamics.threat_from_networks * p.actor.exposure * level
 
 
 def observe(p: Params, threat: np.ndarray, networks: np.ndarray, impulse: np.ndarray) -> np.ndarray:
     """Threat perception, shape (R, N): remembered threat, pulled toward the networks' level,
     plus the impulse of last month's events."""
-    keep = p.dyn["threat_memory"]
+    keep = p.dynamics.threat_memory
     updated = keep * threat + (1.0 - keep) * network_threat(p, networks) + impulse
     return np.clip(updated, 0.0, 1.0)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import Params, effect_rows
-from sim.scenario import INSTRUMENTS, Event
-from sim.shocks import apply_effects
-from sim.state import State
-
-SECURITY_EVENTS = ("attack", "border_clash", "trafficking_surge", "closure")
+from sim.core.channels import effect_rows
+from sim.core.params import Params
+from sim.core.stages.shocks import apply_effects
+from sim.core.state import State
+from sim.spec.schema import Event
+from sim.spec.vocab import INSTRUMENTS, SECURITY_EVENTS
 
 
 def apply_scheduled(p: Params, st: State, month: int) -> None:
@@ -28,7 +28,7 @@ def apply_scheduled(p: Params, st: State, month: int) -> None:
 
 def _security_event(p: Params, st: State, e: Event) -> None:
     if e.type == "closure":
-        target = p.crossing_ids.index(e.crossing)
+        target = p.crossing.ids.index(e.crossing)
         st.closure_left[:, target] = np.maximum(st.closure_left[:, target], e.duration_months)
     elif e.type == "trafficking_surge":
         target = p.host
@@ -39,7 +39,8 @@ def _security_event(p: Params, st: State, e: Event) -> None:
 
 
 def _flows_between(p: Params, a: int, b: int) -> np.ndarray:
-    return ((p.exporter == a) & (p.importer == b)) | ((p.exporter == b) & (p.importer == a))
+    f = p.flow
+    return ((f.exporter == a) & (f.importer == b)) | ((f.exporter == b) & (f.importer == a))
 
 
 def _recognition(p: Params, st: State, e: Event) -> None:
@@ -59,7 +60,7 @@ def _agreement(p: Params, st: State, e: Event) -> None:
 
 
 def _infrastructure(p: Params, st: State, e: Event) -> None:
-    st.capacity_multiplier[p.route == p.crossing_ids.index(e.crossing)] *= e.value
+    st.capacity_multiplier[p.flow.route == p.crossing.ids.index(e.crossing)] *= e.value
 
 
 def _engagement(p: Params, st: State, e: Event) -> None:
@@ -69,9 +70,8 @@ def _engagement(p: Params, st: State, e: Event) -> None:
 
 
 def _migration(p: Params, st: State, e: Event) -> None:
-    corridor = (p.migration_destination == p.power_index(e.actor)) & (
-        p.migration_origin == p.state_index(e.target)
-    )
+    c = p.corridor
+    corridor = (c.destination == p.power_index(e.actor)) & (c.origin == p.state_index(e.target))
     st.migration_capacity[corridor] = e.value
 
 

@@ -1,17 +1,19 @@
-"""Matplotlib figures of results: influence bands per state and a regional overview."""
+"""Matplotlib figures of results: influence bands per state and a regional overview.
+
+Figures are made with matplotlib's object API (Figure, not pyplot), so importing or calling
+this module never switches the backend of a notebook or an app that uses it.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sim.results import world_quantiles  # noqa: E402
+from sim.results.dataset import world_quantiles
 
 POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
-FALLBACK = plt.cm.tab10.colors
+FALLBACK = colormaps["tab10"].colors
 
 
 def _color(power: str, i: int) -> str:
@@ -60,13 +62,14 @@ def _pack(entries: list[str], width: int) -> list[str]:
 def plot_influence(res, state: str, ax=None):
     """Median and 5-95% band of each power's influence over `state`, events marked."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+        fig = Figure(figsize=(10, 5.2), layout="constrained")
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     states = res.labels("state")
     if state not in states:
         raise KeyError(f"unknown state {state!r}; allowed: {', '.join(states)}")
-    q05, med, q95 = res.influence_bands[..., states.index(state)]
+    q05, med, q95 = res.influence_bands.sel(state=state).values
     for i, power in enumerate(res.labels("power")):
         color = _color(power, i)
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
@@ -85,18 +88,16 @@ def plot_overview(res):
     states = res.labels("state")
     cols = 3
     rows = int(np.ceil((len(states) + 1) / cols))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4 * cols, 2.6 * rows), sharex=True, layout="constrained"
-    )
-    axes = axes.ravel()
-    inf = res.influence_bands[1]
+    fig = Figure(figsize=(4 * cols, 2.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True).ravel()
+    inf = res.influence_bands.sel(quantile=0.5).values
     for k, state in enumerate(states):
         for i, power in enumerate(res.labels("power")):
             axes[k].plot(res.dates, inf[:, i, k], color=_color(power, i), lw=1.4, label=power)
         axes[k].set_title(state, fontsize=9)
         axes[k].grid(alpha=0.3)
     region = res.regional_influence()
-    q05, med, q95 = world_quantiles(region)
+    q05, med, q95 = world_quantiles(region).values
     ax = axes[len(states)]
     for i, power in enumerate(res.labels("power")):
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=_color(power, i), alpha=0.2, lw=0)

@@ -9,54 +9,52 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import MONTHS_PER_YEAR, Params
-from sim.state import State
-
-COMPONENTS = ("trade", "security", "economic", "diplomatic")
+from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core.state import State
 
 
 def pair_trade(p: Params, trade: np.ndarray) -> np.ndarray:
     """Trade between each power and each state, both directions, shape (R, P, S)."""
-    return (trade @ p.pair).reshape(trade.shape[0], len(p.powers), len(p.states))
+    return (trade @ p.flow.pair).reshape(trade.shape[0], len(p.powers), len(p.states))
 
 
 def total_trade(p: Params, trade: np.ndarray, month: int) -> np.ndarray:
     """Each state's total trade with everyone, rest of world included, shape (R, S)."""
-    rest = p.rest_of_world * (1.0 + p.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
-    return (trade @ p.involves + rest)[:, p.states]
+    a = p.actor
+    rest = a.rest_of_world * (1.0 + a.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
+    return (trade @ p.flow.involves + rest)[:, p.states]
 
 
 def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
     """Remittances sent home by migrants working in each power, shape (R, P, S)."""
     out = np.zeros((migrants.shape[0], len(p.powers), len(p.states)))
-    np.add.at(
-        out, (slice(None), p.migration_destination, p.migration_origin), migrants * p.remittance
-    )
+    c = p.corridor
+    np.add.at(out, (slice(None), c.destination, c.origin), migrants * c.remittance)
     return out
 
 
 def economic_support(p: Params, st: State) -> np.ndarray:
     """Aid, investment and remittances from each power to each state, USD M/month, (R, P, S)."""
-    investment = st.engagement[..., 1] * p.economic_capacity[p.powers][:, None]
+    investment = st.engagement[..., 1] * p.actor.economic_capacity[p.powers][:, None]
     return st.aid + investment + remittances(p, st.migrants)
 
 
 def security_provision(p: Params, st: State) -> np.ndarray:
     """Security each power provides each state, (R, P, S): engagement x capacity x partnership."""
-    return st.engagement[..., 0] * p.security_capacity[p.powers][:, None] * st.partner
+    return st.engagement[..., 0] * p.actor.security_capacity[p.powers][:, None] * st.partner
 
 
 def own_security(p: Params, st: State, host_revenue0: float) -> np.ndarray:
     """Each state's own security capacity, (R, S); the host's grows with its revenue."""
-    own = np.broadcast_to(p.security_capacity[p.states], st.posture.shape).copy()
+    own = np.broadcast_to(p.actor.security_capacity[p.states], st.posture.shape).copy()
     ratio = np.maximum(st.host_revenue, 1e-9) / max(host_revenue0, 1e-9)
-    own[:, p.host_state] *= ratio ** p.dyn["host_revenue_elasticity"]
+    own[:, p.host_state] *= ratio ** p.dynamics.host_revenue_elasticity
     return own
 
 
 def diplomatic_standing(p: Params, st: State) -> np.ndarray:
     """Diplomatic engagement plus formal recognition, (R, P, S)."""
-    recognised = np.broadcast_to(p.recognition, st.engagement.shape[:-1]).copy()
+    recognised = np.broadcast_to(p.relation.recognition, st.engagement.shape[:-1]).copy()
     recognised[:, :, p.host_state] = st.recognition
     return st.engagement[..., 2] + recognised
 
@@ -68,11 +66,11 @@ def _share(part: np.ndarray, rest: np.ndarray) -> np.ndarray:
 
 
 def components(p: Params, st: State, month: int, host_revenue0: float) -> np.ndarray:
-    """The four dependence shares, shape (R, 4, P, S) in the order of COMPONENTS."""
+    """The four dependence shares, shape (R, 4, P, S) in the order of INFLUENCE_COMPONENTS."""
     worlds = st.trade.shape[0]
     support = economic_support(p, st)
-    other_support = np.broadcast_to(p.other_support[p.states], (worlds, len(p.states)))
-    other_dip = np.broadcast_to(p.other_diplomatic[p.states], (worlds, len(p.states)))
+    other_support = np.broadcast_to(p.actor.other_support[p.states], (worlds, len(p.states)))
+    other_dip = np.broadcast_to(p.actor.other_diplomatic[p.states], (worlds, len(p.states)))
     trade_share = pair_trade(p, st.trade) / total_trade(p, st.trade, month)[:, None, :]
     return np.stack(
         [
@@ -88,11 +86,11 @@ def components(p: Params, st: State, month: int, host_revenue0: float) -> np.nda
 def raw_influence(p: Params, st: State, month: int, host_revenue0: float) -> np.ndarray:
     """Openness-weighted sum of the components, shape (R, P, S), each in [0, 1]."""
     shares = components(p, st, month, host_revenue0)
-    return st.openness * np.einsum("c,rcps->rps", p.influence_weights, shares)
+    return st.openness * np.einsum("c,rcps->rps", p.influence.weights, shares)
 
 
 def update_influence(p: Params, st: State, raw: np.ndarray) -> None:
     """Influence moves part of the way toward its raw value; the trend memory follows it."""
-    st.influence += p.influence_inertia * (raw - st.influence)
-    keep = p.dyn["trend_memory"]
+    st.influence += p.influence.inertia * (raw - st.influence)
+    keep = p.dynamics.trend_memory
     st.influence_trend = keep * st.influence_trend + (1.0 - keep) * st.influence

@@ -8,7 +8,6 @@ exact field that holds the bad reference.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from datetime import date
@@ -16,13 +15,28 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SOURCE_KINDS = ("article", "statistic", "assumption", "calibrated")
-COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures", "electricity")
-INSTRUMENTS = ("security", "economic", "diplomatic")
+from sim.errors import ScenarioError
+from sim.spec.paths import get_path, set_path
+from sim.spec.vocab import (
+    COMMODITIES,
+    EVENT_TYPES,
+    INSTRUMENTS,
+    MONTH_PATTERN,
+    NETWORKS,
+    ROLES,
+    SHOCK_KINDS,
+    SOURCE_KINDS,
+)
+
+
+MAX_WORLDS = 10_000_000  # a scenario's limit on worlds
+MAX_SEED = 2**63  # root seeds lie in [0, MAX_SEED)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors; .nan and .inf are refused in every number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Quantity(Strict):
@@ -101,7 +115,7 @@ class Actor(Strict):
 
     code: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code")
     name: str
-    role: Literal["power", "host", "neighbor"]
+    role: Literal[ROLES]  # type: ignore[valid-type]
     gdp: NonNegative = Field(description="GDP, weights the regional aggregate")
     population: NonNegative
     exposure: Share = Field(description="exposure to threats originating in the host")
@@ -238,11 +252,13 @@ class Networks(Strict):
 class ShockType(Strict):
     """A stochastic event process: Poisson with Hawkes self-excitation."""
 
-    name: Literal["attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure"]
+    name: Literal[SHOCK_KINDS]  # type: ignore[valid-type]
     base_rate: _bounded(0.0, 5.0) = Field(
         description="mean events/month at the starting network level, self-excitation included"
     )
-    driver: Literal["extremist", "trafficking"]
+    driver: Literal[NETWORKS] = Field(  # type: ignore[valid-type]
+        description="the network whose strength drives the rate"
+    )
     excitation: Share = Field(description="rate added per event (Hawkes alpha)")
     excitation_half_life: NonNegative = Field(description="months for the excitation to halve")
     magnitude: Share = Field(description="mean magnitude of one event")
@@ -262,25 +278,12 @@ class ShockType(Strict):
         return self
 
 
-EVENT_TYPES = (
-    "attack",
-    "border_clash",
-    "trafficking_surge",
-    "closure",
-    "infrastructure",
-    "recognition",
-    "sanctions",
-    "aid",
-    "agreement",
-    "engagement",
-    "migration",
-)
 
 
 class Event(Strict):
     """A scheduled event. Which of actor/target/crossing/instrument it needs depends on type."""
 
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM")
     type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
     actor: str | None = None
     target: str | None = None
@@ -361,10 +364,10 @@ class Scenario(Strict):
 
     name: str
     description: str = ""
-    start: str = Field(pattern=r"^\d{4}-\d{2}$", description="first simulated month, YYYY-MM")
+    start: str = Field(pattern=MONTH_PATTERN, description="first simulated month, YYYY-MM")
     horizon_months: int = Field(ge=1, le=600)
-    worlds: int = Field(ge=1, le=10_000_000)
-    seed: int = Field(ge=0)
+    worlds: int = Field(ge=1, le=MAX_WORLDS)
+    seed: int = Field(ge=0, lt=MAX_SEED, description="root seed, in [0, 2**63)")
     actors: list[Actor] = Field(min_length=2)
     relations: list[Relation]
     commodities: list[Commodity]
@@ -421,9 +424,6 @@ class Scenario(Strict):
 
     def with_levers(self, **values: float) -> Scenario:
         """A copy with declared levers set; each value must lie within the lever's bounds."""
-        from sim.errors import ScenarioError
-        from sim.paths import get_path, set_path
-
         data = self.model_dump(mode="json")
         for name, value in values.items():
             try:
@@ -442,8 +442,6 @@ class Scenario(Strict):
 
     def at_reference(self) -> Scenario:
         """The scenario as written: moved levers back at their reference values."""
-        from sim.paths import set_path
-
         if not self.lever_reference:
             return self
         data = self.model_dump(mode="json")
@@ -454,31 +452,5 @@ class Scenario(Strict):
 
     def lever_values(self) -> dict[str, float]:
         """Current value of every declared lever."""
-        from sim.paths import get_path
-
         data = self.model_dump(mode="json")
         return {lv.name: float(get_path(data, lv.path)) for lv in self.levers}
-
-
-def overlay(base: dict, patch: dict) -> dict:
-    """Deep-merge a scenario overlay into a base scenario dict (lists keyed by their ids)."""
-    from sim.paths import item_key
-
-    merged = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = overlay(merged[key], value)
-        elif (
-            isinstance(value, list)
-            and isinstance(merged.get(key), list)
-            and value
-            and all(isinstance(v, dict) and item_key(v) is not None for v in value)
-        ):
-            items = {item_key(v): v for v in merged[key] if isinstance(v, dict)}
-            for item in value:
-                k = item_key(item)
-                items[k] = overlay(items[k], item) if k in items else item
-            merged[key] = list(items.values())
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged

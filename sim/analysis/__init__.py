@@ -1,0 +1,1 @@
+"""Analysis of results (paired comparisons, policy tables, sensitivity): reads, runs nothing."""

@@ -1,0 +1,1 @@
+"""Running scenarios: worlds in blocks, streamed to a result folder (sweeps and executors next)."""

@@ -1,0 +1,160 @@
+"""Running a scenario: worlds split into blocks of the ensemble, stepped, gathered into Results.
+
+The unit of work is (scenario, block of worlds). A block's worlds are identified by their global
+indices, so the same seed gives the same world whatever the block size. In memory, every block
+writes into its slice of arrays allocated once; with `out`, every block is written to the result
+folder's Zarr store as it finishes (by a writer thread, while the next block is simulated), so
+memory is bounded by two blocks whatever the number of worlds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from sim.core.params import compile_scenario
+from sim.core.series import allocate, record_bytes
+from sim.errors import ScenarioError
+from sim.model import RegionalInfluenceModel
+from sim.results.dataset import Results, build_dataset
+from sim.results.store import ResultWriter, claim_output, load_results
+from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
+
+DEFAULT_BLOCK = 1000
+MEMORY_LIMIT = 8 * 2**30  # a run in memory larger than this is refused with the estimate
+
+
+def blocks(worlds: int, size: int) -> Iterator[tuple[int, int]]:
+    """(first world, number of worlds) of each block."""
+    for first in range(0, worlds, size):
+        yield first, min(size, worlds - first)
+
+
+def run_block(
+    scenario: Scenario,
+    seed: int,
+    first: int,
+    count: int,
+    on_month: Callable[[int], object] | None = None,
+    into: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one block of worlds to the horizon and return its recorded arrays, written `into`
+    the given arrays (months, count, ...) if any. `on_month` is called with the block's number
+    of worlds after every month (for progress)."""
+    model = RegionalInfluenceModel(
+        scenario, worlds=count, seed=seed, first_world=first, collect=False
+    )
+    if into is not None:
+        model.recorder.arrays = into
+    while model.running:
+        model.step()
+        if on_month is not None:
+            on_month(count)
+    arrays, model.recorder = model.recorder.arrays, None  # the model (a reference cycle with
+    return arrays  # its agents) must not keep a run's arrays alive until garbage collection
+
+
+def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> None:
+    """Refuse, before anything runs, a seed out of range or worlds beyond what the scenario
+    allows or (in memory) what memory holds, with the estimate."""
+    if not 0 <= seed < MAX_SEED:
+        raise ScenarioError("seed", f"{seed} is outside the allowed range [0, 2**63)")
+    if worlds < 1:
+        raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
+    need = record_bytes(compile_scenario(scenario), scenario.horizon_months, worlds)
+    if worlds > MAX_WORLDS:
+        raise ScenarioError(
+            "worlds",
+            f"{worlds:,} is above the limit of {MAX_WORLDS:,} worlds per run (it would record "
+            f"about {_gb(need)}); split the work into several runs with other seeds",
+        )
+    if in_memory and need > MEMORY_LIMIT:
+        raise ScenarioError(
+            "worlds",
+            f"{worlds:,} worlds would hold about {_gb(need)} in memory (limit {_gb(MEMORY_LIMIT)}); "
+            "give an output folder (`run(..., out=DIR)`, or `sim run`) to stream them to disk",
+        )
+
+
+def _gb(size: float) -> str:
+    return f"{size / 2**30:.1f} GB"
+
+
+def run(
+    scenario: Scenario,
+    worlds: int | None = None,
+    seed: int | None = None,
+    months: int | None = None,
+    block_size: int = DEFAULT_BLOCK,
+    progress: bool = False,
+    out: str | Path | None = None,
+    force: bool = False,
+) -> Results:
+    """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
+
+    Without `out`, every series is kept in memory (preallocated once). With `out`, the run is
+    written to that result folder block by block and the Results read it back lazily; the
+    folder must not exist, or be an earlier result folder and `force` given (see
+    sim.results.store). Path problems are reported before anything runs.
+    """
+    if months is not None:
+        scenario = scenario.replace(horizon_months=months)
+    worlds = scenario.worlds if worlds is None else worlds
+    seed = scenario.seed if seed is None else seed
+    check_run(scenario, worlds, seed, in_memory=out is None)
+    if out is not None:
+        with claim_output(out, force=force) as claim:
+            return _run_to_folder(scenario, worlds, seed, block_size, progress, claim)
+    started = time.time()
+    p, horizon = compile_scenario(scenario), scenario.horizon_months
+    arrays = allocate(p, horizon, worlds)
+    with _progress(worlds * horizon, progress) as bar:
+        for first, count in blocks(worlds, block_size):
+            part = {k: v[:, first : first + count] for k, v in arrays.items()}
+            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
+    return Results(build_dataset(scenario, arrays, seed), scenario, timings=_timings(started))
+
+
+def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Results:
+    """Blocks written to the claimed folder's store as they finish; two buffers alternate, one
+    being simulated into while the writer thread writes the other."""
+    started = time.time()
+    p, horizon = compile_scenario(scenario), scenario.horizon_months
+    size = min(block_size, worlds)
+    buffers = [allocate(p, horizon, size) for _ in range(2 if worlds > size else 1)]
+    writer = ResultWriter(claim.work, scenario, seed, worlds, size)
+    pending = None
+    with ThreadPoolExecutor(max_workers=1) as pool, _progress(worlds * horizon, progress) as bar:
+        for number, (first, count) in enumerate(blocks(worlds, size)):
+            part = {k: v[:, :count] for k, v in buffers[number % len(buffers)].items()}
+            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
+            if pending is not None:
+                pending.result()  # the other buffer is free again (and errors surface here)
+            pending = pool.submit(writer.write_block, first, part)
+        pending.result()
+    res = Results(writer.open(), scenario, timings=_timings(started))
+    folder = writer.finish(res, claim)
+    return load_results(folder, timings=res.timings)
+
+
+def _timings(started: float) -> dict:
+    finished = time.time()
+    return {"started": started, "finished": finished, "seconds": finished - started}
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit=" world-months",
+        unit_scale=True,
+        desc="simulating",
+        disable=not enabled,
+        leave=False,
+        mininterval=0.5,
+    )

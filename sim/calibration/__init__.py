@@ -1,0 +1,1 @@
+"""Checks against data: calibration targets, `sim validate` and `sim calibrate`."""

@@ -1,0 +1,1 @@
+"""Adapters to other tools (the EMA Workbench), each an optional import."""

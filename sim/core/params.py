@@ -1,0 +1,452 @@
+"""A validated Scenario compiled into index maps and numpy arrays for the model's stages.
+
+Axes used throughout (numpy style):
+  N actors, P powers, S states (host and neighbours), F trade flows, K commodities,
+  C crossings, H shock channels (a shock kind at one target), M migration corridors.
+Params holds the axes (codes and index maps) and one small frozen dataclass of parameters per
+axis, each built by its own function: `p.flow.base_trade`, `p.power.weights.rivalry`,
+`p.dynamics.threat_memory`: names a type checker and an editor know, not string keys of a
+dict that a typo turns into a KeyError at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from sim.core import rng
+from sim.core.channels import ShockChannels, build_channels
+from sim.spec.schema import Event, Scenario
+from sim.spec.vocab import INFLUENCE_COMPONENTS, INSTRUMENTS, NETWORKS, corridor_label, flow_label
+
+MONTHS_PER_YEAR = 12.0
+
+
+def _values(items, name: str) -> np.ndarray:
+    return np.array([getattr(item, name).value for item in items], dtype=np.float64)
+
+
+def _quantities(cls, model) -> dict:
+    """The values of a pydantic model's Quantity fields, by the names of dataclass `cls`."""
+    return {f.name: getattr(model, f.name).value for f in fields(cls)}
+
+
+@dataclass(frozen=True)
+class ActorParams:
+    """Per actor, (N,) each."""
+
+    gdp: np.ndarray
+    exposure: np.ndarray
+    security_capacity: np.ndarray
+    economic_capacity: np.ndarray
+    rest_of_world: np.ndarray  # USD M/month
+    rest_of_world_growth: np.ndarray  # 1/year
+    other_support: np.ndarray
+    other_diplomatic: np.ndarray
+
+
+@dataclass(frozen=True)
+class PowerWeights:
+    """Priority weights of the powers' rule, (P,) each (see spec.schema.PowerPriorities)."""
+
+    security: np.ndarray
+    economic: np.ndarray
+    stability: np.ndarray
+    rivalry: np.ndarray
+    reciprocity: np.ndarray
+    legitimacy: np.ndarray
+
+
+@dataclass(frozen=True)
+class StateWeights:
+    """Priority weights of the host's and neighbours' rules, (S,) each."""
+
+    security: np.ndarray
+    opportunity: np.ndarray
+    recognition: np.ndarray
+    support: np.ndarray
+    sovereignty: np.ndarray
+
+
+@dataclass(frozen=True)
+class PowerParams:
+    """Per power, (P,) each."""
+
+    initial_sanctions: np.ndarray
+    budget: np.ndarray
+    recognition_threshold: np.ndarray
+    weights: PowerWeights
+
+
+@dataclass(frozen=True)
+class StateParams:
+    """Per state (host and neighbours), (S,) each."""
+
+    initial_posture: np.ndarray
+    initial_trade_openness: np.ndarray
+    weights: StateWeights
+
+
+@dataclass(frozen=True)
+class RelationParams:
+    """Per (power, state) pair, (P, S) each; engagement (P, S, 3) by INSTRUMENTS."""
+
+    engagement: np.ndarray
+    aid: np.ndarray
+    openness: np.ndarray
+    alignment: np.ndarray
+    recognition: np.ndarray
+    related: np.ndarray  # bool: the pair is declared in relations
+
+
+@dataclass(frozen=True)
+class CommodityParams:
+    """Per commodity group, (K,) each."""
+
+    names: list[str]
+    price: np.ndarray
+    volatility: np.ndarray
+    growth_rate: np.ndarray
+    engagement_lift: np.ndarray
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    """Per trade flow, (F,) each, unless noted."""
+
+    labels: list[str]  # EXPORTER-IMPORTER-commodity
+    keys: np.ndarray  # uint64 draw keys of the flows' trade noise (from their labels)
+    exporter: np.ndarray
+    importer: np.ndarray
+    commodity: np.ndarray
+    base_trade: np.ndarray  # USD M/month
+    trend: np.ndarray  # 1/year
+    route: np.ndarray  # crossing index or -1
+    routed: np.ndarray  # indices of the flows with a route
+    capacity_signal: np.ndarray  # index into the vector of capacity signals (stages.trade)
+    involves: np.ndarray  # (F, N) 1 where the actor is exporter or importer
+    pair: np.ndarray  # (F, P*S) 1 where the flow joins power p and state s
+    touches_host: np.ndarray  # bool
+    fee_primary: np.ndarray  # (F, N) transit revenue per USD M through the primary crossing
+    fee_alternate: np.ndarray  # (F, N) the same through the alternate crossing
+
+
+@dataclass(frozen=True)
+class CrossingParams:
+    """Per border crossing, (C,) each."""
+
+    ids: list[str]
+    alternate: np.ndarray
+    reroute_share: np.ndarray
+    reroute_cost: np.ndarray
+    disruption_decay: np.ndarray  # monthly multiplier
+    transit_state: np.ndarray  # actor index
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Per threat network, (2,) each, in the order of NETWORKS."""
+
+    initial: np.ndarray
+    growth: np.ndarray
+    cooperation: np.ndarray
+    posture: np.ndarray
+    boost: np.ndarray
+    host_effort: np.ndarray  # host's starting counter-terrorism and enforcement
+
+
+@dataclass(frozen=True)
+class CorridorParams:
+    """Per migration corridor, (M,) each."""
+
+    labels: list[str]  # ORIGIN-DESTINATION
+    origin: np.ndarray  # state index
+    destination: np.ndarray  # power index
+    workers: np.ndarray
+    capacity: np.ndarray
+    growth: np.ndarray
+    remittance: np.ndarray  # USD M per thousand workers per month
+
+
+@dataclass(frozen=True)
+class InfluenceParams:
+    weights: np.ndarray  # (4,) in the order of INFLUENCE_COMPONENTS
+    inertia: float
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Rates shared by all actors of a role (see spec.schema.Dynamics)."""
+
+    power_adjustment: float
+    state_adjustment: float
+    threat_memory: float
+    threat_from_networks: float
+    spillover: float
+    turbulence_memory: float
+    trend_memory: float
+    sanctions_drag: float
+    host_revenue_elasticity: float
+    host_tariff: float
+
+
+@dataclass(frozen=True)
+class Params:
+    scenario: Scenario
+    codes: list[str]
+    powers: np.ndarray  # (P,) actor indices
+    states: np.ndarray  # (S,) actor indices
+    host: int  # actor index of the host
+    host_state: int  # state index of the host
+    neighbors: np.ndarray  # (S,) bool, True for neighbours
+    actor: ActorParams
+    power: PowerParams
+    state: StateParams
+    relation: RelationParams
+    commodity: CommodityParams
+    flow: FlowParams
+    crossing: CrossingParams
+    network: NetworkParams
+    channels: ShockChannels
+    corridor: CorridorParams
+    influence: InfluenceParams
+    dynamics: Dynamics
+    events: dict[int, list[Event]] = field(default_factory=dict)
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.codes)
+
+    def index(self, code: str) -> int:
+        return self.codes.index(code)
+
+    def power_index(self, code: str) -> int:
+        return int(np.flatnonzero(self.powers == self.index(code))[0])
+
+    def state_index(self, code: str) -> int:
+        return int(np.flatnonzero(self.states == self.index(code))[0])
+
+    @property
+    def power_codes(self) -> list[str]:
+        return [self.codes[i] for i in self.powers]
+
+    @property
+    def state_codes(self) -> list[str]:
+        return [self.codes[i] for i in self.states]
+
+
+@dataclass(frozen=True)
+class Axes:
+    """Index maps from codes to positions on the actor, power and state axes."""
+
+    codes: list[str]
+    actor: dict[str, int]
+    power: dict[str, int]
+    state: dict[str, int]
+    host: int
+
+    @classmethod
+    def of(cls, s: Scenario) -> Axes:
+        codes = s.codes()
+        return cls(
+            codes=codes,
+            actor={c: i for i, c in enumerate(codes)},
+            power={c: i for i, c in enumerate(s.codes("power"))},
+            state={c: i for i, c in enumerate(s.codes("host", "neighbor"))},
+            host=codes.index(s.codes("host")[0]),
+        )
+
+
+def compile_scenario(s: Scenario) -> Params:
+    """Turn a validated scenario into the arrays the stages use, one builder per axis."""
+    ax = Axes.of(s)
+    events: dict[int, list[Event]] = {}
+    for e in s.events:
+        events.setdefault(s.month_index(e.month), []).append(e)
+    commodities = _commodities(s)
+    return Params(
+        scenario=s,
+        codes=ax.codes,
+        powers=np.array([ax.actor[c] for c in ax.power]),
+        states=np.array([ax.actor[c] for c in ax.state]),
+        host=ax.host,
+        host_state=ax.state[ax.codes[ax.host]],
+        neighbors=np.array([s.actors[ax.actor[c]].role == "neighbor" for c in ax.state]),
+        actor=_actors(s),
+        power=_powers(s, ax),
+        state=_states(s, ax),
+        relation=_relations(s, ax),
+        commodity=commodities,
+        flow=_flows(s, ax, commodities),
+        crossing=_crossings(s, ax),
+        network=_networks(s),
+        channels=build_channels(s),
+        corridor=_corridors(s, ax),
+        influence=InfluenceParams(
+            weights=np.array([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
+            inertia=s.influence.inertia.value,
+        ),
+        dynamics=Dynamics(**_quantities(Dynamics, s.dynamics)),
+        events=events,
+    )
+
+
+def _actors(s: Scenario) -> ActorParams:
+    a = s.actors
+    return ActorParams(
+        gdp=_values(a, "gdp"),
+        exposure=_values(a, "exposure"),
+        security_capacity=_values(a, "security_capacity"),
+        economic_capacity=_values(a, "economic_capacity"),
+        rest_of_world=_values(a, "rest_of_world_trade") / MONTHS_PER_YEAR,
+        rest_of_world_growth=_values(a, "rest_of_world_growth"),
+        other_support=_values(a, "other_support"),
+        other_diplomatic=_values(a, "other_diplomatic"),
+    )
+
+
+def _priority_arrays(cls, priorities: list) -> dict[str, np.ndarray]:
+    return {f.name: _values(priorities, f.name) for f in fields(cls)}
+
+
+def _powers(s: Scenario, ax: Axes) -> PowerParams:
+    powers = [s.actors[ax.actor[c]] for c in ax.power]
+    return PowerParams(
+        initial_sanctions=_values(powers, "sanctions"),
+        budget=_values(powers, "budget"),
+        recognition_threshold=_values(powers, "recognition_threshold"),
+        weights=PowerWeights(**_priority_arrays(PowerWeights, [a.priorities for a in powers])),
+    )
+
+
+def _states(s: Scenario, ax: Axes) -> StateParams:
+    states = [s.actors[ax.actor[c]] for c in ax.state]
+    return StateParams(
+        initial_posture=_values(states, "border_posture"),
+        initial_trade_openness=_values(states, "trade_openness"),
+        weights=StateWeights(**_priority_arrays(StateWeights, [a.priorities for a in states])),
+    )
+
+
+def _relations(s: Scenario, ax: Axes) -> RelationParams:
+    shape = (len(ax.power), len(ax.state))
+    engagement = np.zeros((*shape, len(INSTRUMENTS)))
+    aid, openness, alignment = (np.zeros(shape) for _ in range(3))
+    recognition = np.zeros(shape)  # a pair without a declared relation: none
+    related = np.zeros(shape, dtype=bool)
+    for r in s.relations:
+        cell = ax.power[r.power], ax.state[r.state]
+        related[cell] = True
+        engagement[cell] = [getattr(r, k).value for k in INSTRUMENTS]
+        aid[cell], openness[cell] = r.aid.value, r.openness.value
+        alignment[cell], recognition[cell] = r.alignment.value, r.recognition.value
+    return RelationParams(engagement, aid, openness, alignment, recognition, related)
+
+
+def _commodities(s: Scenario) -> CommodityParams:
+    c = s.commodities
+    return CommodityParams(
+        names=[x.name for x in c],
+        price=_values(c, "price"),
+        volatility=_values(c, "volatility"),
+        growth_rate=_values(c, "growth_rate"),
+        engagement_lift=_values(c, "engagement_lift"),
+    )
+
+
+def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
+    codes, host = ax.codes, ax.host
+    n_p, n_s, n_n, n_f = len(ax.power), len(ax.state), len(codes), len(s.trade)
+    k_of = {n: i for i, n in enumerate(commodities.names)}
+    c_of = {c.id: i for i, c in enumerate(s.crossings)}
+    labels = [flow_label(f.exporter, f.importer, f.commodity) for f in s.trade]
+    exporter = np.array([ax.actor[f.exporter] for f in s.trade], dtype=np.int64)
+    importer = np.array([ax.actor[f.importer] for f in s.trade], dtype=np.int64)
+    commodity = np.array([k_of[f.commodity] for f in s.trade], dtype=np.int64)
+    route = np.array([c_of[f.route] if f.route else -1 for f in s.trade], dtype=np.int64)
+    involves = np.zeros((n_f, n_n))
+    involves[np.arange(n_f), exporter] = 1.0
+    involves[np.arange(n_f), importer] = 1.0
+    pair = np.zeros((n_f, n_p * n_s))
+    # What raises a flow's capacity indexes [economic engagement (P*S) | trade openness (S) | none].
+    signal = np.full(n_f, n_p * n_s + n_s, dtype=np.int64)
+    for f, (a, b) in enumerate(zip(exporter, importer, strict=True)):
+        ca, cb = codes[a], codes[b]
+        for pw, st in ((ca, cb), (cb, ca)):
+            if pw in ax.power and st in ax.state:
+                pair[f, ax.power[pw] * n_s + ax.state[st]] = 1.0
+                signal[f] = ax.power[pw] * n_s + ax.state[st]
+        if host in (a, b) and pair[f].sum() == 0:
+            other = b if a == host else a
+            if codes[other] in ax.state:
+                signal[f] = n_p * n_s + ax.state[codes[other]]
+
+    transit = np.array([ax.actor[c.transit_state] for c in s.crossings], dtype=np.int64)
+    fees = _values(s.crossings, "fee")
+    alternate = np.array([c_of[c.alternate] if c.alternate else -1 for c in s.crossings])
+
+    def fee_matrix(crossing_of_flow: np.ndarray) -> np.ndarray:
+        m = np.zeros((n_f, n_n))
+        for f, c in enumerate(crossing_of_flow):
+            if c >= 0 and transit[c] not in (exporter[f], importer[f]):
+                m[f, transit[c]] = fees[c] / commodities.price[commodity[f]]
+        return m
+
+    alternate_of_flow = np.where(route >= 0, alternate[np.maximum(route, 0)], -1) if n_f else route
+    return FlowParams(
+        labels=labels,
+        keys=rng.label_keys(labels),
+        exporter=exporter,
+        importer=importer,
+        commodity=commodity,
+        base_trade=np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR,
+        trend=np.array([f.trend for f in s.trade]),
+        route=route,
+        routed=np.flatnonzero(route >= 0),
+        capacity_signal=signal,
+        involves=involves,
+        pair=pair,
+        touches_host=(exporter == host) | (importer == host),
+        fee_primary=fee_matrix(route),
+        fee_alternate=fee_matrix(alternate_of_flow),
+    )
+
+
+def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
+    c = s.crossings
+    ids = [x.id for x in c]
+    half_life = _values(c, "recovery_half_life")
+    return CrossingParams(
+        ids=ids,
+        alternate=np.array([ids.index(x.alternate) if x.alternate else -1 for x in c]),
+        reroute_share=_values(c, "reroute_share"),
+        reroute_cost=_values(c, "reroute_cost"),
+        disruption_decay=0.5 ** (1.0 / np.maximum(half_life, 1e-9)),
+        transit_state=np.array([ax.actor[x.transit_state] for x in c], dtype=np.int64),
+    )
+
+
+def _networks(s: Scenario) -> NetworkParams:
+    nets = [getattr(s.networks, name) for name in NETWORKS]
+    return NetworkParams(
+        initial=_values(nets, "initial"),
+        growth=_values(nets, "growth"),
+        cooperation=_values(nets, "foreign_cooperation"),
+        posture=_values(nets, "border_posture"),
+        boost=_values(nets, "event_boost"),
+        host_effort=_values(nets, "host_effort"),
+    )
+
+
+def _corridors(s: Scenario, ax: Axes) -> CorridorParams:
+    m = s.migration
+    return CorridorParams(
+        labels=[corridor_label(x.origin, x.destination) for x in m],
+        origin=np.array([ax.state[x.origin] for x in m], dtype=np.int64),
+        destination=np.array([ax.power[x.destination] for x in m], dtype=np.int64),
+        workers=_values(m, "workers"),
+        capacity=_values(m, "capacity"),
+        growth=_values(m, "growth"),
+        remittance=_values(m, "remittance") * 1e3 / 1e6,
+    )

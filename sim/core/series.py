@@ -1,0 +1,174 @@
+"""The registry of recorded series, and the recorder that fills them as the model steps.
+
+Each series is recorded as an array (months, worlds, *dims), month-major so that a month's
+record is one contiguous write. Its dimensions, dtype, unit and description live here once;
+the results Dataset, the Zarr store, the exports and the docs all read them from SERIES.
+Series are float32 (influence, shares and USD flows need no more than 7 significant digits);
+event counts are int16. A recorder can write into arrays it is given (a slice of a larger run's
+arrays, or a block buffer reused from block to block), so a run allocates its memory once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.params import Params
+from sim.core.state import State
+from sim.spec.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
+
+ENSEMBLE_DIMS = ("month", "world")
+
+
+@dataclass(frozen=True)
+class Series:
+    dims: tuple[str, ...]  # after (month, world)
+    unit: str
+    description: str
+    extract: Callable[[Params, State, np.ndarray], np.ndarray]  # (p, state, shock counts)
+    dtype: type = np.float32
+
+
+SERIES: dict[str, Series] = {
+    "influence": Series(
+        ("power", "state"),
+        "index [0, 1]",
+        "influence of each power over each state",
+        lambda p, st, counts: st.influence,
+    ),
+    "engagement": Series(
+        ("power", "state", "instrument"),
+        "share [0, 1]",
+        "engagement of each power with each state, by instrument",
+        lambda p, st, counts: st.engagement,
+    ),
+    "sanctions": Series(
+        ("power",),
+        "share [0, 1]",
+        "sanctions and conditionality pressure of each power on the host",
+        lambda p, st, counts: st.sanctions,
+    ),
+    "recognition": Series(
+        ("power",),
+        "0/1",
+        "formal recognition of the host by each power",
+        lambda p, st, counts: st.recognition,
+    ),
+    "host_openness": Series(
+        ("power",),
+        "share [0, 1]",
+        "the host's openness to each power",
+        lambda p, st, counts: st.openness[:, :, p.host_state],
+    ),
+    "threat": Series(
+        ("actor",),
+        "index [0, 1]",
+        "threat perceived by each actor",
+        lambda p, st, counts: st.threat,
+    ),
+    "networks": Series(
+        ("network",),
+        "share [0, 1]",
+        "strength of each threat network",
+        lambda p, st, counts: st.networks,
+    ),
+    "host_effort": Series(
+        ("effort",),
+        "share [0, 1]",
+        "the host's counter-terrorism and counter-narcotics effort",
+        lambda p, st, counts: st.host_effort,
+    ),
+    "posture": Series(
+        ("state",),
+        "share [0, 1]",
+        "each state's border posture toward the host (0 open, 1 sealed)",
+        lambda p, st, counts: st.posture,
+    ),
+    "trade": Series(
+        ("flow",),
+        "USD M/month",
+        "realised trade of each flow",
+        lambda p, st, counts: st.trade,
+    ),
+    "transit_revenue": Series(
+        ("actor",),
+        "USD M/month",
+        "transit fees earned by each actor",
+        lambda p, st, counts: st.transit_revenue,
+    ),
+    "disruption": Series(
+        ("crossing",),
+        "share [0, 1]",
+        "share of each crossing's flow blocked",
+        lambda p, st, counts: st.disruption,
+    ),
+    "migrants": Series(
+        ("corridor",),
+        "thousand workers",
+        "labour migrants working abroad in each corridor",
+        lambda p, st, counts: st.migrants,
+    ),
+    "events": Series(
+        ("shock",),
+        "events/month",
+        "stochastic events drawn, by shock kind",
+        lambda p, st, counts: counts @ p.channels.kind_matrix,
+        np.int16,
+    ),
+}
+
+
+def dim_labels(p: Params) -> dict[str, list[str]]:
+    """Labels along every named dimension of the recorded series (not month and world)."""
+    return {
+        "power": p.power_codes,
+        "state": p.state_codes,
+        "actor": p.codes,
+        "instrument": list(INSTRUMENTS),
+        "network": list(NETWORKS),
+        "effort": list(EFFORTS),
+        "flow": p.flow.labels,
+        "crossing": p.crossing.ids,
+        "corridor": p.corridor.labels,
+        "shock": list(SHOCK_KINDS),
+    }
+
+
+def allocate(
+    p: Params, months: int, worlds: int, series: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Uninitialised arrays (months, worlds, ...) for the named series (default: all)."""
+    labels = dim_labels(p)
+    return {
+        name: np.empty(
+            (months, worlds, *(len(labels[d]) for d in SERIES[name].dims)),
+            dtype=SERIES[name].dtype,
+        )
+        for name in (SERIES if series is None else series)
+    }
+
+
+def record_bytes(p: Params, months: int, worlds: int) -> int:
+    """Bytes of every series of `worlds` worlds over `months` months, uncompressed."""
+    labels = dim_labels(p)
+    per_world_month = sum(
+        int(np.prod([len(labels[d]) for d in s.dims])) * np.dtype(s.dtype).itemsize
+        for s in SERIES.values()
+    )
+    return per_world_month * months * worlds
+
+
+class Recorder:
+    """Holds every series for all months of a run (or of one block); `arrays` is the result."""
+
+    def __init__(
+        self, p: Params, months: int, worlds: int, arrays: dict[str, np.ndarray] | None = None
+    ):
+        self.params = p
+        self.arrays = allocate(p, months, worlds) if arrays is None else arrays
+
+    def record(self, month: int, st: State, counts: np.ndarray) -> None:
+        for name, array in self.arrays.items():
+            array[month] = SERIES[name].extract(self.params, st, counts)

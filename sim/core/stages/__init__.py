@@ -1,0 +1,1 @@
+"""The monthly submodels, one module each: events, perception, trade, shocks, influence."""

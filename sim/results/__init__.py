@@ -1,0 +1,1 @@
+"""What a run produced: Results over an xarray Dataset, result folders on disk, plots."""

@@ -1,0 +1,238 @@
+"""Results of a run over one xarray.Dataset: every recorded series a variable with named
+dimensions (month, world, power, state, flow, ...), coordinates (dates, codes) and its unit and
+description as attributes, all from the registry sim.core.series.SERIES.
+
+Tidy pandas views, quantile summaries, the regional aggregate and the plots derive from the
+Dataset. It is in memory after `sim.run(...)` and lazy (dask over a Zarr store) after
+`sim.load_results(DIR)`; every method works on both, a few months at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from sim.core.params import Params, compile_scenario
+from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
+from sim.spec.schema import Scenario
+
+QUANTILES = (0.05, 0.5, 0.95)
+CHUNK_BYTES = 64 * 2**20  # float64 bytes of one piece of a reduction over all worlds
+FORMAT = "regional-influence-sim/results"
+
+
+def coordinates(scenario: Scenario, p: Params, months: int, first_world: int, worlds: int):
+    """Coordinates of a run's Dataset: month (with its date), world, and every labelled dim;
+    flows also carry their exporter, importer and commodity for selection."""
+    dates = pd.date_range(scenario.start_date, periods=months, freq="MS")
+    coords = {
+        "month": ("month", np.arange(months), {"description": f"months since {scenario.start}"}),
+        "date": ("month", dates.to_numpy(), {"description": "first day of the month"}),
+        "world": ("world", np.arange(first_world, first_world + worlds)),
+    }
+    for dim, labels in dim_labels(p).items():
+        coords[dim] = (dim, np.array(labels, dtype=object))
+    f = p.flow
+    for name, index in (("exporter", f.exporter), ("importer", f.importer)):
+        coords[name] = ("flow", np.array([p.codes[i] for i in index], dtype=object))
+    coords["commodity"] = ("flow", np.array([p.commodity.names[k] for k in f.commodity], object))
+    return coords
+
+
+def dataset_attrs(scenario: Scenario, seed: int) -> dict:
+    return {
+        "title": f"{scenario.name}: regional influence ensemble",
+        "format": FORMAT,
+        "scenario_name": scenario.name,
+        "scenario_hash": scenario.content_hash(),
+        "seed": int(seed),
+        "scenario": json.dumps(scenario.model_dump(mode="json")),
+    }
+
+
+def build_dataset(
+    scenario: Scenario, arrays: dict[str, np.ndarray], seed: int, first_world: int = 0
+) -> xr.Dataset:
+    """A Dataset over recorded arrays (months, worlds, ...), without copying them."""
+    p = compile_scenario(scenario)
+    months, worlds = next(iter(arrays.values())).shape[:2]
+    variables = {
+        name: xr.Variable(
+            (*ENSEMBLE_DIMS, *SERIES[name].dims),
+            data,
+            {"units": SERIES[name].unit, "description": SERIES[name].description},
+        )
+        for name, data in arrays.items()
+    }
+    coords = coordinates(scenario, p, months, first_world, worlds)
+    return xr.Dataset(variables, coords=coords, attrs=dataset_attrs(scenario, seed))
+
+
+def tidy(data: xr.DataArray) -> pd.DataFrame:
+    """A series in tidy form: month, date, world, one column per remaining dim, value."""
+    keep = [d for d in data.dims]
+    frame = data.reset_coords(drop=True).to_dataframe(name="value").reset_index()
+    frame.insert(1, "date", pd.DatetimeIndex(data["date"].values)[frame["month"].to_numpy()])
+    for dim in keep[2:]:
+        frame[dim] = frame[dim].astype(str)
+    return frame
+
+
+def world_quantiles(data: xr.DataArray, qs=QUANTILES) -> xr.DataArray:
+    """Quantiles over worlds in float64, (quantile, month, ...), computed by dask a few months
+    at a time so that memory stays bounded whatever the number of worlds."""
+    per_month = max(data.isel(month=0).size * 8, 1)
+    months = max(1, CHUNK_BYTES // per_month)
+    pieces = data.chunk({"month": months, "world": -1}).astype(np.float64)
+    return pieces.quantile(list(qs), dim="world", skipna=False).compute()
+
+
+class Results:
+    """A run's Dataset with the scenario it ran, and the views and plots derived from it."""
+
+    def __init__(
+        self,
+        dataset: xr.Dataset,
+        scenario: Scenario | None = None,
+        timings: dict | None = None,
+        folder: Path | None = None,
+    ):
+        self.dataset = dataset
+        self.scenario = scenario or Scenario.model_validate_json(dataset.attrs["scenario"])
+        self.timings = timings or {}
+        self.folder = folder
+
+    def __repr__(self) -> str:
+        where = f", folder={str(self.folder)!r}" if self.folder else ""
+        return (
+            f"Results({self.scenario.name!r}, worlds={self.worlds}, months={self.months}, "
+            f"seed={self.seed}{where})"
+        )
+
+    @cached_property
+    def params(self) -> Params:
+        return compile_scenario(self.scenario)
+
+    # ---- dims ----------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        return int(self.dataset.attrs["seed"])
+
+    @property
+    def months(self) -> int:
+        return self.dataset.sizes["month"]
+
+    @property
+    def worlds(self) -> int:
+        return self.dataset.sizes["world"]
+
+    @cached_property
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.dataset["date"].values)
+
+    def labels(self, dim: str) -> list[str]:
+        """Labels along a named dim ('power', 'state', 'flow', ...)."""
+        return [str(x) for x in self.dataset[dim].values]
+
+    def series(self, name: str, **select: str) -> xr.DataArray:
+        """One recorded series, with one label chosen on any of its dims, e.g.
+        series("influence", state="AFG") -> (month, world, power)."""
+        if name not in self.dataset.data_vars:
+            raise KeyError(f"no series {name!r}; series: {', '.join(self.dataset.data_vars)}")
+        data = self.dataset[name]
+        for dim, label in select.items():
+            if dim not in data.dims[2:]:
+                raise KeyError(f"series {name!r} has no dim {dim!r}; dims: {data.dims[2:]}")
+            if label not in self.labels(dim):
+                raise KeyError(f"unknown {dim} {label!r}; allowed: {', '.join(self.labels(dim))}")
+        return data.sel(select)
+
+    # ---- tidy views ----------------------------------------------------------------------
+    def frame(self, name: str, **select: str) -> pd.DataFrame:
+        """A recorded series in tidy form: month, date, world, one column per dim, value.
+
+        Keyword arguments select one label per dim, e.g. frame("influence", state="AFG").
+        """
+        return tidy(self.series(name, **select))
+
+    def influence(self) -> pd.DataFrame:
+        """Influence of every power over every state: month, date, world, power, state, value."""
+        return self.frame("influence")
+
+    def regional_influence(self) -> xr.DataArray:
+        """Each power's influence over the region, GDP-weighted over states, (month, world,
+        power); lazy when the Dataset is."""
+        gdp = xr.DataArray(self.params.actor.gdp[self.params.states], dims="state")
+        return self.dataset["influence"].weighted(gdp).mean("state")
+
+    @cached_property
+    def influence_bands(self) -> xr.DataArray:
+        """5%, 50% and 95% quantiles over worlds of influence, (quantile, month, power, state)."""
+        return world_quantiles(self.dataset["influence"])
+
+    def quantiles(self, name: str, **select: str) -> pd.DataFrame:
+        """5%, 50% and 95% quantiles over worlds per month (and per remaining dim label)."""
+        q = world_quantiles(self.series(name, **select))
+        out = q.assign_coords(quantile=["q05", "median", "q95"]).to_dataset("quantile")
+        table = out.reset_coords(drop=True).to_dataframe().reset_index()
+        table.insert(1, "date", self.dates[table["month"].to_numpy()])
+        return table
+
+    def summary(self) -> pd.DataFrame:
+        """A row per power and state: final-month median, 5% and 95% quantiles of influence, and
+        the median over worlds of its change since month 0."""
+        influence = self.dataset["influence"].astype(np.float64)
+        final = influence.isel(month=-1)
+        bands = final.quantile(list(QUANTILES), dim="world", skipna=False)
+        change = (final - influence.isel(month=0)).median("world", skipna=False)
+        table = xr.Dataset(
+            {
+                "median": bands.sel(quantile=0.5, drop=True),
+                "q05": bands.sel(quantile=0.05, drop=True),
+                "q95": bands.sel(quantile=0.95, drop=True),
+                "change": change,
+            }
+        ).compute()
+        frame = table.reset_coords(drop=True).to_dataframe().reset_index()
+        return frame.astype({"power": str, "state": str})
+
+    def tonnes(self, exporter: str, importer: str, commodity: str = "fuel") -> xr.DataArray:
+        """Monthly flow in kilotonnes, (month, world), through the commodity's price per tonne."""
+        from sim.spec.vocab import flow_label
+
+        flow = self.series("trade", flow=flow_label(exporter, importer, commodity))
+        price = self.params.commodity.price[self.params.commodity.names.index(commodity)]
+        return flow.astype(np.float64) * 1e6 / price / 1e3
+
+    def event_markers(self) -> list[tuple[int, str]]:
+        """(month, label) of every scheduled event, for plots."""
+        s = self.scenario
+        return [
+            (s.month_index(e.month), e.label or f"{e.type} {e.target or e.actor or ''}".strip())
+            for e in s.events
+            if s.month_index(e.month) < self.months
+        ]
+
+    # ---- plots and files -----------------------------------------------------------------
+    def plot_influence(self, state: str, ax=None):
+        """Median influence of each power over `state` with a 5-95% band; returns the figure."""
+        from sim.results.plots import plot_influence
+
+        return plot_influence(self, state, ax=ax)
+
+    def plot_overview(self):
+        """Regional overview: every state's influence medians and the regional aggregate."""
+        from sim.results.plots import plot_overview
+
+        return plot_overview(self)
+
+    def save(self, folder, force: bool = False) -> Path:
+        """Write this run as a result folder (see sim.results.store); returns its path."""
+        from sim.results.store import save_results
+
+        return save_results(self, folder, force=force)

@@ -1,0 +1,138 @@
+"""Cross-references of a parsed scenario: every code, id and path it mentions must exist and fit
+its role. Checked after parsing, so an error names the exact field that holds the bad reference."""
+
+from __future__ import annotations
+
+from sim.errors import ScenarioError
+from sim.spec.paths import get_path
+from sim.spec.schema import Scenario
+from sim.spec.vocab import (
+    ATTACKS,
+    EVENT_NEEDS,
+    REQUIRED_COMMODITIES,
+    SCALE_EVENTS,
+    SECURITY_EVENTS,
+    SIGNED_EVENTS,
+    flow_label,
+)
+
+
+def check_references(s: Scenario) -> None:
+    """Every code, id and path a scenario mentions must exist and fit its role."""
+    codes = s.codes()
+    powers, states = s.codes("power"), s.codes("host", "neighbor")
+    for name in s.lever_reference:
+        if name not in [lever.name for lever in s.levers]:
+            raise ScenarioError(
+                f"lever_reference.{name}",
+                f"not a declared lever; declared: {', '.join(lv.name for lv in s.levers)}",
+            )
+    hosts = s.codes("host")
+    crossings = [c.id for c in s.crossings]
+
+    def need(value, allowed, field):
+        if value not in allowed:
+            raise ScenarioError(
+                field, f"unknown value {value!r}; allowed: {', '.join(map(str, allowed))}"
+            )
+
+    _unique(codes, "actors", "code")
+    _unique(crossings, "crossings", "id")
+    if len(hosts) != 1:
+        raise ScenarioError("actors", f"exactly one actor must have role host; found {hosts}")
+    if not powers:
+        raise ScenarioError("actors", "at least one actor must have role power")
+    for i, a in enumerate(s.actors):
+        if a.role != "power" and "rest_of_world_trade" not in a.model_fields_set:
+            raise ScenarioError(
+                f"actors[{i}] ({a.code}).rest_of_world_trade",
+                "is required for the host and neighbours (trade shares need it)",
+            )
+    _unique([f"{r.power}-{r.state}" for r in s.relations], "relations", "power-state pair")
+    for i, r in enumerate(s.relations):
+        need(r.power, powers, f"relations[{i}].power")
+        need(r.state, states, f"relations[{i}].state")
+    names = [c.name for c in s.commodities]
+    _unique(names, "commodities", "name")
+    for k in REQUIRED_COMMODITIES:
+        need(k, names, f"commodities (required groups: {', '.join(REQUIRED_COMMODITIES)})")
+    _unique([flow_label(f.exporter, f.importer, f.commodity) for f in s.trade], "trade", "flow")
+    for i, f in enumerate(s.trade):
+        need(f.exporter, codes, f"trade[{i}].exporter")
+        need(f.importer, codes, f"trade[{i}].importer")
+        need(f.commodity, names, f"trade[{i}].commodity")
+        if f.exporter == f.importer:
+            raise ScenarioError(f"trade[{i}]", "exporter and importer must differ")
+        if f.route is not None:
+            need(f.route, crossings, f"trade[{i}].route")
+            if hosts[0] not in (f.exporter, f.importer):
+                raise ScenarioError(
+                    f"trade[{i}].route", "only flows to or from the host use crossings"
+                )
+    for i, c in enumerate(s.crossings):
+        need(c.transit_state, states, f"crossings[{i}].transit_state")
+        if c.alternate is not None:
+            need(c.alternate, [x for x in crossings if x != c.id], f"crossings[{i}].alternate")
+    _unique([t.name for t in s.shocks], "shocks", "name")
+    for i, m in enumerate(s.migration):
+        need(m.origin, states, f"migration[{i}].origin")
+        need(m.destination, powers, f"migration[{i}].destination")
+    for i, e in enumerate(s.events):
+        _check_event(s, e, f"events[{i}]", need)
+    _unique([lv.name for lv in s.levers], "levers", "name")
+    data = s.model_dump(mode="json")
+    for i, lever in enumerate(s.levers):
+        try:
+            value = get_path(data, lever.path)
+        except KeyError as err:
+            raise ScenarioError(f"levers[{i}].path", err.args[0]) from None
+        if not isinstance(value, int | float):
+            raise ScenarioError(f"levers[{i}].path", f"{lever.path!r} is not a number")
+        if not lever.low <= value <= lever.high:
+            raise ScenarioError(
+                f"levers[{i}] ({lever.name})",
+                f"current value {value} lies outside the bounds [{lever.low}, {lever.high}]",
+            )
+
+
+def _check_event(s: Scenario, e, field: str, need) -> None:
+    for name in EVENT_NEEDS[e.type]:
+        if getattr(e, name) is None:
+            raise ScenarioError(f"{field}.{name}", f"an event of type {e.type} needs {name}")
+    month = s.month_index(e.month)
+    if not 0 <= month < s.horizon_months:
+        raise ScenarioError(
+            f"{field}.month",
+            f"{e.month} lies outside the simulated months {s.start} + {s.horizon_months} months",
+        )
+    if e.actor is not None:
+        need(e.actor, s.codes() if e.type == "agreement" else s.codes("power"), f"{field}.actor")
+    if e.target is not None:
+        allowed = s.codes() if e.type in ATTACKS else s.codes("host", "neighbor")
+        need(e.target, allowed, f"{field}.target")
+    if e.crossing is not None:
+        need(e.crossing, [c.id for c in s.crossings], f"{field}.crossing")
+    if e.type == "migration" and not any(
+        m.origin == e.target and m.destination == e.actor for m in s.migration
+    ):
+        raise ScenarioError(f"{field}", f"no migration corridor from {e.target} to {e.actor}")
+    if e.type in SECURITY_EVENTS and not 0 <= e.value <= 1:
+        raise ScenarioError(f"{field}.value", f"magnitude {e.value} must lie in [0, 1]")
+    if e.type in SIGNED_EVENTS and not -1 <= e.value <= 1:
+        raise ScenarioError(f"{field}.value", f"{e.type} value {e.value} must lie in [-1, 1]")
+    if e.type in SCALE_EVENTS and e.value < 0:
+        raise ScenarioError(f"{field}.value", f"{e.type} value {e.value} must not be negative")
+    if e.duration_months and e.type != "closure":
+        raise ScenarioError(
+            f"{field}.duration_months",
+            f"only a closure lasts for a set number of months; an event of type {e.type} is a "
+            "change that holds until another event changes it (remove duration_months)",
+        )
+
+
+def _unique(values: list, field: str, what: str) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ScenarioError(field, f"duplicate {what} {v!r}; each must appear once")
+        seen.add(v)

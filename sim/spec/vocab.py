@@ -1,0 +1,55 @@
+"""The one home of every closed vocabulary of the model, and of the labels built from codes.
+
+Schema, loading, engine, recorded series and results all import these names from here.
+"""
+
+from __future__ import annotations
+
+SOURCE_KINDS = ("article", "statistic", "assumption", "calibrated")
+ROLES = ("power", "host", "neighbor")
+INSTRUMENTS = ("security", "economic", "diplomatic")
+COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures", "electricity")
+REQUIRED_COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures")
+NETWORKS = ("extremist", "trafficking")
+EFFORTS = ("counter_terrorism", "enforcement")  # the host's effort against each network
+INFLUENCE_COMPONENTS = ("trade", "security", "economic", "diplomatic")
+
+# Stochastic shocks: one Poisson-Hawkes process per kind, split over its targets.
+SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure")
+ATTACKS = ("attack_host", "attack_abroad", "attack")  # shock kinds and the event type
+
+# Scheduled events, and which of actor / target / crossing / instrument each one needs.
+EVENT_NEEDS: dict[str, tuple[str, ...]] = {
+    "attack": ("target",),
+    "border_clash": ("target",),
+    "trafficking_surge": (),
+    "closure": ("crossing",),
+    "infrastructure": ("crossing",),
+    "recognition": ("actor",),
+    "sanctions": ("actor",),
+    "aid": ("actor", "target"),
+    "agreement": ("actor", "target"),
+    "engagement": ("actor", "target", "instrument"),
+    "migration": ("actor", "target"),
+}
+EVENT_TYPES = tuple(EVENT_NEEDS)
+SECURITY_EVENTS = ("attack", "border_clash", "trafficking_surge", "closure")  # magnitude in [0, 1]
+SIGNED_EVENTS = ("recognition", "sanctions", "engagement")  # a change in [-1, 1]
+SCALE_EVENTS = ("aid", "infrastructure", "agreement", "migration")  # a level, not negative
+
+MONTH_PATTERN = r"^\d{4}-\d{2}$"
+
+
+def flow_label(exporter: str, importer: str, commodity: str) -> str:
+    """The name of a trade flow, e.g. 'RUS-AFG-fuel' (also its key in lever paths)."""
+    return f"{exporter}-{importer}-{commodity}"
+
+
+def corridor_label(origin: str, destination: str) -> str:
+    """The name of a migration corridor, e.g. 'TJK-RUS'."""
+    return f"{origin}-{destination}"
+
+
+def channel_label(kind: str, place: str) -> str:
+    """The name of a shock channel (a kind at one target), e.g. 'attack_abroad:TJK'."""
+    return f"{kind}:{place}"
