@@ -4,10 +4,12 @@
 
 Prints, for the baseline scenario over its full horizon, on one core: world-months per second
 of the ensemble at several sizes; the same worlds as separate single-world models in a loop and
-through mesa.batch_run, with ratios taken pair by pair in this run; peak resident memory with
-full trajectories recorded, and with streaming to disk; cost against horizon and number of
-actors; and the time of `sim --help` and of `sim run` end to end. Every figure is the median of
-`--repeats` runs. `--quick` uses small sizes (a smoke test; its figures mean little).
+through mesa.batch_run, with ratios taken pair by pair in this run; a run written to a result
+folder (Zarr, block by block) against the same run in memory, and its disk per world; peak
+resident memory with every series in memory, and streamed to a result folder; cost against
+horizon and number of actors; and the time of `sim --help` and of `sim run` end to end. Every
+figure is the median of `--repeats` runs. `--quick` uses small sizes (a smoke test; its figures
+mean little).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def median_seconds(task, repeats: int) -> float:
 
 
 def ensemble(scenario, worlds: int):
-    from sim.runner import run
+    from sim.batch.runner import run
 
     return lambda: run(scenario, worlds=worlds, seed=SEED)
 
@@ -114,15 +116,35 @@ def peak_rss_mb(worlds: int, stream: bool) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         code = (
             PEAK_RSS_KB_SOURCE + "from sim import load_scenario\n"
-            "from sim.runner import run\n"
+            "from sim.batch.runner import run\n"
             f"res = run(load_scenario('baseline'), worlds={worlds}, seed={SEED}, "
-            f"stream_to={str(Path(tmp) / 'out')!r} if {stream} else None)\n"
+            f"out={str(Path(tmp) / 'out')!r} if {stream} else None)\n"
             "print(peak_rss_kb())\n"
         )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
     return int(done.stdout.split()[-1]) / 1024
+
+
+def stream_against_memory(scenario, worlds: int, repeats: int):
+    """Median seconds of the run in memory, of simulating and writing the same run to a result
+    folder (its timings), of the whole run to a folder (with summary, plots, manifest), and the
+    bytes of its store."""
+    from sim.batch.runner import run
+
+    memory = median_seconds(ensemble(scenario, worlds), repeats)
+    phases, totals = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for attempt in range(repeats):
+            folder = Path(tmp) / f"run{attempt}"
+            start = time.perf_counter()
+            res = run(scenario, worlds=worlds, seed=SEED, out=folder)
+            totals.append(time.perf_counter() - start)
+            phases.append(res.timings["seconds"])
+        store = folder / "series.zarr"
+        size = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+    return memory, statistics.median(phases), statistics.median(totals), size
 
 
 def command_seconds(args: list[str], repeats: int) -> float:
@@ -133,7 +155,7 @@ def command_seconds(args: list[str], repeats: int) -> float:
 
 
 def measure(sizes: dict, repeats: int, say) -> dict:
-    from sim.loading import load_scenario
+    from sim.spec.loading import load_scenario
 
     base = load_scenario("baseline")
     months = base.horizon_months
@@ -161,6 +183,16 @@ def measure(sizes: dict, repeats: int, say) -> dict:
         )
 
     n = sizes["memory_worlds"]
+    memory_s, stream_s, total_s, size = stream_against_memory(base, n, repeats)
+    out[f"stream_vs_memory_{n}"] = memory_s / stream_s
+    out[f"stream_total_vs_memory_{n}"] = memory_s / total_s
+    out["bytes_per_world"] = size / n
+    say(
+        f"{n:,} worlds written to a result folder: simulating and writing {stream_s:.2f} s "
+        f"against {memory_s:.2f} s in memory: {memory_s / stream_s:.0%} of the in-memory "
+        f"throughput ({memory_s / total_s:.0%} with summary, plots and manifest, {total_s:.2f} s)"
+    )
+    say(f"Disk per world (series.zarr): {size / n / 1e3:,.1f} kB")
     out[f"peak_rss_mb_{n}"] = peak_rss_mb(n, stream=False)
     say(f"Peak memory, {n:,} worlds, all series in memory: {out[f'peak_rss_mb_{n}']:,.0f} MB")
     n = sizes["stream_worlds"]

@@ -1,8 +1,8 @@
 """Regional influence simulator: powers, a host and its neighbours, month by month, many worlds.
 
-from sim import load_scenario, run, load_results
+from sim import load_scenario, run, load_results, save_results
 res = run(load_scenario("baseline"), worlds=500, seed=1)
-res.dataset; res.summary(); res.influence(); res.plot_influence("AFG")
+res.dataset; res.summary(); res.influence(); res.plot_influence("AFG"); save_results(res, DIR)
 res = load_results("out/baseline")   # a result folder, opened lazily
 """
 
@@ -18,12 +18,14 @@ __all__ = [
     "load_results",
     "load_scenario",
     "run",
+    "save_results",
 ]
 
 _LAZY = {
     "load_scenario": "sim.spec.loading",
     "run": "sim.batch.runner",
     "load_results": "sim.results.store",
+    "save_results": "sim.results.store",
     "Results": "sim.results.dataset",
     "Scenario": "sim.spec.schema",
     "ScenarioError": "sim.errors",

@@ -1,17 +1,26 @@
-"""The command line: `sim run | explain | schema` (also `python -m sim`).
+"""The command line: `sim run | export | explain | schema | validate | calibrate` (also
+`python -m sim`).
 
-A thin layer over the Python API. Imports are lazy so `sim --help` answers at once. Bad input
-gets a one-paragraph message naming the file, the field and what is allowed, and exit code 2.
+A thin layer over the Python API: one small function per command, the work done in the
+packages. Imports are lazy so `sim --help` answers at once. Bad input gets a one-paragraph
+message naming the file, the field and what is allowed, and exit code 2; an interrupted command
+(Ctrl-C, SIGTERM) stops cleanly with exit code 130 and leaves no partial result behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+DEFAULT_OUT = Path("out")
+MAX_SEED = 2**63  # as sim.spec.schema.MAX_SEED (not imported: `sim --help` stays fast)
+EXPORT_FORMATS = ("parquet", "netcdf", "csv")
 
 
 def _positive(text: str) -> int:
@@ -29,8 +38,8 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    if not 0 <= value < MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2**63), got {value}")
     return value
 
 
@@ -58,7 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         type=Path,
-        help="output folder (default: out/<scenario name>[_LEVER=VALUE...])",
+        help="output folder, which must not exist yet (default: out/<scenario name>"
+        "[_LEVER=VALUE...]); its parent folder must exist",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output folder if it holds an earlier result of this program (never "
+        "anything else)",
     )
     run.add_argument(
         "--set",
@@ -68,13 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVER=VALUE",
         help="set a declared lever, e.g. --set us_sanctions=0.8 (repeatable)",
     )
-    run.add_argument(
-        "--stream",
-        action="store_true",
-        help="write each block of worlds to disk as it finishes, keep nothing that grows with "
-        "the worlds in memory (for very many worlds)",
-    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    export = sub.add_parser(
+        "export", help="write a result folder's series as Parquet, NetCDF or CSV for other tools"
+    )
+    export.add_argument("folder", type=Path, help="a result folder written by `sim run`")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    export.add_argument(
+        "--out",
+        type=Path,
+        help="folder to write, which must not exist (default: FOLDER/export-FORMAT)",
+    )
+    export.add_argument(
+        "--series", action="append", metavar="NAME", help="only this series (repeatable)"
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace an earlier export of this program"
+    )
 
     explain = sub.add_parser("explain", help="print every parameter with value, unit and source")
     explain.add_argument("scenario")
@@ -111,45 +138,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupted(Exception):
+    """SIGTERM, raised where the program is, so that cleanup runs as for Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Interrupted
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sim.errors import ScenarioError
 
+    logging.basicConfig(format="note: %(message)s", level=logging.INFO, stream=sys.stderr)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as err:
         print(f"error: {err.describe()}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, Interrupted):
+        print(
+            "\ninterrupted: stopped cleanly; no unfinished result was left behind",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 
 def cmd_run(args) -> int:
-    from sim.loading import load_scenario, resolve_path, with_horizon
+    from sim.spec.loading import load_scenario, resolve_path, with_horizon
 
     scenario = load_scenario(args.scenario, **dict(args.set))
     if args.months is not None:
         scenario = with_horizon(scenario, args.months, f"{resolve_path(args.scenario)} (--months)")
     moved = "".join(f"_{name}={value:g}" for name, value in args.set)
-    out = args.out or Path("out") / f"{scenario.name}{moved}"
+    out = args.out
+    if out is None:
+        out = DEFAULT_OUT / f"{scenario.name}{moved}"
+        DEFAULT_OUT.mkdir(exist_ok=True)
 
-    from sim.runner import run  # after the checks, so that bad input is answered at once
+    from sim.batch.runner import run  # after the checks, so that bad input is answered at once
 
     res = run(
         scenario,
         worlds=args.worlds,
         seed=args.seed,
         progress=not args.no_progress,
-        stream_to=out if args.stream else None,
+        out=out,
+        force=args.force,
     )
-    if not args.stream:
-        res.save(out)
     print(format_summary(res))
     print(
         f"\n{res.worlds} worlds x {res.months} months in {res.timings['seconds']:.2f} s; "
-        f"results in {out}/ (summary.csv, trajectories/, plots/, manifest.json)"
+        f"results in {out}/ (summary.csv, plots/, series.zarr, manifest.json)"
     )
+    return 0
+
+
+def cmd_export(args) -> int:
+    from sim.results.export import export
+
+    out = args.out or args.folder / f"export-{args.format}"
+    written = export(args.folder, args.format, out, series=args.series, force=args.force)
+    print(f"{len(written)} file(s) in {out}/: {', '.join(p.name for p in written)}")
     return 0
 
 
@@ -172,8 +226,8 @@ def format_summary(res) -> str:
 
 
 def cmd_explain(args) -> int:
-    from sim.explain import format_rows, parameter_rows
-    from sim.loading import load_scenario
+    from sim.spec.explain import format_rows, parameter_rows
+    from sim.spec.loading import load_scenario
 
     rows = parameter_rows(load_scenario(args.scenario))
     if args.grep:
@@ -185,40 +239,35 @@ def cmd_explain(args) -> int:
 def cmd_schema(args) -> int:
     import json
 
-    from sim.scenario import Scenario
+    from sim.spec.schema import Scenario
 
     print(json.dumps(Scenario.model_json_schema(), indent=2))
     return 0
 
 
 def cmd_validate(args) -> int:
-    from sim.loading import load_scenario
-    from sim.validate import format_table, load_targets, plot_validation, validate
+    from sim.calibration.validate import format_table, load_targets, validate, write_validation
+    from sim.spec.loading import load_scenario
 
     targets = load_targets(args.targets)
     scenario = load_scenario(args.scenario or targets.scenario)
     table = validate(targets, scenario, worlds=args.worlds, seed=args.seed)
     print(format_table(table))
     if args.out:
-        import matplotlib.pyplot as plt
-
-        args.out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out / "validation.csv", index=False, float_format="%.6g")
-        fig = plot_validation(table)
-        fig.savefig(args.out / "validation.png", dpi=110)
-        plt.close(fig)
+        write_validation(table, args.out)
         print(f"table and plot in {args.out}/ (validation.csv, validation.png)")
     return 0 if table["passed"].all() else 1
 
 
 def cmd_calibrate(args) -> int:
-    from sim.calibrate import calibrate, overlay, write_overlay
-    from sim.loading import load_scenario, resolve_path
-    from sim.validate import TARGETS_FILE, load_targets
+    from sim.calibration.calibrate import calibrate, check_overlay_path, save_calibration
+    from sim.calibration.validate import TARGETS_FILE, load_targets
+    from sim.spec.loading import load_scenario, resolve_path
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario
     scenario = load_scenario(name)
+    check_overlay_path(args.out)
     fit = calibrate(scenario, targets, worlds=args.worlds, seed=args.seed)
     print(f"{'parameter':<36}{'start':>10}{'fitted':>10}")
     for path, a, b in zip(fit.paths, fit.start, fit.fitted, strict=True):
@@ -230,21 +279,14 @@ def cmd_calibrate(args) -> int:
         print(f"{target:<36}{a:>10.3f}{b:>10.3f}")
     targets_file = Path(args.targets or TARGETS_FILE)
     worlds = args.worlds or targets.worlds
-    note = f"{targets_file.name} by sim calibrate ({worlds} worlds, {fit.evaluations} runs)"
-    base = os.path.relpath(resolve_path(name).resolve(), args.out.resolve().parent)
-    write_overlay(
-        args.out,
-        overlay(scenario, fit, base, note),
-        f"Written by `sim calibrate`: the free parameters of {targets_file.name} fitted to its "
-        f"targets.\nRun it with `sim run {args.out}`; check it with "
-        f"`sim validate --scenario {args.out}`.",
-    )
+    save_calibration(fit, scenario, resolve_path(name), targets_file, worlds, args.out)
     print(f"\noverlay written to {args.out}")
     return 0
 
 
 COMMANDS = {
     "calibrate": cmd_calibrate,
+    "export": cmd_export,
     "run": cmd_run,
     "explain": cmd_explain,
     "schema": cmd_schema,

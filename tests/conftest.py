@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.loading import load_scenario
+from sim.spec.loading import load_scenario
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from cli import BASELINE
 from cli import sim as run_sim
 
 from sim.errors import ScenarioError
-from sim.loading import load_scenario
+from sim.spec.loading import load_scenario
 
 EXTENDS = f"extends: {BASELINE}\n"
 SMALL = ["--worlds", "2", "--months", "3", "--no-progress"]
@@ -236,7 +236,7 @@ def test_months_beyond_schema_limit(tmp_path):
         (["--worlds", "0"], ["--worlds", "at least 1"]),
         (["--worlds", "abc"], ["--worlds", "whole number", "'abc'"]),
         (["--months", "0"], ["--months", "at least 1"]),
-        (["--seed", "-1"], ["--seed", "must not be negative"]),
+        (["--seed", "-1"], ["--seed", "must lie in [0, 2**63), got -1"]),
         (["--set", "us_sanctions"], ["--set", "NAME=NUMBER"]),
         (["--set", "us_sanctions=high"], ["--set", "NAME=NUMBER"]),
     ],

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import runner
-from sim.params import compile_scenario
-from sim.paths import set_path
-from sim.scenario import Event, Scenario
+from sim.batch import runner
+from sim.core.params import compile_scenario
+from sim.spec.paths import set_path
+from sim.spec.schema import Event, Scenario
 
 pytestmark = pytest.mark.model
 
@@ -56,7 +56,7 @@ class Axes:
         self.actor = {c: i for i, c in enumerate(p.codes)}
         self.power = {c: i for i, c in enumerate(p.power_codes)}
         self.state = {c: i for i, c in enumerate(p.state_codes)}
-        self.crossing = {c: i for i, c in enumerate(p.crossing_ids)}
+        self.crossing = {c: i for i, c in enumerate(p.crossing.ids)}
         self.flows = [f"{f.exporter}-{f.importer}-{f.commodity}" for f in scenario.trade]
         self.flow = {label: i for i, label in enumerate(self.flows)}
         self.corridor = {f"{m.origin}-{m.destination}": i for i, m in enumerate(scenario.migration)}

@@ -27,10 +27,20 @@ def test_bench_engine_quick_writes_every_figure(tmp_path):
         "world_months_per_s_100",
         "peak_rss_mb_200",
         "peak_rss_mb_stream_400",
+        "stream_vs_memory_200",
+        "stream_total_vs_memory_200",
+        "bytes_per_world",
         "help_s",
         "run_default_s",
         "actors_s_more_actors",
     ):
         assert figures[key] > 0, key
-    for line in ("single-world models in a loop", "mesa.batch_run", "Peak memory", "sim --help"):
+    for line in (
+        "single-world models in a loop",
+        "mesa.batch_run",
+        "written to a result folder",
+        "Disk per world",
+        "Peak memory",
+        "sim --help",
+    ):
         assert line in done.stdout

@@ -1,7 +1,8 @@
 """The command line as a user runs it: `python -m sim run | explain | schema` in a subprocess.
 
 Three small batches (20 worlds x 24 months) are run once per module and shared: the baseline by
-path, the same again by shipped name into an existing folder, and the baseline with a lever set.
+path, the same again by shipped name into an existing result folder (refused, then replaced with
+--force), and the baseline with a lever set. Series are read from `sim export`'s Parquet files.
 """
 
 from __future__ import annotations
@@ -24,11 +25,24 @@ BATCH = ["--worlds", str(WORLDS), "--months", str(MONTHS), "--seed", str(SEED), 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def exported(out: Path) -> Path:
+    """The result folder's tidy Parquet export (`sim export OUT --format parquet`, into
+    OUT/export-parquet/, a file per series), written on first use."""
+    folder = out / "export-parquet"
+    if not folder.exists():
+        ok(sim("export", out, "--format", "parquet"))
+    return folder
+
+
 def series(out: Path, name: str) -> pd.DataFrame:
-    """A recorded series from a result folder (trajectories/<name>/, a Parquet file per block
-    of worlds), in month, world order."""
-    frame = pd.read_parquet(out / "trajectories" / name)
+    """A recorded series from a result folder (its Parquet export), in month, world order."""
+    frame = pd.read_parquet(exported(out) / f"{name}.parquet")
     return frame.sort_values(["month", "world"], kind="stable").reset_index(drop=True)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (by relative path) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -47,13 +61,20 @@ def first(tmp_path_factory):
 @pytest.fixture(scope="module")
 def second(first, tmp_path_factory):
     """The same batch by shipped name (`sim run baseline`), written over a copy of the first
-    folder into which stale files were planted: (process, folder, stale files)."""
+    folder into which stale files were planted (inside the result's own entries: a foreign
+    file beside them would make even --force refuse). Without --force the run is refused;
+    with it, the folder is replaced: (forced process, folder, stale files, refused process,
+    the folder's files before and after the refused run)."""
     out = tmp_path_factory.mktemp("second") / "baseline"
     shutil.copytree(first[1], out)
-    stale = [out / "stale.txt", out / "plots" / "influence_XXX.png", out / "trajectories" / "x"]
+    stale = [out / "plots" / "influence_XXX.png", out / "series.zarr" / "x"]
     for path in stale:
         path.write_text("left over from an earlier run")
-    return ok(sim("run", "baseline", *BATCH, "--out", out)), out, stale
+    before = snapshot(out)
+    refused = sim("run", "baseline", *BATCH, "--out", out)
+    after = snapshot(out)
+    forced = ok(sim("run", "baseline", *BATCH, "--out", out, "--force"))
+    return forced, out, stale, refused, before, after
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +117,25 @@ def test_run_writes_manifest(first):
     assert manifest["scenario_hash"] == hashlib.sha256(canonical).hexdigest()
     assert {"python", "numpy", "mesa", "pydantic"} <= set(manifest["versions"])
     assert manifest["timings"]["seconds"] > 0
-    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert sorted([*manifest["files"], "manifest.json"]) == on_disk
+    # every file of the folder is listed (with its checksum) by the manifest: summary and
+    # plots, the store's layout, and the chunks of every block of worlds, which cover all worlds
+    assert [(b["first_world"], b["worlds"]) for b in manifest["blocks"]] == [(0, WORLDS)]
+    store = [
+        f"{manifest['store']}/{name}"
+        for entry in (manifest["metadata"], *manifest["blocks"])
+        for name in entry["files"]
+    ]
+    listed = sorted([*manifest["files"], *store, "manifest.json"])
+    files = [p.relative_to(out) for p in out.rglob("*") if p.is_file()]
+    # (a `sim export` of the folder, in export-*/, lists its own files in its own manifest)
+    exports = {p.name for p in out.glob("export-*")}
+    on_disk = sorted(str(p) for p in files if p.parts[0] not in exports)
+    assert listed == on_disk
+    for name in exports:
+        export = json.loads((out / name / "manifest.json").read_text())
+        assert sorted([*export["files"], "manifest.json"]) == sorted(
+            str(p.relative_to(out / name)) for p in (out / name).rglob("*") if p.is_file()
+        )
 
 
 def test_run_writes_summary_csv(first):
@@ -115,7 +153,7 @@ def test_run_writes_summary_csv(first):
 
 def test_run_writes_readable_trajectories(first):
     _, out = first
-    names = {p.name.removesuffix(".parquet") for p in (out / "trajectories").iterdir()}
+    names = {p.name.removesuffix(".parquet") for p in exported(out).glob("*.parquet")}
     assert {"influence", "trade", "engagement"} <= names
     for name in names:
         frame = series(out, name)
@@ -158,15 +196,24 @@ def test_same_seed_gives_identical_summary(first, second):
 
 
 def test_shipped_scenario_name_runs(first, second):
-    proc, out, _ = second
+    proc, out, *_ = second
     assert proc.stdout.splitlines()[0] == first[0].stdout.splitlines()[0]
     one = json.loads((first[1] / "manifest.json").read_text())
     two = json.loads((out / "manifest.json").read_text())
     assert two["scenario_hash"] == one["scenario_hash"]
 
 
+def test_rerun_without_force_is_refused_and_leaves_the_folder_untouched(second):
+    _, out, stale, refused, before, after = second
+    assert refused.returncode == 2, f"{refused.stdout}\n{refused.stderr}"
+    assert "holds an earlier result" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert after == before  # every file as it was, the stale ones included
+    assert all(str(path.relative_to(out)) in before for path in stale)
+
+
 def test_rerun_replaces_existing_folder(second):
-    _, out, stale = second
+    _, out, stale, *_ = second
     for path in stale:
         assert not path.exists(), f"{path} survived the re-run"
     assert (out / "manifest.json").exists() and (out / "summary.csv").exists()

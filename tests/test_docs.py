@@ -13,18 +13,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-import sim.scenario as scenario_module
+import sim.spec.schema as scenario_module
 from sim.errors import ScenarioError
-from sim.loading import (
-    EVENT_NEEDS,
-    load_scenario,
-    parse_scenario,
-    resolve_path,
-    scenario_data,
-)
 from sim.model import RegionalInfluenceModel
-from sim.paths import get_path
-from sim.scenario import COMMODITIES, EVENT_TYPES, INSTRUMENTS, SOURCE_KINDS, Scenario, overlay
+from sim.spec.loading import load_scenario, parse_scenario, resolve_path, scenario_data
+from sim.spec.paths import get_path, overlay
+from sim.spec.schema import Scenario
+from sim.spec.vocab import COMMODITIES, EVENT_NEEDS, EVENT_TYPES, INSTRUMENTS, SOURCE_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_MD = ROOT / "docs" / "scenarios.md"
@@ -180,11 +175,11 @@ def test_yaml_example_is_valid(number, tmp_path):
 
 
 def test_complete_example_runs(tmp_path):
-    from sim.runner import run
+    from sim.batch.runner import run
 
     complete = [e for e in yaml_examples() if kind_of(e) == "complete"]
     res = run(load_scenario(write_example(complete[0], tmp_path)), worlds=2, seed=1, months=3)
-    assert res.arrays["influence"].shape[:2] == (3, 2)
+    assert res.dataset["influence"].shape[:2] == (3, 2)
 
 
 def test_rejected_example_fails_as_documented(tmp_path):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import runner
-from sim.params import compile_scenario
-from sim.scenario import Event
+from sim.batch import runner
+from sim.core.params import compile_scenario
+from sim.spec.schema import Event
 
 pytestmark = pytest.mark.model
 
@@ -33,7 +33,7 @@ def stressed(scenario):
         extra.append(event(month=month, type="attack", target="AFG", value=1.0))
         extra.append(event(month=month, type="attack", target="TJK", value=1.0))
         extra.append(event(month=month, type="trafficking_surge", value=1.0))
-    for crossing in compile_scenario(scenario).crossing_ids:
+    for crossing in compile_scenario(scenario).crossing.ids:
         extra.append(
             event(month="2024-04", type="closure", crossing=crossing, value=1.0, duration_months=3)
         )

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from agents import Host, Neighbor, Power, ThreatNetwork
-from sim import runner
+from sim.batch import runner
+from sim.core.params import compile_scenario
 from sim.model import RegionalInfluenceModel
-from sim.params import compile_scenario
 
 pytestmark = pytest.mark.model
 
@@ -138,7 +138,7 @@ def test_an_ensemble_does_not_fill_the_datacollector_unless_asked(small):
 def test_levers_as_keyword_arguments_change_the_scenario(small):
     model = RegionalInfluenceModel(small, worlds=1, seed=SEED, us_sanctions=0.25)
     assert model.params.scenario.lever_values()["us_sanctions"] == 0.25
-    assert model.params.initial_sanctions[model.params.power_index("USA")] == 0.25
+    assert model.params.power.initial_sanctions[model.params.power_index("USA")] == 0.25
 
 
 def test_a_seed_passed_as_rng_seeds_the_worlds(small):

@@ -56,7 +56,7 @@ def test_influence_is_tidy(res):
         & (frame["power"] == "CHN")
         & (frame["state"] == "UZB")
     ]
-    assert row["value"].item() == pytest.approx(float(res.arrays["influence"][5, 7, 1, 2]))
+    assert row["value"].item() == pytest.approx(float(res.dataset["influence"].values[5, 7, 1, 2]))
 
 
 def test_summary_shape_order_and_values(res):
@@ -97,7 +97,7 @@ def test_frame_selects_one_label(res):
     assert list(frame.columns) == ["month", "date", "world", "value"]
     assert len(frame) == MONTHS * WORLDS
     index = res.labels("flow").index(flow)
-    expected = res.arrays["trade"][:, :, index].reshape(-1)
+    expected = res.dataset["trade"].values[:, :, index].reshape(-1)
     got = frame.sort_values(["month", "world"])["value"].to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     both = res.frame("engagement", power="RUS", instrument="security")
@@ -109,7 +109,7 @@ def test_frame_selects_one_label(res):
     ("name", "select", "words"),
     [
         ("nosuch", {}, ["no series 'nosuch'", "influence", "trade"]),
-        ("influence", {"flow": "RUS-AFG-fuel"}, ["has no axis 'flow'", "power", "state"]),
+        ("influence", {"flow": "RUS-AFG-fuel"}, ["has no dim 'flow'", "power", "state"]),
         ("influence", {"state": "XXX"}, ["unknown state 'XXX'", "allowed: AFG, TJK"]),
         ("trade", {"flow": "RUS-AFG-gold"}, ["unknown flow 'RUS-AFG-gold'", "RUS-AFG-fuel"]),
     ],
@@ -139,9 +139,9 @@ def test_tonnes(res, scenario):
 
 
 def test_regional_influence(res, scenario):
-    regional = res.regional_influence()
+    regional = res.regional_influence().values
     assert regional.shape == (MONTHS, WORLDS, len(POWERS))
-    inf = res.arrays["influence"].astype(np.float64)
+    inf = res.dataset["influence"].values.astype(np.float64)
     assert (regional >= inf.min(axis=3) - 1e-6).all()
     assert (regional <= inf.max(axis=3) + 1e-6).all()
     gdp = {a.code: a.gdp.value for a in scenario.actors}
@@ -199,6 +199,6 @@ def test_levers_change_the_run(scenario, res):
     from sim import run
 
     other = run(scenario.with_levers(us_sanctions=1.0), worlds=WORLDS, seed=1, months=MONTHS)
-    assert not np.array_equal(other.arrays["influence"], res.arrays["influence"])
+    assert not np.array_equal(other.dataset["influence"].values, res.dataset["influence"].values)
     again = run(scenario, worlds=WORLDS, seed=1, months=MONTHS)
-    np.testing.assert_array_equal(again.arrays["influence"], res.arrays["influence"])
+    np.testing.assert_array_equal(again.dataset["influence"].values, res.dataset["influence"].values)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import rng
+from sim.core import rng
 
 pytestmark = pytest.mark.model
 

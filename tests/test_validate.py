@@ -10,11 +10,11 @@ import pytest
 import yaml
 from cli import BASELINE, sim
 
-from sim.calibrate import calibrate, overlay
+from sim.calibration.calibrate import calibrate, overlay
+from sim.calibration.targets import Targets
+from sim.calibration.validate import check_fact, load_targets, validate
 from sim.errors import ScenarioError
-from sim.loading import load_scenario
-from sim.targets import Targets
-from sim.validate import check_fact, load_targets, validate
+from sim.spec.loading import load_scenario
 
 pytestmark = pytest.mark.model
 
@@ -90,7 +90,7 @@ def test_a_fact_whose_change_does_nothing_fails(baseline):
 def test_fact_direction_is_read_from_the_paired_difference(baseline):
     """The same closure fact passes as 'decrease' and fails as 'increase'."""
     fact = next(f for f in load_targets().facts if f.name == "closure_cuts_trade")
-    from sim.runner import run
+    from sim.batch.runner import run
 
     short = baseline.replace(horizon_months=30)
     base = run(short, worlds=200, seed=2)

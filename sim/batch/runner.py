@@ -3,15 +3,15 @@
 The unit of work is (scenario, block of worlds). A block's worlds are identified by their global
 indices, so the same seed gives the same world whatever the block size. In memory, every block
 writes into its slice of arrays allocated once; with `out`, every block is written to the result
-folder's Zarr store as it finishes (by a writer thread, while the next block is simulated), so
-memory is bounded by two blocks whatever the number of worlds.
+folder's Zarr store as it finishes, from one buffer reused, so memory is bounded by a block
+whatever the number of worlds. (Writing in a thread or a second process was tried: on the
+2-core machines this is built on, it slowed the simulation by as much as it saved.)
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -120,22 +120,17 @@ def run(
 
 
 def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Results:
-    """Blocks written to the claimed folder's store as they finish; two buffers alternate, one
-    being simulated into while the writer thread writes the other."""
+    """Blocks written to the claimed folder's store as they finish, from one buffer reused."""
     started = time.time()
     p, horizon = compile_scenario(scenario), scenario.horizon_months
     size = min(block_size, worlds)
-    buffers = [allocate(p, horizon, size) for _ in range(2 if worlds > size else 1)]
     writer = ResultWriter(claim.work, scenario, seed, worlds, size)
-    pending = None
-    with ThreadPoolExecutor(max_workers=1) as pool, _progress(worlds * horizon, progress) as bar:
-        for number, (first, count) in enumerate(blocks(worlds, size)):
-            part = {k: v[:, :count] for k, v in buffers[number % len(buffers)].items()}
+    buffer = allocate(p, horizon, size)
+    with _progress(worlds * horizon, progress) as bar:
+        for first, count in blocks(worlds, size):
+            part = {k: v[:, :count] for k, v in buffer.items()}
             run_block(scenario, seed, first, count, on_month=bar.update, into=part)
-            if pending is not None:
-                pending.result()  # the other buffer is free again (and errors surface here)
-            pending = pool.submit(writer.write_block, first, part)
-        pending.result()
+            writer.write_block(first, part)
     res = Results(writer.open(), scenario, timings=_timings(started))
     folder = writer.finish(res, claim)
     return load_results(folder, timings=res.timings)

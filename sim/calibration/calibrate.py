@@ -10,6 +10,7 @@ scenario overlay (`extends:` the scenario) whose fitted values say where they ca
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +18,13 @@ import numpy as np
 import yaml
 from scipy.optimize import least_squares
 
-from sim.loading import parse_scenario
-from sim.paths import get_path, resolve, set_path, step
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.targets import Targets
-from sim.validate import cut_to_targets, target_values
+from sim.batch.runner import run
+from sim.calibration.targets import Targets
+from sim.calibration.validate import cut_to_targets, target_values
+from sim.errors import ResultError
+from sim.spec.loading import parse_scenario
+from sim.spec.paths import child, get_path, resolve, set_path
+from sim.spec.schema import Scenario
 
 
 @dataclass
@@ -80,7 +82,7 @@ def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
         top, key = path.split(".")[:2]
         section = data[top]
         if isinstance(section, list):
-            item = step(section, key, path)
+            item = child(section, key, path)
             items = out.setdefault(top, [])
             if item not in items:
                 items.append(item)
@@ -89,8 +91,35 @@ def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
     return out
 
 
+OVERLAY_HEADER = "# Written by `sim calibrate`"
+
+
+def save_calibration(
+    fit: Fit, scenario: Scenario, base: Path, targets_file: Path, worlds: int, out: Path
+) -> None:
+    """Write the fit as an overlay file `out` that extends the scenario file `base`."""
+    note = f"{targets_file.name} by sim calibrate ({worlds} worlds, {fit.evaluations} runs)"
+    relative = os.path.relpath(base.resolve(), out.resolve().parent)
+    write_overlay(
+        out,
+        overlay(scenario, fit, relative, note),
+        f"Written by `sim calibrate`: the free parameters of {targets_file.name} fitted to its "
+        f"targets.\nRun it with `sim run {out}`; check it with "
+        f"`sim validate --scenario {out}`.",
+    )
+
+
+def check_overlay_path(path: Path) -> None:
+    """Refuse, before any fitting, an overlay path held by something sim calibrate did not
+    write."""
+    if path.exists() and not (path.is_file() and path.read_text().startswith(OVERLAY_HEADER)):
+        raise ResultError(path, "exists and was not written by sim calibrate; choose another --out")
+
+
 def write_overlay(path: Path, content: dict, header: str) -> None:
-    """Write the overlay YAML with a comment header, atomically (no half-written file)."""
+    """Write the overlay YAML with a comment header, atomically (no half-written file). A file
+    in the way is replaced only if `sim calibrate` wrote it."""
+    check_overlay_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
     tmp = path.with_suffix(path.suffix + ".partial")

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.scenario import Event, Strict, _real_month
+from sim.spec.schema import MAX_SEED, Event, Strict, _real_month
 
 MONTH = r"^\d{4}-\d{2}$"
 
@@ -135,7 +135,7 @@ class Calibrated(Strict):
 class Targets(Strict):
     scenario: str = "baseline"
     worlds: int = Field(default=300, ge=200, le=100_000)
-    seed: int = Field(default=20240101, ge=0)
+    seed: int = Field(default=20240101, ge=0, lt=MAX_SEED)
     targets: list[Target]
     facts: list[Fact]
     calibrate: list[Calibrated] = []

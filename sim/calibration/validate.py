@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from sim.batch.runner import run
+from sim.calibration.targets import Change, Fact, Flows, Selection, Target, Targets
 from sim.errors import ScenarioError
-from sim.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
-from sim.paths import set_path
-from sim.results import Results
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.targets import Change, Fact, Flows, Selection, Target, Targets
+from sim.results.dataset import Results
+from sim.spec.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
+from sim.spec.paths import set_path
+from sim.spec.schema import Scenario
 
 TARGETS_FILE = SCENARIO_DIR / "targets.yaml"
 Z95 = 1.959964
@@ -48,14 +48,15 @@ def _flow_mask(s: Scenario, flows: Flows) -> np.ndarray:
 def target_values(res: Results, target: Target) -> np.ndarray:
     """The simulated figure of a target in every world, (worlds,)."""
     s, window = res.scenario, _window(res.scenario, target.months)
-    trade = res.arrays["trade"][window].astype(np.float64)  # USD M/month, (months, worlds, F)
+    trade = res.dataset["trade"].values[window].astype(np.float64)  # USD M/month, (T, worlds, F)
     months = trade.shape[0]
 
     def total(flows: Flows, tonnes: bool = False) -> np.ndarray:
         mask = _flow_mask(s, flows)
         values = trade[:, :, mask]
         if tonnes:  # USD M -> kt through each flow's commodity price per tonne
-            values = values * 1e3 / res.params.price[res.params.commodity[mask]]
+            commodity = res.params.commodity
+            values = values * 1e3 / commodity.price[res.params.flow.commodity[mask]]
         return values.sum(axis=(0, 2))
 
     if target.measure == "trade":
@@ -111,12 +112,12 @@ def changed_scenario(s: Scenario, change: Change) -> Scenario:
 
 def selection_values(res: Results, sel: Selection, **override: str) -> np.ndarray:
     """A series averaged over a window of months, one value per world, (worlds,)."""
-    data, axes = res._select(sel.series, {**sel.select, **override})
-    if axes:
+    data = res.series(sel.series, **{**sel.select, **override})
+    if data.ndim > 2:
         raise ScenarioError(
-            f"facts.{sel.series}.select", f"select one label on each of the axes {axes}"
+            f"facts.{sel.series}.select", f"select one label on each of the dims {data.dims[2:]}"
         )
-    return data[_window(res.scenario, sel.months)].astype(np.float64).mean(axis=0)
+    return data.values[_window(res.scenario, sel.months)].astype(np.float64).mean(axis=0)
 
 
 def check_fact(fact: Fact, base: Results, rerun) -> dict:
@@ -209,12 +210,11 @@ def format_table(table: pd.DataFrame) -> str:
 def plot_validation(table: pd.DataFrame):
     """Left: each target's simulated median and 5-95% band as a ratio to its value, with the
     tolerance shaded. Right: each fact's paired effect with its 95% CI against zero."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     targets, facts = table[table.kind == "target"], table[table.kind == "fact"]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(15, 0.36 * max(len(targets), len(facts)) + 1.6)
-    )
+    fig = Figure(figsize=(15, 0.36 * max(len(targets), len(facts)) + 1.6))
+    left, right = fig.subplots(1, 2)
     for ax, part in ((left, targets), (right, facts)):
         for y, row in enumerate(part.itertuples()):
             s = row.value if ax is left else 1.0
@@ -235,3 +235,10 @@ def plot_validation(table: pd.DataFrame):
     right.set_title("Stylised facts (common random numbers)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def write_validation(table: pd.DataFrame, folder: Path) -> None:
+    """validation.csv and validation.png into `folder` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "validation.csv", index=False, float_format="%.6g")
+    plot_validation(table).savefig(folder / "validation.png", dpi=110)

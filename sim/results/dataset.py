@@ -19,10 +19,9 @@ import xarray as xr
 
 from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
+from sim.results.reduce import QUANTILES, world_quantiles
 from sim.spec.schema import Scenario
 
-QUANTILES = (0.05, 0.5, 0.95)
-CHUNK_BYTES = 64 * 2**20  # float64 bytes of one piece of a reduction over all worlds
 FORMAT = "regional-influence-sim/results"
 
 
@@ -32,7 +31,11 @@ def coordinates(scenario: Scenario, p: Params, months: int, first_world: int, wo
     dates = pd.date_range(scenario.start_date, periods=months, freq="MS")
     coords = {
         "month": ("month", np.arange(months), {"description": f"months since {scenario.start}"}),
-        "date": ("month", dates.to_numpy(), {"description": "first day of the month"}),
+        "date": (
+            "month",
+            dates.to_numpy().astype("datetime64[ns]"),
+            {"description": "first day of the month"},
+        ),
         "world": ("world", np.arange(first_world, first_world + worlds)),
     }
     for dim, labels in dim_labels(p).items():
@@ -75,21 +78,12 @@ def build_dataset(
 
 def tidy(data: xr.DataArray) -> pd.DataFrame:
     """A series in tidy form: month, date, world, one column per remaining dim, value."""
-    keep = [d for d in data.dims]
     frame = data.reset_coords(drop=True).to_dataframe(name="value").reset_index()
     frame.insert(1, "date", pd.DatetimeIndex(data["date"].values)[frame["month"].to_numpy()])
-    for dim in keep[2:]:
-        frame[dim] = frame[dim].astype(str)
+    for dim in data.dims[2:]:  # categories: compact, and one dictionary in every Parquet piece
+        labels = [str(x) for x in data[dim].values]
+        frame[dim] = pd.Categorical(frame[dim].astype(str), categories=labels)
     return frame
-
-
-def world_quantiles(data: xr.DataArray, qs=QUANTILES) -> xr.DataArray:
-    """Quantiles over worlds in float64, (quantile, month, ...), computed by dask a few months
-    at a time so that memory stays bounded whatever the number of worlds."""
-    per_month = max(data.isel(month=0).size * 8, 1)
-    months = max(1, CHUNK_BYTES // per_month)
-    pieces = data.chunk({"month": months, "world": -1}).astype(np.float64)
-    return pieces.quantile(list(qs), dim="world", skipna=False).compute()
 
 
 class Results:
@@ -230,9 +224,3 @@ class Results:
         from sim.results.plots import plot_overview
 
         return plot_overview(self)
-
-    def save(self, folder, force: bool = False) -> Path:
-        """Write this run as a result folder (see sim.results.store); returns its path."""
-        from sim.results.store import save_results
-
-        return save_results(self, folder, force=force)

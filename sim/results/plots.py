@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from sim.results.dataset import world_quantiles
+from sim.results.reduce import world_quantiles
 
 POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
 FALLBACK = colormaps["tab10"].colors

@@ -25,7 +25,7 @@ import shutil
 import sys
 import uuid
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 
@@ -42,21 +42,23 @@ log = logging.getLogger("sim")
 
 STORE = "series.zarr"
 MANIFEST = "manifest.json"
-OURS = {MANIFEST, "summary.csv", "plots", STORE}  # what a result folder holds
+RESULT_ENTRIES = {MANIFEST, "summary.csv", "plots", STORE}  # what a result folder holds
+EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
 MONTH_CHUNK = 24  # months per chunk: two years (see docs/results.md for the choice)
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pydantic", "xarray", "zarr", "dask", "matplotlib")
 
 
 def _encoding(ndim: int) -> dict:
-    """Chunks stored month-last (a world's months are neighbours, which compress far better
-    than neighbouring flows or states), byte-shuffled, zstd: lossless."""
+    """Chunks stored month-last (a world's months are neighbours, which compress better than
+    neighbouring flows or states), byte-shuffled, zstd at level 1: lossless, and fast enough
+    that writing costs a fraction of simulating (docs/results.md has the measurements)."""
     from zarr.codecs import BloscCodec, TransposeCodec
 
     order = (*range(1, ndim), 0)
     return {
         "filters": [TransposeCodec(order=order)],
-        "compressors": [BloscCodec(cname="zstd", clevel=3, shuffle="shuffle")],
+        "compressors": [BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")],
     }
 
 
@@ -84,11 +86,22 @@ class OutputClaim:
         return self.folder
 
 
-def is_result_folder(folder: Path) -> bool:
+def written_by_us(folder: Path) -> set[str] | None:
+    """The names in `folder` that this project wrote, or None if it is not a result or export
+    folder of ours (by its manifest). A result folder's exports (export-*) are ours too."""
     try:
-        return json.loads((folder / MANIFEST).read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+        info = json.loads((folder / MANIFEST).read_text())
+        kind = info.get("format")
+        if kind == EXPORT_FORMAT:
+            return {MANIFEST, *info["files"]}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    if kind != FORMAT:
+        return None
+    exports = {
+        p.name for p in folder.glob("export-*") if p.is_dir() and written_by_us(p) is not None
+    }
+    return RESULT_ENTRIES | exports
 
 
 def _check_replaceable(folder: Path, force: bool) -> None:
@@ -99,13 +112,14 @@ def _check_replaceable(folder: Path, force: bool) -> None:
     entries = {p.name for p in folder.iterdir()}
     if not entries:
         return
-    if not is_result_folder(folder):
+    ours = written_by_us(folder)
+    if ours is None:
         raise ResultError(
             folder,
             "exists, is not empty and is not a result folder of this project; nothing was "
             "written. Choose another output folder",
         )
-    foreign = sorted(entries - OURS)
+    foreign = sorted(entries - ours)
     if foreign:
         raise ResultError(
             folder,
@@ -172,7 +186,8 @@ def _lock(path: Path, folder: Path):
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         yield
     finally:
-        os.unlink(path)
+        with suppress(FileNotFoundError):
+            os.unlink(path)
         os.close(fd)
 
 
@@ -184,7 +199,7 @@ def _remove_leftovers(folder: Path) -> None:
             shutil.rmtree(path)
             log.warning("removed %s, left by an interrupted run", path)
     for path in sorted(folder.parent.glob(f".{folder.name}.old-*")):
-        if is_result_folder(path):
+        if written_by_us(path) is not None:
             shutil.rmtree(path)
             log.warning("removed %s, an earlier result an interrupted run was replacing", path)
 
@@ -221,20 +236,11 @@ class ResultWriter:
 
     def write_block(self, first: int, arrays: dict[str, np.ndarray]) -> None:
         """Write one block of worlds (arrays (months, count, ...)) into its chunks."""
-        count = next(iter(arrays.values())).shape[1]
-        block = xr.Dataset(
-            {n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()}
-        )
-        block.to_zarr(
-            self.store,
-            region={"world": slice(first, first + count)},
-            write_empty_chunks=True,
-            consolidated=False,
-        )
-        files = block_files(self.store, first // self.block)
-        self.blocks.append(
-            {"first_world": first, "worlds": count, **_checksum(self.store, files)}
-        )
+        self.add(write_block(self.store, self.block, first, arrays))
+
+    def add(self, entry: dict) -> None:
+        """Record a block written (possibly by another process) with its checksum."""
+        self.blocks.append(entry)
 
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.store)
@@ -245,7 +251,6 @@ class ResultWriter:
         plots = self.work / "plots"
         plots.mkdir()
         for state in res.labels("state"):
-            fig = res.plot_influence(state)
             res.plot_influence(state).savefig(plots / f"influence_{state}.png", dpi=110)
         res.plot_overview().savefig(plots / "overview.png", dpi=110)
         info = manifest(res, sorted(self.blocks, key=lambda b: b["first_world"]), self.block)
@@ -257,6 +262,21 @@ class ResultWriter:
         text = json.dumps(info, indent=1, default=str)
         (self.work / MANIFEST).write_text(text)
         return claim.commit()
+
+
+def write_block(store: Path, block_worlds: int, first: int, arrays: dict[str, np.ndarray]) -> dict:
+    """Write one block of worlds (arrays (months, count, ...)) into the chunks of a store laid
+    out by ResultWriter; return its manifest entry (files, sizes, checksum)."""
+    store, count = Path(store), next(iter(arrays.values())).shape[1]
+    block = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
+    block.to_zarr(
+        store,
+        region={"world": slice(first, first + count)},
+        write_empty_chunks=True,
+        consolidated=False,
+    )
+    files = block_files(store, first // block_worlds)
+    return {"first_world": first, "worlds": count, **_checksum(store, files)}
 
 
 def block_files(store: Path, block: int) -> list[Path]:
@@ -370,7 +390,9 @@ def verify(folder: Path, info: dict) -> None:
             _verify_files(folder, store, block, name)
             covered = first + count
         if covered != info["worlds"]:
-            raise ResultError(folder, f"blocks cover {covered} worlds, the manifest {info['worlds']}")
+            raise ResultError(
+                folder, f"blocks cover {covered} worlds, the manifest {info['worlds']}"
+            )
         _verify_files(folder, store, info["metadata"], "the store's layout")
     except (KeyError, TypeError) as err:
         raise ResultError(folder / MANIFEST, f"is incomplete or malformed ({err!r})") from None
@@ -403,6 +425,8 @@ def load_results(folder, verify_data: bool = True, timings: dict | None = None) 
         dataset = xr.open_zarr(folder / info.get("store", STORE))
     except Exception as err:  # zarr raises many kinds for a damaged store
         raise ResultError(folder, f"its store cannot be opened ({err})") from None
+    small = [name for name in dataset.coords if name not in dataset.indexes]
+    dataset = dataset.assign_coords({name: dataset[name].compute() for name in small})
     expected = {"world": info["worlds"], "month": info["months"]}
     found = {d: dataset.sizes.get(d) for d in expected}
     if found != expected or dataset.attrs.get("scenario_hash") != info["scenario_hash"]:

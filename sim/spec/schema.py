@@ -28,7 +28,6 @@ from sim.spec.vocab import (
     SOURCE_KINDS,
 )
 
-
 MAX_WORLDS = 10_000_000  # a scenario's limit on worlds
 MAX_SEED = 2**63  # root seeds lie in [0, MAX_SEED)
 
@@ -276,8 +275,6 @@ class ShockType(Strict):
                 f"{branching:.2f}; it must be below 1 for the process to stay finite"
             )
         return self
-
-
 
 
 class Event(Strict):

@@ -48,7 +48,7 @@ def own_security(p: Params, st: State, host_revenue0: float) -> np.ndarray:
     """Each state's own security capacity, (R, S); the host's grows with its revenue."""
     own = np.broadcast_to(p.actor.security_capacity[p.states], st.posture.shape).copy()
     ratio = np.maximum(st.host_revenue, 1e-9) / max(host_revenue0, 1e-9)
-    own[:, p.host_state] *= ratio ** p.dynamics.host_revenue_elasticity
+    own[:, p.host_state] *= ratio**p.dynamics.host_revenue_elasticity
     return own
 
 

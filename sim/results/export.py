@@ -1,0 +1,77 @@
+"""Exports of a result folder for other tools: tidy Parquet (pandas, DuckDB, R arrow), tidy
+CSV, or one NetCDF file. Read from the Zarr store a few worlds at a time (memory stays bounded),
+written into an export folder like a result folder: claimed, then moved into place whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.core.series import SERIES
+from sim.errors import ResultError
+from sim.results.dataset import Results, tidy
+from sim.results.store import EXPORT_FORMAT, MANIFEST, claim_output, load_results
+
+FORMATS = ("parquet", "netcdf", "csv")
+ROWS_PER_PIECE = 1_000_000
+
+
+def export(folder, fmt: str, out, series: list[str] | None = None, force: bool = False):
+    """Write the result folder's series (default: all) as `fmt` files into the folder `out`;
+    returns the paths written (as they are after the move into place)."""
+    if fmt not in FORMATS:
+        raise ResultError(out, f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", "format")
+    res = load_results(folder)
+    names = series or list(SERIES)
+    unknown = [n for n in names if n not in SERIES]
+    if unknown:
+        raise ResultError(
+            folder, f"no series {unknown[0]!r}; series: {', '.join(SERIES)}", "series"
+        )
+    with claim_output(out, force=force) as claim:
+        if fmt == "netcdf":
+            files = [_netcdf(res, names, claim.work / "results.nc")]
+        else:
+            write = _parquet if fmt == "parquet" else _csv
+            files = [write(res, name, claim.work / f"{name}.{fmt}") for name in names]
+        info = {"format": EXPORT_FORMAT, "of": str(folder), "files": [f.name for f in files]}
+        (claim.work / MANIFEST).write_text(json.dumps(info, indent=1))
+        target = claim.commit()
+    return [target / f.name for f in files]
+
+
+def _pieces(res: Results, name: str):
+    """Tidy frames of one series, a few worlds at a time."""
+    data = res.dataset[name]
+    per_world = max(data.isel(world=0).size, 1)
+    step = max(1, ROWS_PER_PIECE // per_world)
+    for first in range(0, res.worlds, step):
+        yield tidy(data.isel(world=slice(first, first + step)))
+
+
+def _parquet(res: Results, name: str, path: Path) -> Path:
+    writer = None
+    for frame in _pieces(res, name):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
+    return path
+
+
+def _csv(res: Results, name: str, path: Path) -> Path:
+    for number, frame in enumerate(_pieces(res, name)):
+        frame.to_csv(path, mode="a", header=number == 0, index=False)
+    return path
+
+
+def _netcdf(res: Results, names: list[str], path: Path) -> Path:
+    data = res.dataset[names]
+    for name in data.variables:  # the store's codecs do not apply to NetCDF
+        data[name].encoding = {}
+    data.to_netcdf(path, engine="netcdf4")
+    return path

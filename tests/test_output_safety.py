@@ -1,0 +1,203 @@
+"""Output safety, with real processes and real files: `sim run --out` never deletes or replaces
+what the project did not write, finds every path problem before simulating, refuses a second
+run into a folder in use, and leaves nothing half-written when interrupted or killed. A sibling
+file beside the output folder must survive every case."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cli import BASELINE, ROOT, sim
+
+SMALL = ("--worlds", "20", "--months", "12", "--no-progress")
+LONG = ("--worlds", "40000", "--no-progress")  # minutes: always interrupted first
+SIBLING_TEXT = "a user's notes, to be kept\n"
+
+
+@pytest.fixture
+def place(tmp_path):
+    """A folder with a user's sibling file; the test's output goes to place / 'out'."""
+    (tmp_path / "notes.txt").write_text(SIBLING_TEXT)
+    yield tmp_path
+    assert (tmp_path / "notes.txt").read_text() == SIBLING_TEXT, "the sibling file was touched"
+
+
+def hidden_leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def start(*args) -> subprocess.Popen:
+    """`python -m sim ARGS` in the background, in its own session (signals reach it alone)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_partial(parent: Path, name: str, process: subprocess.Popen) -> Path:
+    """The hidden partial folder of a run in progress, once it is simulating."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = list(parent.glob(f".{name}.partial-*"))
+        if found and (found[0] / "series.zarr" / "zarr.json").exists():
+            time.sleep(1.0)  # inside the simulation of the first block
+            return found[0]
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    raise AssertionError("the run never started writing")
+
+
+def test_a_folder_that_is_not_ours_is_refused_and_left_as_it_was(place):
+    out = place / "out"
+    out.mkdir()
+    (out / "thesis.tex").write_text("chapter 1")
+    done = sim("run", BASELINE, *SMALL, "--out", out)
+    assert done.returncode == 2, done.stderr
+    assert "is not empty and is not a result folder" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    assert (out / "thesis.tex").read_text() == "chapter 1"
+    assert hidden_leftovers(place) == []
+
+
+def test_the_folder_holding_the_scenario_is_refused(place):
+    scenario = place / "my.yaml"
+    scenario.write_text(BASELINE.read_text())
+    done = sim("run", scenario, *SMALL, "--out", place, "--force")
+    assert done.returncode == 2 and "not a result folder" in done.stderr
+    assert scenario.read_text() == BASELINE.read_text()
+
+
+def test_a_file_in_the_way_is_refused(place):
+    out = place / "out"
+    out.write_text("not a folder")
+    done = sim("run", BASELINE, *SMALL, "--out", out, "--force")
+    assert done.returncode == 2 and "a file is in the way" in done.stderr
+    assert out.read_text() == "not a folder"
+
+
+def test_an_earlier_result_is_replaced_only_with_force(place):
+    out = place / "out"
+    first = sim("run", BASELINE, *SMALL, "--seed", "1", "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = json.loads((out / "manifest.json").read_text())
+    again = sim("run", BASELINE, *SMALL, "--seed", "2", "--out", out)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert json.loads((out / "manifest.json").read_text()) == before
+    forced = sim("run", BASELINE, *SMALL, "--seed", "2", "--out", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    assert hidden_leftovers(place) == []
+
+
+def test_a_result_folder_holding_a_users_file_is_not_replaced_even_with_force(place):
+    out = place / "out"
+    assert sim("run", BASELINE, *SMALL, "--out", out).returncode == 0
+    (out / "my_analysis.ipynb").write_text("{}")
+    done = sim("run", BASELINE, *SMALL, "--out", out, "--force")
+    assert done.returncode == 2 and "my_analysis.ipynb" in done.stderr
+    assert (out / "my_analysis.ipynb").read_text() == "{}"
+    assert (out / "manifest.json").exists()
+
+
+def test_a_missing_parent_is_reported_before_any_simulation(place):
+    # 5 million worlds would run for hours: a quick answer shows nothing was simulated
+    done = sim("run", BASELINE, "--worlds", "5000000", "--out", place / "no" / "such" / "out")
+    assert done.returncode == 2, done.stderr
+    assert "parent folder" in done.stderr and "does not exist" in done.stderr
+    assert not (place / "no").exists()
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A read-only folder: a read-only tmpfs for root (who ignores permission bits), else
+    a folder without write permission."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)])
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_place_is_reported_before_any_simulation(read_only):
+    done = sim("run", BASELINE, "--worlds", "5000000", "--out", read_only / "out")
+    assert done.returncode == 2, done.stderr
+    assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
+    assert list(read_only.iterdir()) == []
+
+
+def test_result_folders_get_ordinary_permissions(place):
+    out = place / "out"
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f'umask 022 && "{sys.executable}" -m sim run "{BASELINE}" '
+            f"{' '.join(SMALL)} --out {out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o755
+    assert (out / "manifest.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_second_run_into_the_same_folder_refuses_while_the_first_runs(place):
+    out = place / "out"
+    first = start("run", BASELINE, *LONG, "--out", out)
+    try:
+        wait_for_partial(place, "out", first)
+        second = sim("run", BASELINE, *SMALL, "--out", out, "--force")
+        assert second.returncode == 2, second.stderr
+        assert "another run" in second.stderr and str(first.pid) in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    assert not out.exists() and hidden_leftovers(place) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_stops_cleanly_and_leaves_nothing(place, signum):
+    out = place / "out"
+    process = start("run", BASELINE, *LONG, "--out", out)
+    wait_for_partial(place, "out", process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    assert hidden_leftovers(place) == []
+
+
+def test_after_a_killed_run_the_next_run_cleans_up_and_says_so(place):
+    out = place / "out"
+    process = start("run", BASELINE, *LONG, "--out", out)
+    partial = wait_for_partial(place, "out", process)
+    process.kill()
+    process.communicate(timeout=30)
+    assert partial.exists() and not out.exists()  # SIGKILL cannot be cleaned up after...
+    done = sim("run", BASELINE, *SMALL, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"removed {partial}" in done.stderr  # ...so the next run into the place does
+    assert not partial.exists() and hidden_leftovers(place) == []
+    assert (out / "manifest.json").exists()
