@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11 as python3):
-#   make demo   create .venv, install the project, run the baseline scenario (the main job)
-#   make test   the same with the test extras, then lint and the whole test suite; the model
+#   make demo   create .venv, install the project, run the baseline scenario (the main job);
+#               it replaces out/baseline only if that is an earlier result of its own
+#   make test   the same with the test extras, then lint (ruff, and import-linter for the
+#               layers of docs/architecture.md) and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
 #   make bench  the engine benchmark (minutes; figures in out/bench.json, see docs/performance.md)
 PYTHON ?= python3
@@ -18,11 +20,13 @@ $(BIN)/sim: pyproject.toml
 	touch $(BIN)/sim
 
 demo: $(BIN)/sim
-	$(BIN)/sim run scenarios/baseline.yaml --out out/baseline
+	mkdir -p out
+	$(BIN)/sim run scenarios/baseline.yaml --out out/baseline --force
 
 lint: $(BIN)/sim
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 $(VENV312)/bin/sim: pyproject.toml
 	$(PY312) -m venv $(VENV312)

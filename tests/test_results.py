@@ -201,4 +201,6 @@ def test_levers_change_the_run(scenario, res):
     other = run(scenario.with_levers(us_sanctions=1.0), worlds=WORLDS, seed=1, months=MONTHS)
     assert not np.array_equal(other.dataset["influence"].values, res.dataset["influence"].values)
     again = run(scenario, worlds=WORLDS, seed=1, months=MONTHS)
-    np.testing.assert_array_equal(again.dataset["influence"].values, res.dataset["influence"].values)
+    np.testing.assert_array_equal(
+        again.dataset["influence"].values, res.dataset["influence"].values
+    )

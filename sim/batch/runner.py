@@ -21,7 +21,8 @@ from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
-from sim.results.store import ResultWriter, claim_output, load_results
+from sim.results.folder import claim_output
+from sim.results.store import ResultWriter, load_results
 from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
 
 DEFAULT_BLOCK = 1000
@@ -75,8 +76,9 @@ def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> No
     if in_memory and need > MEMORY_LIMIT:
         raise ScenarioError(
             "worlds",
-            f"{worlds:,} worlds would hold about {_gb(need)} in memory (limit {_gb(MEMORY_LIMIT)}); "
-            "give an output folder (`run(..., out=DIR)`, or `sim run`) to stream them to disk",
+            f"{worlds:,} worlds would hold about {_gb(need)} in memory (limit "
+            f"{_gb(MEMORY_LIMIT)}); give an output folder (`run(..., out=DIR)`, or `sim run`) "
+            "to stream them to disk",
         )
 
 
@@ -133,7 +135,7 @@ def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Resul
             writer.write_block(first, part)
     res = Results(writer.open(), scenario, timings=_timings(started))
     folder = writer.finish(res, claim)
-    return load_results(folder, timings=res.timings)
+    return load_results(folder, verify_data=False, timings=res.timings)  # just written
 
 
 def _timings(started: float) -> dict:

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 from sim.core.series import SERIES
 from sim.errors import ResultError
 from sim.results.dataset import Results, tidy
-from sim.results.store import EXPORT_FORMAT, MANIFEST, claim_output, load_results
+from sim.results.folder import EXPORT_FORMAT, MANIFEST, claim_output
+from sim.results.store import load_results
 
 FORMATS = ("parquet", "netcdf", "csv")
 ROWS_PER_PIECE = 1_000_000

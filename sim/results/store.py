@@ -6,46 +6,35 @@
     DIR/plots/          influence_<STATE>.png per state, overview.png
     DIR/series.zarr/    every recorded series, chunked by blocks of worlds and by months
 
-A run writes under a hidden partial folder beside DIR and renames it into place at the end, so
-nothing half-written ever looks complete. It never deletes or replaces what it did not write:
-a folder in the way is refused unless it is an earlier result folder and `force` is given; a
-lock beside DIR refuses a second run into the same place; a partial folder left by a killed run
-is removed (and said so) by the next run into the same place.
+The folder is written into a partial folder claimed by sim.results.folder and moved into place
+at the end; `load_results` checks it against its manifest before opening it (docs/results.md).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import logging
-import os
 import platform
-import shutil
 import sys
-import uuid
 import warnings
-from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+import zarr
 
 from sim.core.params import compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
 from sim.errors import ResultError
 from sim.results.dataset import FORMAT, Results, build_dataset
+from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output
 from sim.spec.schema import Scenario
 
-log = logging.getLogger("sim")
-
-STORE = "series.zarr"
-MANIFEST = "manifest.json"
-RESULT_ENTRIES = {MANIFEST, "summary.csv", "plots", STORE}  # what a result folder holds
-EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
-PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
-MONTH_CHUNK = 24  # months per chunk: two years (see docs/results.md for the choice)
+MONTH_CHUNK = 12  # months per chunk: a year (see docs/results.md for the choice)
+# two chunks in flight while a block is written: as fast as ten (zarr's default), and each
+# chunk in flight holds copies of it (measured: 120 MB less at the peak of a streamed run)
+WRITE_CONFIG = {"async.concurrency": 2, "threading.max_workers": 2}
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pydantic", "xarray", "zarr", "dask", "matplotlib")
 
 
@@ -62,155 +51,13 @@ def _encoding(ndim: int) -> dict:
     }
 
 
-# ---- claiming an output folder ---------------------------------------------------------------
-class OutputClaim:
-    """A place to write a result folder: checked, locked, with a partial folder to write into."""
-
-    def __init__(self, folder: Path, work: Path, replace: bool):
-        self.folder, self.work, self.replace = folder, work, replace
-        self.committed = False
-
-    def commit(self) -> Path:
-        """Move the finished partial folder into place (replacing an earlier result folder only
-        when it was claimed with force, and only if it still holds nothing but our files)."""
-        if self.folder.exists():
-            _check_replaceable(self.folder, force=self.replace)
-            old = self.folder.with_name(f".{self.folder.name}.old-{uuid.uuid4().hex[:8]}")
-            self.folder.rename(old)
-            self.work.rename(self.folder)
-            shutil.rmtree(old)
-        else:
-            self.work.rename(self.folder)
-        (self.folder / PARTIAL_MARK).unlink()
-        self.committed = True
-        return self.folder
-
-
-def written_by_us(folder: Path) -> set[str] | None:
-    """The names in `folder` that this project wrote, or None if it is not a result or export
-    folder of ours (by its manifest). A result folder's exports (export-*) are ours too."""
-    try:
-        info = json.loads((folder / MANIFEST).read_text())
-        kind = info.get("format")
-        if kind == EXPORT_FORMAT:
-            return {MANIFEST, *info["files"]}
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
-        return None
-    if kind != FORMAT:
-        return None
-    exports = {
-        p.name for p in folder.glob("export-*") if p.is_dir() and written_by_us(p) is not None
-    }
-    return RESULT_ENTRIES | exports
-
-
-def _check_replaceable(folder: Path, force: bool) -> None:
-    """Refuse a folder in the way unless it is empty, or an earlier result folder of ours that
-    holds only our files and `force` is given."""
-    if not folder.is_dir():
-        raise ResultError(folder, "a file is in the way; choose another output folder")
-    entries = {p.name for p in folder.iterdir()}
-    if not entries:
-        return
-    ours = written_by_us(folder)
-    if ours is None:
-        raise ResultError(
-            folder,
-            "exists, is not empty and is not a result folder of this project; nothing was "
-            "written. Choose another output folder",
-        )
-    foreign = sorted(entries - ours)
-    if foreign:
-        raise ResultError(
-            folder,
-            f"holds files this project did not write ({', '.join(foreign[:5])}); it will not "
-            "be replaced. Move them away or choose another output folder",
-        )
-    if not force:
-        raise ResultError(
-            folder,
-            "holds an earlier result; give --force (force=True) to replace it, or choose "
-            "another output folder",
-        )
-
-
-@contextmanager
-def claim_output(folder, force: bool = False):
-    """Check an output folder before anything runs, lock it, and give a partial folder to write
-    into; on any exit without commit the partial folder is removed."""
-    folder = Path(folder)
-    parent = folder.parent
-    if not parent.is_dir():
-        what = "is a file" if parent.exists() else "does not exist"
-        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
-    if folder.exists():
-        _check_replaceable(folder, force)
-    with _lock(parent / f".{folder.name}.lock", folder):
-        _remove_leftovers(folder)
-        work = parent / f".{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
-            work.mkdir()  # the umask's permissions, not mkdtemp's 0700
-            (work / PARTIAL_MARK).write_text(f"partial result folder of {folder.name}\n")
-        except OSError as err:
-            shutil.rmtree(work, ignore_errors=True)
-            raise ResultError(folder, f"cannot be written ({err.strerror})") from None
-        claim = OutputClaim(folder, work, replace=force)
-        try:
-            yield claim
-        finally:
-            if not claim.committed:
-                shutil.rmtree(work, ignore_errors=True)
-
-
-@contextmanager
-def _lock(path: Path, folder: Path):
-    """An exclusive lock (flock: released by the kernel when a process dies, however)."""
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:
-            raise ResultError(folder, f"cannot be written ({err.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise ResultError(
-                folder, f"another run ({holder}) is writing this folder; wait for it to finish"
-            ) from None
-        if os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
-            break  # the file we locked is still the lock (not one its holder just removed)
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
-        yield
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(path)
-        os.close(fd)
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Partial and replaced folders of earlier runs that died (we hold the lock, so none is in
-    use); each is ours by its mark or manifest, and said so when removed."""
-    for path in sorted(folder.parent.glob(f".{folder.name}.partial-*")):
-        if (path / PARTIAL_MARK).exists():
-            shutil.rmtree(path)
-            log.warning("removed %s, left by an interrupted run", path)
-    for path in sorted(folder.parent.glob(f".{folder.name}.old-*")):
-        if written_by_us(path) is not None:
-            shutil.rmtree(path)
-            log.warning("removed %s, an earlier result an interrupted run was replacing", path)
-
-
 # ---- writing ---------------------------------------------------------------------------------
 class ResultWriter:
     """Writes a run into a partial result folder: the store's layout first, then each block of
     worlds as it finishes (with its checksum), then summary, plots and manifest."""
 
     def __init__(self, work: Path, scenario: Scenario, seed: int, worlds: int, block: int):
-        self.work, self.scenario, self.seed, self.block = work, scenario, seed, block
+        self.work, self.block = work, block
         self.store = work / STORE
         self.blocks: list[dict] = []
         import dask.array as da
@@ -235,12 +82,19 @@ class ResultWriter:
             )
 
     def write_block(self, first: int, arrays: dict[str, np.ndarray]) -> None:
-        """Write one block of worlds (arrays (months, count, ...)) into its chunks."""
-        self.add(write_block(self.store, self.block, first, arrays))
-
-    def add(self, entry: dict) -> None:
-        """Record a block written (possibly by another process) with its checksum."""
-        self.blocks.append(entry)
+        """Write one block of worlds (arrays (months, count, ...)) into its chunks, and note
+        its files and checksum for the manifest."""
+        count = next(iter(arrays.values())).shape[1]
+        block = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
+        with zarr.config.set(WRITE_CONFIG):
+            block.to_zarr(
+                self.store,
+                region={"world": slice(first, first + count)},
+                write_empty_chunks=True,
+                consolidated=False,
+            )
+        files = block_files(self.store, first // self.block)
+        self.blocks.append({"first_world": first, "worlds": count, **_checksum(self.store, files)})
 
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.store)
@@ -262,21 +116,6 @@ class ResultWriter:
         text = json.dumps(info, indent=1, default=str)
         (self.work / MANIFEST).write_text(text)
         return claim.commit()
-
-
-def write_block(store: Path, block_worlds: int, first: int, arrays: dict[str, np.ndarray]) -> dict:
-    """Write one block of worlds (arrays (months, count, ...)) into the chunks of a store laid
-    out by ResultWriter; return its manifest entry (files, sizes, checksum)."""
-    store, count = Path(store), next(iter(arrays.values())).shape[1]
-    block = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
-    block.to_zarr(
-        store,
-        region={"world": slice(first, first + count)},
-        write_empty_chunks=True,
-        consolidated=False,
-    )
-    files = block_files(store, first // block_worlds)
-    return {"first_world": first, "worlds": count, **_checksum(store, files)}
 
 
 def block_files(store: Path, block: int) -> list[Path]:

@@ -1,0 +1,171 @@
+"""Claiming an output folder: checked before anything runs, locked, written under a hidden
+partial name beside it and moved into place whole.
+
+Nothing the project did not write is ever deleted or replaced: a folder in the way is refused
+unless it is an earlier result (or export) folder of ours holding only our files and `force`
+is given; a lock beside the folder refuses a second run into the same place; a partial folder
+left by a killed run is removed, and said so, by the next run into the same place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import uuid
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from sim.errors import ResultError
+from sim.results.dataset import FORMAT
+
+log = logging.getLogger("sim")
+
+MANIFEST = "manifest.json"
+STORE = "series.zarr"
+RESULT_ENTRIES = {MANIFEST, "summary.csv", "plots", STORE}  # what a result folder holds
+EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
+PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
+
+
+class OutputClaim:
+    """A place to write a result folder: checked, locked, with a partial folder to write into."""
+
+    def __init__(self, folder: Path, work: Path, replace: bool):
+        self.folder, self.work, self.replace = folder, work, replace
+        self.committed = False
+
+    def commit(self) -> Path:
+        """Move the finished partial folder into place (replacing an earlier result folder only
+        when it was claimed with force, and only if it still holds nothing but our files)."""
+        if self.folder.exists():
+            _check_replaceable(self.folder, force=self.replace)
+            old = self.folder.with_name(f".{self.folder.name}.old-{uuid.uuid4().hex[:8]}")
+            self.folder.rename(old)
+            self.work.rename(self.folder)
+            shutil.rmtree(old)
+        else:
+            self.work.rename(self.folder)
+        (self.folder / PARTIAL_MARK).unlink()
+        self.committed = True
+        return self.folder
+
+
+def written_by_us(folder: Path) -> set[str] | None:
+    """The names in `folder` that this project wrote, or None if it is not a result or export
+    folder of ours (by its manifest). A result folder's exports (export-*) are ours too."""
+    try:
+        info = json.loads((folder / MANIFEST).read_text())
+        kind = info.get("format")
+        if kind == EXPORT_FORMAT:
+            return {MANIFEST, *info["files"]}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    if kind != FORMAT:
+        return None
+    exports = {
+        p.name for p in folder.glob("export-*") if p.is_dir() and written_by_us(p) is not None
+    }
+    return RESULT_ENTRIES | exports
+
+
+def _check_replaceable(folder: Path, force: bool) -> None:
+    """Refuse a folder in the way unless it is empty, or an earlier result folder of ours that
+    holds only our files and `force` is given."""
+    if not folder.is_dir():
+        raise ResultError(folder, "a file is in the way; choose another output folder")
+    entries = {p.name for p in folder.iterdir()}
+    if not entries:
+        return
+    ours = written_by_us(folder)
+    if ours is None:
+        raise ResultError(
+            folder,
+            "exists, is not empty and is not a result folder of this project; nothing was "
+            "written. Choose another output folder",
+        )
+    foreign = sorted(entries - ours)
+    if foreign:
+        raise ResultError(
+            folder,
+            f"holds files this project did not write ({', '.join(foreign[:5])}); it will not "
+            "be replaced. Move them away or choose another output folder",
+        )
+    if not force:
+        raise ResultError(
+            folder,
+            "holds an earlier result; give --force (force=True) to replace it, or choose "
+            "another output folder",
+        )
+
+
+@contextmanager
+def claim_output(folder, force: bool = False):
+    """Check an output folder before anything runs, lock it, and give a partial folder to write
+    into; on any exit without commit the partial folder is removed."""
+    folder = Path(folder)
+    parent = folder.parent
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
+    if folder.exists():
+        _check_replaceable(folder, force)
+    with _lock(parent / f".{folder.name}.lock", folder):
+        _remove_leftovers(folder)
+        work = parent / f".{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            work.mkdir()  # the umask's permissions, not mkdtemp's 0700
+            (work / PARTIAL_MARK).write_text(f"partial result folder of {folder.name}\n")
+        except OSError as err:
+            shutil.rmtree(work, ignore_errors=True)
+            raise ResultError(folder, f"cannot be written ({err.strerror})") from None
+        claim = OutputClaim(folder, work, replace=force)
+        try:
+            yield claim
+        finally:
+            if not claim.committed:
+                shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def _lock(path: Path, folder: Path):
+    """An exclusive lock (flock: released by the kernel when a process dies, however)."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise ResultError(folder, f"cannot be written ({err.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise ResultError(
+                folder, f"another run ({holder}) is writing this folder; wait for it to finish"
+            ) from None
+        if os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
+            break  # the file we locked is still the lock (not one its holder just removed)
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Partial and replaced folders of earlier runs that died (we hold the lock, so none is in
+    use); each is ours by its mark or manifest, and said so when removed."""
+    for path in sorted(folder.parent.glob(f".{folder.name}.partial-*")):
+        if (path / PARTIAL_MARK).exists():
+            shutil.rmtree(path)
+            log.warning("removed %s, left by an interrupted run", path)
+    for path in sorted(folder.parent.glob(f".{folder.name}.old-*")):
+        if written_by_us(path) is not None:
+            shutil.rmtree(path)
+            log.warning("removed %s, an earlier result an interrupted run was replacing", path)
