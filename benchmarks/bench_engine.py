@@ -217,7 +217,7 @@ def measure(sizes: dict, repeats: int, say) -> dict:
     out["help_s"] = command_seconds(["--help"], max(3, repeats))
     say(f"`sim --help`: {out['help_s']:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["run", "baseline", "--out", str(Path(tmp) / "out"), "--no-progress"]
+        args = ["run", "baseline", "--out", str(Path(tmp) / "out"), "--force", "--no-progress"]
         if sizes is QUICK:
             args += ["--worlds", "20", "--months", "24"]
         out["run_default_s"] = command_seconds(args, repeats)

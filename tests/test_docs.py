@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli import sim as run_sim
 from pydantic import BaseModel
 
 import sim.spec.schema as scenario_module
@@ -369,3 +370,30 @@ def test_python_blocks_compile(doc):
 
 def test_readme_has_a_python_example():
     assert blocks(README, "python")
+
+
+RESULTS_MD = ROOT / "docs" / "results.md"
+
+
+@pytest.fixture(scope="module")
+def user_folder(tmp_path_factory):
+    """A folder laid out as a user's after `make demo` (small): scenarios/ and out/baseline/."""
+    folder = tmp_path_factory.mktemp("user")
+    (folder / "scenarios").symlink_to(ROOT / "scenarios")
+    (folder / "out").mkdir()
+    small = ["--worlds", "12", "--months", "24", "--no-progress"]
+    done = run_sim("run", "scenarios/baseline.yaml", *small, "--out", "out/baseline", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    done = run_sim("export", "out/baseline", "--format", "parquet", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.mark.parametrize("doc", [README, RESULTS_MD], ids=lambda p: p.name)
+def test_python_examples_run_as_documented(doc, user_folder, monkeypatch):
+    """Every Python block of the README and docs/results.md runs in a user's folder (with fewer
+    worlds and months than documented, and the last month of that shorter run)."""
+    monkeypatch.chdir(user_folder)
+    for number, body in enumerate(blocks(doc, "python")):
+        body = body.replace("worlds=500", "worlds=12").replace("month = 131", "month = 23")
+        exec(compile(body, f"{doc.name}[python block {number}]", "exec"), {})

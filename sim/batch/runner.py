@@ -55,8 +55,12 @@ def run_block(
         model.step()
         if on_month is not None:
             on_month(count)
-    arrays, model.recorder = model.recorder.arrays, None  # the model (a reference cycle with
-    return arrays  # its agents) must not keep a run's arrays alive until garbage collection
+    arrays = model.recorder.arrays
+    # the model is a reference cycle with its agents, freed only by the cyclic collector, which
+    # seldom runs: it must not keep a block's arrays and state alive until then (measured: 4 MB
+    # a block, 400 MB over 100,000 streamed worlds)
+    model.recorder = model.state = model.reference = None
+    return arrays
 
 
 def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> None:
@@ -101,7 +105,7 @@ def run(
     Without `out`, every series is kept in memory (preallocated once). With `out`, the run is
     written to that result folder block by block and the Results read it back lazily; the
     folder must not exist, or be an earlier result folder and `force` given (see
-    sim.results.store). Path problems are reported before anything runs.
+    sim.results.folder). Path problems are reported before anything runs.
     """
     if months is not None:
         scenario = scenario.replace(horizon_months=months)
