@@ -130,13 +130,14 @@ def peak_rss_mb(worlds: int, stream: bool) -> float:
 def stream_against_memory(scenario, worlds: int, repeats: int):
     """Median seconds of the run in memory, of simulating and writing the same run to a result
     folder (its timings), of the whole run to a folder (with summary, plots, manifest), and the
-    bytes of its store."""
+    bytes of its store. The two kinds of run alternate, so that a machine that slows down or
+    speeds up during the measurement affects both alike."""
     from sim.batch.runner import run
 
-    memory = median_seconds(ensemble(scenario, worlds), repeats)
-    phases, totals = [], []
+    memory, phases, totals = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for attempt in range(repeats):
+            memory.append(median_seconds(ensemble(scenario, worlds), 1))
             folder = Path(tmp) / f"run{attempt}"
             start = time.perf_counter()
             res = run(scenario, worlds=worlds, seed=SEED, out=folder)
@@ -144,7 +145,8 @@ def stream_against_memory(scenario, worlds: int, repeats: int):
             phases.append(res.timings["seconds"])
         store = folder / "series.zarr"
         size = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
-    return memory, statistics.median(phases), statistics.median(totals), size
+    median = statistics.median
+    return median(memory), median(phases), median(totals), size
 
 
 def command_seconds(args: list[str], repeats: int) -> float:

@@ -19,7 +19,8 @@ from sim.errors import ResultError
 from sim.results.export import export
 
 pytestmark = pytest.mark.model
-WORLDS, BLOCK = 70, 25
+WORLDS, BLOCK = 70, 13  # blocks of the store: two simulated blocks, 26 worlds
+STORED = 26
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_load_results_is_lazy_and_labelled(pair):
     folder, _, in_memory = pair
     res = load_results(folder)
     assert res.dataset["trade"].chunks is not None  # dask-backed: nothing read yet
-    assert res.dataset["influence"].chunks[1] == (BLOCK, BLOCK, WORLDS - 2 * BLOCK)
+    assert res.dataset["influence"].chunks[1] == (STORED, STORED, WORLDS - 2 * STORED)
     assert (res.worlds, res.months, res.seed) == (WORLDS, in_memory.months, 4)
     assert res.scenario == in_memory.scenario
     assert res.dataset["influence"].attrs["units"] == SERIES["influence"].unit
@@ -87,11 +88,11 @@ def test_xarray_opens_the_store_directly(pair):
 def test_the_manifest_lists_every_block_with_its_checksum(pair):
     manifest = json.loads((pair[0] / "manifest.json").read_text())
     blocks = [(b["first_world"], b["worlds"]) for b in manifest["blocks"]]
-    assert blocks == [(0, 25), (25, 25), (50, 20)]
+    assert blocks == [(0, 26), (26, 26), (52, 18)]
     assert all(len(b["sha256"]) == 64 and b["files"] for b in manifest["blocks"])
     chunk_files = {f for b in manifest["blocks"] for f in b["files"]}
     assert all(f.split("/")[0] in SERIES for f in chunk_files)
-    assert manifest["worlds"] == WORLDS and manifest["block_worlds"] == BLOCK
+    assert manifest["worlds"] == WORLDS and manifest["block_worlds"] == STORED
     assert manifest["timings"]["seconds"] > 0
     assert set(manifest["files"]) >= {"summary.csv", "plots/influence_AFG.png"}
 
@@ -105,7 +106,7 @@ def test_a_missing_block_file_is_named(copy):
     chunk = _a_chunk(copy, 1)
     (copy / "series.zarr" / chunk).unlink()
     with pytest.raises(
-        ResultError, match=rf"block 1 \(worlds 25-49\): file series.zarr/{chunk} is missing"
+        ResultError, match=rf"block 1 \(worlds 26-51\): file series.zarr/{chunk} is missing"
     ):
         load_results(copy)
 
@@ -113,7 +114,7 @@ def test_a_missing_block_file_is_named(copy):
 def test_a_truncated_block_file_is_named(copy):
     path = copy / "series.zarr" / _a_chunk(copy, 2)
     path.write_bytes(path.read_bytes()[:-7])
-    with pytest.raises(ResultError, match=r"block 2 \(worlds 50-69\).*truncated or rewritten"):
+    with pytest.raises(ResultError, match=r"block 2 \(worlds 52-69\).*truncated or rewritten"):
         load_results(copy)
 
 
@@ -122,7 +123,7 @@ def test_altered_data_of_the_same_size_are_found(copy):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(ResultError, match=r"block 0 \(worlds 0-24\).*checksum"):
+    with pytest.raises(ResultError, match=r"block 0 \(worlds 0-25\).*checksum"):
         load_results(copy)
     assert load_results(copy, verify_data=False).worlds == WORLDS  # opened only when asked
 
@@ -132,7 +133,7 @@ def test_a_manifest_that_does_not_match_the_store_is_refused(copy):
     manifest = json.loads(path.read_text())
     manifest["blocks"] = manifest["blocks"][:2]  # one block of worlds unaccounted for
     path.write_text(json.dumps(manifest))
-    with pytest.raises(ResultError, match="blocks cover 50 worlds, the manifest 70"):
+    with pytest.raises(ResultError, match="blocks cover 52 worlds, the manifest 70"):
         load_results(copy)
     path.write_text("{ not json")
     with pytest.raises(ResultError, match="manifest.json: cannot be read"):

@@ -26,6 +26,7 @@ from sim.results.store import ResultWriter, load_results
 from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
 
 DEFAULT_BLOCK = 1000
+STORED_BLOCKS = 2  # simulated blocks per block of the store: each write has a fixed cost
 MEMORY_LIMIT = 8 * 2**30  # a run in memory larger than this is refused with the estimate
 
 
@@ -126,17 +127,19 @@ def run(
 
 
 def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Results:
-    """Blocks written to the claimed folder's store as they finish, from one buffer reused."""
+    """Blocks written to the claimed folder's store as they finish, from one buffer reused:
+    STORED_BLOCKS simulated blocks fill it, then it is written as one block of the store."""
     started = time.time()
     p, horizon = compile_scenario(scenario), scenario.horizon_months
-    size = min(block_size, worlds)
+    size = min(block_size * STORED_BLOCKS, worlds)
     writer = ResultWriter(claim.work, scenario, seed, worlds, size)
     buffer = allocate(p, horizon, size)
     with _progress(worlds * horizon, progress) as bar:
         for first, count in blocks(worlds, size):
-            part = {k: v[:, :count] for k, v in buffer.items()}
-            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
-            writer.write_block(first, part)
+            for offset, part_count in blocks(count, block_size):
+                part = {k: v[:, offset : offset + part_count] for k, v in buffer.items()}
+                run_block(scenario, seed, first + offset, part_count, bar.update, into=part)
+            writer.write_block(first, {k: v[:, :count] for k, v in buffer.items()})
     res = Results(writer.open(), scenario, timings=_timings(started))
     folder = writer.finish(res, claim)
     return load_results(folder, verify_data=False, timings=res.timings)  # just written

@@ -40,14 +40,14 @@ PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pydantic", "xarray", "zarr", "d
 
 def _encoding(ndim: int) -> dict:
     """Chunks stored month-last (a world's months are neighbours, which compress better than
-    neighbouring flows or states), byte-shuffled, zstd at level 1: lossless, and fast enough
-    that writing costs a fraction of simulating (docs/results.md has the measurements)."""
+    neighbouring flows or states), byte-shuffled, LZ4: lossless, and fast enough that writing
+    costs a fraction of simulating (docs/results.md has the measurements)."""
     from zarr.codecs import BloscCodec, TransposeCodec
 
     order = (*range(1, ndim), 0)
     return {
         "filters": [TransposeCodec(order=order)],
-        "compressors": [BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")],
+        "compressors": [BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")],
     }
 
 
@@ -185,7 +185,7 @@ def manifest(res: Results, blocks: list[dict], block_worlds: int) -> dict:
     }
 
 
-def save_results(res: Results, folder, force: bool = False, block: int = 10_000) -> Path:
+def save_results(res: Results, folder, force: bool = False, block: int = 2000) -> Path:
     """Write a finished run (in memory) as a result folder; returns its path."""
     block = min(block, res.worlds)
     with claim_output(folder, force=force) as claim:
