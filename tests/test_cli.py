@@ -61,8 +61,9 @@ def first(tmp_path_factory):
 @pytest.fixture(scope="module")
 def second(first, tmp_path_factory):
     """The same batch by shipped name (`sim run baseline`), written over a copy of the first
-    folder into which stale files were planted (inside the result's own entries: a foreign
-    file beside them would make even --force refuse). Without --force the run is refused;
+    folder into which stale files of an earlier run were planted (listed by its manifest, as
+    if that run had written them: a file the manifest does not list makes even --force
+    refuse). Without --force the run is refused;
     with it, the folder is replaced: (forced process, folder, stale files, refused process,
     the folder's files before and after the refused run)."""
     out = tmp_path_factory.mktemp("second") / "baseline"
@@ -70,6 +71,10 @@ def second(first, tmp_path_factory):
     stale = [out / "plots" / "influence_XXX.png", out / "series.zarr" / "x"]
     for path in stale:
         path.write_text("left over from an earlier run")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["plots/influence_XXX.png"] = "sha256 of an earlier run's plot"
+    manifest["metadata"]["files"]["x"] = 29
+    (out / "manifest.json").write_text(json.dumps(manifest))
     before = snapshot(out)
     refused = sim("run", "baseline", *BATCH, "--out", out)
     after = snapshot(out)

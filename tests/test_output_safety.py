@@ -111,6 +111,15 @@ def test_a_result_folder_holding_a_users_file_is_not_replaced_even_with_force(pl
     assert (out / "manifest.json").exists()
 
 
+def test_a_users_file_inside_a_result_folder_is_not_deleted_even_with_force(place):
+    out = place / "out"
+    assert sim("run", BASELINE, *SMALL, "--out", out).returncode == 0
+    (out / "plots" / "annotated.png").write_bytes(b"my own figure")
+    done = sim("run", BASELINE, *SMALL, "--out", out, "--force")
+    assert done.returncode == 2 and "plots/annotated.png" in done.stderr
+    assert (out / "plots" / "annotated.png").read_bytes() == b"my own figure"
+
+
 def test_a_missing_parent_is_reported_before_any_simulation(place):
     # 5 million worlds would run for hours: a quick answer shows nothing was simulated
     done = sim("run", BASELINE, "--worlds", "5000000", "--out", place / "no" / "such" / "out")

@@ -25,7 +25,6 @@ log = logging.getLogger("sim")
 
 MANIFEST = "manifest.json"
 STORE = "series.zarr"
-RESULT_ENTRIES = {MANIFEST, "summary.csv", "plots", STORE}  # what a result folder holds
 EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
 
@@ -54,30 +53,33 @@ class OutputClaim:
 
 
 def written_by_us(folder: Path) -> set[str] | None:
-    """The names in `folder` that this project wrote, or None if it is not a result or export
-    folder of ours (by its manifest). A result folder's exports (export-*) are ours too."""
+    """The files (paths relative to `folder`) that this project wrote there, as its manifest
+    lists them, or None if it is not a result or export folder of ours. A result folder's
+    exports (export-*) are ours too."""
     try:
         info = json.loads((folder / MANIFEST).read_text())
         kind = info.get("format")
         if kind == EXPORT_FORMAT:
             return {MANIFEST, *info["files"]}
+        if kind != FORMAT:
+            return None
+        store = info.get("store", STORE)
+        entries = [info["metadata"], *info["blocks"]]
+        ours = {MANIFEST, *info["files"], *(f"{store}/{f}" for e in entries for f in e["files"])}
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return None
-    if kind != FORMAT:
-        return None
-    exports = {
-        p.name for p in folder.glob("export-*") if p.is_dir() and written_by_us(p) is not None
-    }
-    return RESULT_ENTRIES | exports
+    for export in folder.glob("export-*"):
+        listed = written_by_us(export) if export.is_dir() else None
+        ours |= {f"{export.name}/{f}" for f in listed or ()}
+    return ours
 
 
 def _check_replaceable(folder: Path, force: bool) -> None:
     """Refuse a folder in the way unless it is empty, or an earlier result folder of ours that
-    holds only our files and `force` is given."""
+    holds only the files its manifest lists and `force` is given."""
     if not folder.is_dir():
         raise ResultError(folder, "a file is in the way; choose another output folder")
-    entries = {p.name for p in folder.iterdir()}
-    if not entries:
+    if not any(folder.iterdir()):
         return
     ours = written_by_us(folder)
     if ours is None:
@@ -86,7 +88,8 @@ def _check_replaceable(folder: Path, force: bool) -> None:
             "exists, is not empty and is not a result folder of this project; nothing was "
             "written. Choose another output folder",
         )
-    foreign = sorted(entries - ours)
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
+    foreign = sorted(files - ours)
     if foreign:
         raise ResultError(
             folder,
