@@ -10,7 +10,7 @@ arrays, or a block buffer reused from block to block), so a run allocates its me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,28 +136,26 @@ def dim_labels(p: Params) -> dict[str, list[str]]:
     }
 
 
-def allocate(
-    p: Params, months: int, worlds: int, series: Iterable[str] | None = None
-) -> dict[str, np.ndarray]:
-    """Uninitialised arrays (months, worlds, ...) for the named series (default: all)."""
+def shapes(p: Params, months: int, worlds: int) -> dict[str, tuple[int, ...]]:
+    """The shape (months, worlds, ...) of every series."""
     labels = dim_labels(p)
+    return {name: (months, worlds, *(len(labels[d]) for d in s.dims)) for name, s in SERIES.items()}
+
+
+def allocate(p: Params, months: int, worlds: int) -> dict[str, np.ndarray]:
+    """Uninitialised arrays (months, worlds, ...) for every series."""
     return {
-        name: np.empty(
-            (months, worlds, *(len(labels[d]) for d in SERIES[name].dims)),
-            dtype=SERIES[name].dtype,
-        )
-        for name in (SERIES if series is None else series)
+        name: np.empty(shape, dtype=SERIES[name].dtype)
+        for name, shape in shapes(p, months, worlds).items()
     }
 
 
 def record_bytes(p: Params, months: int, worlds: int) -> int:
     """Bytes of every series of `worlds` worlds over `months` months, uncompressed."""
-    labels = dim_labels(p)
-    per_world_month = sum(
-        int(np.prod([len(labels[d]) for d in s.dims])) * np.dtype(s.dtype).itemsize
-        for s in SERIES.values()
+    return sum(
+        int(np.prod(shape)) * np.dtype(SERIES[name].dtype).itemsize
+        for name, shape in shapes(p, months, worlds).items()
     )
-    return per_world_month * months * worlds
 
 
 class Recorder:

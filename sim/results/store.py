@@ -25,7 +25,7 @@ import xarray as xr
 import zarr
 
 from sim.core.params import compile_scenario
-from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
+from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError
 from sim.results.dataset import FORMAT, Results, build_dataset
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output
@@ -62,12 +62,11 @@ class ResultWriter:
         self.blocks: list[dict] = []
         import dask.array as da
 
-        p, months = compile_scenario(scenario), scenario.horizon_months
-        labels = dim_labels(p)
-        lazy = {}
-        for name, s in SERIES.items():
-            shape = (months, worlds, *(len(labels[d]) for d in s.dims))
-            lazy[name] = da.zeros(shape, dtype=s.dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
+        sizes = shapes(compile_scenario(scenario), scenario.horizon_months, worlds)
+        lazy = {
+            name: da.zeros(shape, dtype=SERIES[name].dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
+            for name, shape in sizes.items()
+        }
         layout = build_dataset(scenario, lazy, seed)
         encoding = {n: _encoding(2 + len(s.dims)) for n, s in SERIES.items()}
         with warnings.catch_warnings():  # consolidated metadata: not in the v3 spec yet, but
