@@ -4,6 +4,7 @@ from sim import load_scenario, run, load_results, save_results
 res = run(load_scenario("baseline"), worlds=500, seed=1)
 res.dataset; res.summary(); res.influence(); res.plot_influence("AFG"); save_results(res, DIR)
 res = load_results("out/baseline")   # a result folder, opened lazily
+compare(res, load_results("out/us_reengagement")).final("AFG")   # paired by world
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "compare",
     "load_results",
     "load_scenario",
     "run",
@@ -23,8 +25,9 @@ __all__ = [
 
 _LAZY = {
     "load_scenario": "sim.spec.loading",
+    "compare": "sim.analysis.compare",
     "run": "sim.batch.runner",
-    "load_results": "sim.results.store",
+    "load_results": "sim.results.collection",
     "save_results": "sim.results.store",
     "Results": "sim.results.dataset",
     "Scenario": "sim.spec.schema",

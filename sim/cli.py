@@ -1,5 +1,5 @@
-"""The command line: `sim run | export | explain | schema | validate | calibrate` (also
-`python -m sim`).
+"""The command line: `sim run | batch | compare | export | explain | schema | validate |
+calibrate` (also `python -m sim`).
 
 A thin layer over the Python API: one small function per command, the work done in the
 packages. Imports are lazy so `sim --help` answers at once. Bad input gets a one-paragraph
@@ -16,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+EXIT_FAILED = 1  # a batch finished with failed scenarios or blocks
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("out")
@@ -103,7 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an earlier export of this program"
     )
 
-    explain = sub.add_parser("explain", help="print every parameter with value, unit and source")
+    batch = sub.add_parser(
+        "batch",
+        help="run scenario files and their sweeps as one batch, resumable, on all cores or Dask",
+    )
+    batch.add_argument("files", nargs="+", help="scenario YAML files (or shipped scenario names)")
+    batch.add_argument(
+        "--worlds", type=_positive, help="worlds per run (default: each sweep's or scenario's)"
+    )
+    batch.add_argument(
+        "--workers", type=_positive, help="worker processes on this machine (default: all cores)"
+    )
+    batch.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed cluster"
+    )
+    batch.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT / "batch", help="batch folder (default: out/batch)"
+    )
+    batch.add_argument(
+        "--resume", action="store_true", help="finish the batch in --out: keep its blocks"
+    )
+    batch.add_argument(
+        "--force", action="store_true", help="replace an earlier batch of this program in --out"
+    )
+    batch.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    comp = sub.add_parser(
+        "compare", help="paired differences of influence between two result folders"
+    )
+    comp.add_argument("a", type=Path, help="result folder of the scenario")
+    comp.add_argument("b", type=Path, help="result folder to compare against (e.g. baseline)")
+    comp.add_argument("--state", help="state to print (default: the host)")
+    comp.add_argument("--out", type=Path, help="folder for comparison.csv and plots")
+    comp.add_argument("--force", action="store_true", help="replace an earlier comparison")
+
+    explain = sub.add_parser(
+        "explain", help="print every parameter with value, unit and source, levers, uncertainties"
+    )
     explain.add_argument("scenario")
     explain.add_argument("--grep", help="only rows whose path or source contains this text")
 
@@ -112,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "validate", help="check the baseline against calibration targets and stylised facts"
     )
-    check.add_argument("--targets", help="targets file (default: scenarios/targets.yaml)")
+    check.add_argument(
+        "--targets", help="targets file (default: scenarios/calibration/targets.yaml)"
+    )
     check.add_argument("--scenario", help="scenario to check (default: the targets file's)")
     check.add_argument("--worlds", type=_positive, help="worlds (default: the targets file's)")
     check.add_argument("--seed", type=_seed, help="root seed (default: the targets file's)")
@@ -121,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser(
         "calibrate", help="fit the targets file's free trade parameters; write an overlay"
     )
-    fit.add_argument("--targets", help="targets file (default: scenarios/targets.yaml)")
+    fit.add_argument("--targets", help="targets file (default: scenarios/calibration/targets.yaml)")
     fit.add_argument("--scenario", help="scenario to fit (default: the targets file's)")
     fit.add_argument(
         "--worlds",
@@ -138,11 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Interrupted(Exception):
-    """SIGTERM, raised where the program is, so that cleanup runs as for Ctrl-C."""
-
-
 def _terminate(signum, frame):
+    from sim.errors import Interrupted
+
     raise Interrupted
 
 
@@ -157,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as err:
         print(f"error: {err.describe()}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (KeyboardInterrupt, Interrupted):
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (sim.errors.Interrupted)
         print(
             "\ninterrupted: stopped cleanly; no unfinished result was left behind",
             file=sys.stderr,
@@ -207,6 +244,75 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from sim.batch.batch import resume_hint, run_batch
+
+    if args.out == DEFAULT_OUT / "batch":
+        DEFAULT_OUT.mkdir(exist_ok=True)
+    hint = resume_hint(args.files, args.out, args.worlds)
+    try:
+        report = run_batch(
+            args.files,
+            args.out,
+            worlds=args.worlds,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            force=args.force,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished blocks are kept in {args.out}/; go on with\n  {hint}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except ConnectionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_batch(report))
+    for error in report.failed_files.values():
+        print(f"error: {error}", file=sys.stderr)
+    for block, error in report.failed_blocks.items():
+        print(f"error: block {block} failed: {error}", file=sys.stderr)
+    if not report.ok:
+        print(f"the rest is in {args.out}/; after fixing, go on with\n  {hint}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def format_batch(report) -> str:
+    """Each scenario against the baseline (when the baseline is in the batch), then where."""
+    from sim.analysis.compare import compare_batch
+
+    runs = report.runs
+    lines = compare_batch(report.folder, runs)
+    worlds = sum(run.worlds for run in runs)
+    lines.append(
+        f"{len(runs)} run(s), {worlds:,} worlds in {report.seconds:.1f} s; results in "
+        f"{report.folder}/ (index.csv, runs/NAME/pNNN/); read them with "
+        f"sim.load_results('{report.folder}')"
+    )
+    return "\n".join(lines)
+
+
+def cmd_compare(args) -> int:
+    from sim.analysis.compare import compare, write_comparison
+
+    comparison = compare(args.a, args.b)
+    state = args.state or comparison.a.scenario.codes("host")[0]
+    if state not in comparison.a.labels("state"):
+        from sim.errors import ScenarioError
+
+        states = ", ".join(comparison.a.labels("state"))
+        raise ScenarioError("--state", f"unknown state {state!r}; allowed: {states}")
+    print(comparison.describe(state))
+    if args.out:
+        written = write_comparison(comparison, args.out, force=args.force)
+        print(f"table and plots in {args.out}/ ({', '.join(p.name for p in written)})")
+    return 0
+
+
 def format_summary(res) -> str:
     """Final-month influence, median [5%, 95%], power by state, and the change since month 0."""
     table = res.summary()
@@ -226,13 +332,16 @@ def format_summary(res) -> str:
 
 
 def cmd_explain(args) -> int:
-    from sim.spec.explain import format_rows, parameter_rows
+    from sim.spec.explain import format_factors, format_rows, parameter_rows
     from sim.spec.loading import load_scenario
 
-    rows = parameter_rows(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
+    rows = parameter_rows(scenario)
     if args.grep:
         rows = [r for r in rows if args.grep.lower() in (r["path"] + r["source"]).lower()]
     print(format_rows(rows) if rows else "no parameter matches")
+    if not args.grep:
+        print(format_factors(scenario))
     return 0
 
 
@@ -285,7 +394,9 @@ def cmd_calibrate(args) -> int:
 
 
 COMMANDS = {
+    "batch": cmd_batch,
     "calibrate": cmd_calibrate,
+    "compare": cmd_compare,
     "export": cmd_export,
     "run": cmd_run,
     "explain": cmd_explain,

@@ -27,3 +27,7 @@ class ResultError(ScenarioError):
 
     def in_file(self, file: str) -> ResultError:
         return ResultError(file, self.message, self.field)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that cleanup runs as for Ctrl-C."""

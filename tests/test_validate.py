@@ -140,7 +140,7 @@ def test_sim_calibrate_writes_a_loadable_overlay(tmp_path):
     ],
 )
 def test_bad_targets_file_is_refused_with_file_and_field(tmp_path, edit, field):
-    data = yaml.safe_load((BASELINE.parent / "targets.yaml").read_text())
+    data = yaml.safe_load((BASELINE.parent / "calibration" / "targets.yaml").read_text())
     edit(data)
     path = tmp_path / "targets.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sim.core.params import compile_scenario
 from sim.core.series import allocate, record_bytes
@@ -22,7 +23,7 @@ from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
 from sim.results.folder import claim_output
-from sim.results.store import ResultWriter, load_results
+from sim.results.store import ResultWriter, load_results, write_block
 from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
 
 DEFAULT_BLOCK = 1000
@@ -52,16 +53,32 @@ def run_block(
     )
     if into is not None:
         model.recorder.arrays = into
-    while model.running:
-        model.step()
-        if on_month is not None:
-            on_month(count)
+    # one BLAS thread: the model's small matrix products gain nothing from more, and threads
+    # competing for the cores cost a fifth of a block alone and most of it beside other
+    # workers (benchmarks/bench_batch.py)
+    with threadpool_limits(limits=1, user_api="blas"):
+        while model.running:
+            model.step()
+            if on_month is not None:
+                on_month(count)
     arrays = model.recorder.arrays
     # the model is a reference cycle with its agents, freed only by the cyclic collector, which
     # seldom runs: it must not keep a block's arrays and state alive until then (measured: 4 MB
     # a block, 400 MB over 100,000 streamed worlds)
     model.recorder = model.state = model.reference = None
     return arrays
+
+
+def simulate_block(
+    store: str, scenario: Scenario, seed: int, first: int, count: int, block: int
+) -> dict:
+    """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
+    DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
+    arrays = allocate(compile_scenario(scenario), scenario.horizon_months, count)
+    for offset, part_count in blocks(count, DEFAULT_BLOCK):
+        part = {k: v[:, offset : offset + part_count] for k, v in arrays.items()}
+        run_block(scenario, seed, first + offset, part_count, into=part)
+    return write_block(Path(store), block, first, arrays)
 
 
 def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> None:

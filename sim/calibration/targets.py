@@ -1,4 +1,5 @@
-"""Calibration targets and stylised facts (scenarios/targets.yaml), validated like scenarios.
+"""Calibration targets and stylised facts (scenarios/calibration/targets.yaml), validated like
+scenarios.
 
 A *target* is a figure the baseline must reproduce: a measure of simulated trade over a window
 of months (USD M, kilotonnes, growth over the previous year, or a share of one set of flows in

@@ -22,12 +22,12 @@ from sim.spec.loading import SCENARIO_DIR, first_error, load_scenario, parse_sce
 from sim.spec.paths import set_path
 from sim.spec.schema import Scenario
 
-TARGETS_FILE = SCENARIO_DIR / "targets.yaml"
+TARGETS_FILE = SCENARIO_DIR / "calibration" / "targets.yaml"
 Z95 = 1.959964
 
 
 def load_targets(path: str | Path | None = None) -> Targets:
-    """Read and validate a targets file (default: the shipped scenarios/targets.yaml)."""
+    """Read and validate a targets file (default: scenarios/calibration/targets.yaml)."""
     path = Path(path) if path else TARGETS_FILE
     data = read_yaml(path)
     try:

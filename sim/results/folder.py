@@ -24,6 +24,8 @@ from sim.results.dataset import FORMAT
 log = logging.getLogger("sim")
 
 MANIFEST = "manifest.json"
+BATCH = "batch.json"  # the plan and state of a batch folder
+BATCH_FORMAT = f"{FORMAT}/batch"
 STORE = "series.zarr"
 EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
@@ -55,7 +57,9 @@ class OutputClaim:
 def written_by_us(folder: Path) -> set[str] | None:
     """The files (paths relative to `folder`) that this project wrote there, as its manifest
     lists them, or None if it is not a result or export folder of ours. A result folder's
-    exports (export-*) are ours too."""
+    exports (export-*) are ours too; so is every run of a batch folder."""
+    if (folder / BATCH).is_file():
+        return _batch_files(folder)
     try:
         info = json.loads((folder / MANIFEST).read_text())
         kind = info.get("format")
@@ -71,6 +75,26 @@ def written_by_us(folder: Path) -> set[str] | None:
     for export in folder.glob("export-*"):
         listed = written_by_us(export) if export.is_dir() else None
         ours |= {f"{export.name}/{f}" for f in listed or ()}
+    return ours
+
+
+def _batch_files(folder: Path) -> set[str] | None:
+    """A batch folder's own files, and in each of its runs the files of the finished result
+    folder or, for one not finished, its store (which nothing else writes into)."""
+    try:
+        info = json.loads((folder / BATCH).read_text())
+        if info.get("format") != BATCH_FORMAT:
+            return None
+        keys = [run["key"] for run in info["runs"]]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    ours = {BATCH, *info.get("files", [])}
+    for key in keys:
+        run = folder / key
+        listed = written_by_us(run) if (run / MANIFEST).is_file() else None
+        if listed is None:
+            listed = {p.relative_to(run).as_posix() for p in (run / STORE).rglob("*")}
+        ours |= {f"{key}/{name}" for name in listed}
     return ours
 
 
@@ -130,6 +154,41 @@ def claim_output(folder, force: bool = False):
         finally:
             if not claim.committed:
                 shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def claim_batch(folder, force: bool = False, resume: bool = False):
+    """Check and lock a batch folder, written in place so that it can be resumed: a new one
+    (created), one to resume (an earlier batch of ours), or an earlier one replaced (force)."""
+    folder = Path(folder)
+    parent = folder.parent
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
+    if resume and not (folder / BATCH).is_file():
+        raise ResultError(folder, f"holds no batch to resume (no {BATCH}); run without --resume")
+    with _lock(parent / f".{folder.name}.lock", folder):
+        if resume:
+            if _batch_files(folder) is None:
+                raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
+        elif folder.exists() and any(folder.iterdir()):
+            if (folder / BATCH).is_file() and not force:
+                raise ResultError(
+                    folder,
+                    "holds an earlier batch; give --resume to finish it, --force to replace "
+                    "it, or choose another output folder",
+                )
+            _check_replaceable(folder, force)
+            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+            folder.rename(old)
+            shutil.rmtree(old)
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as err:
+            raise ResultError(folder, f"cannot be written ({err.strerror})") from None
+        if not os.access(folder, os.W_OK):
+            raise ResultError(folder, "cannot be written (permission denied)")
+        yield folder
 
 
 @contextmanager

@@ -16,7 +16,7 @@ POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
 FALLBACK = colormaps["tab10"].colors
 
 
-def _color(power: str, i: int) -> str:
+def power_color(power: str, i: int) -> str:
     return POWER_COLORS.get(power, FALLBACK[i % len(FALLBACK)])
 
 
@@ -71,7 +71,7 @@ def plot_influence(res, state: str, ax=None):
         raise KeyError(f"unknown state {state!r}; allowed: {', '.join(states)}")
     q05, med, q95 = res.influence_bands.sel(state=state).values
     for i, power in enumerate(res.labels("power")):
-        color = _color(power, i)
+        color = power_color(power, i)
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
     ax.set_ylim(0, max(0.05, float(q95.max()) * 1.25))
@@ -93,15 +93,17 @@ def plot_overview(res):
     inf = res.influence_bands.sel(quantile=0.5).values
     for k, state in enumerate(states):
         for i, power in enumerate(res.labels("power")):
-            axes[k].plot(res.dates, inf[:, i, k], color=_color(power, i), lw=1.4, label=power)
+            axes[k].plot(res.dates, inf[:, i, k], color=power_color(power, i), lw=1.4, label=power)
         axes[k].set_title(state, fontsize=9)
         axes[k].grid(alpha=0.3)
     region = res.regional_influence()
     q05, med, q95 = world_quantiles(region).values
     ax = axes[len(states)]
     for i, power in enumerate(res.labels("power")):
-        ax.fill_between(res.dates, q05[:, i], q95[:, i], color=_color(power, i), alpha=0.2, lw=0)
-        ax.plot(res.dates, med[:, i], color=_color(power, i), lw=1.6, label=power)
+        ax.fill_between(
+            res.dates, q05[:, i], q95[:, i], color=power_color(power, i), alpha=0.2, lw=0
+        )
+        ax.plot(res.dates, med[:, i], color=power_color(power, i), lw=1.6, label=power)
     ax.set_title("Region (GDP-weighted)", fontsize=9)
     ax.grid(alpha=0.3)
     for extra in axes[len(states) + 1 :]:

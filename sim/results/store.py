@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import sys
 import warnings
 from importlib import metadata
@@ -27,7 +28,7 @@ import zarr
 from sim.core.params import compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError
-from sim.results.dataset import FORMAT, Results, build_dataset
+from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output
 from sim.spec.schema import Scenario
 
@@ -52,6 +53,75 @@ def _encoding(ndim: int) -> dict:
 
 
 # ---- writing ---------------------------------------------------------------------------------
+def create_store(
+    store: Path, scenario: Scenario, seed: int, worlds: int, block: int, like: Path | None = None
+) -> None:
+    """Write the layout of a run's store (arrays, chunks, coordinates; no data yet). `like`, a
+    store of the same shapes and blocks (another point of a sweep), is copied and given this
+    scenario's attributes: a tenth of the time of a new layout."""
+    if like is not None:
+        shutil.copytree(like, store, ignore=_chunk_folders)
+        group = zarr.open_group(store, mode="r+", zarr_format=3)
+        group.attrs.update(dataset_attrs(scenario, seed))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            zarr.consolidate_metadata(store, zarr_format=3)
+        return
+    import dask.array as da
+
+    sizes = shapes(compile_scenario(scenario), scenario.horizon_months, worlds)
+    lazy = {
+        name: da.zeros(shape, dtype=SERIES[name].dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
+        for name, shape in sizes.items()
+    }
+    layout = build_dataset(scenario, lazy, seed)
+    encoding = {n: _encoding(2 + len(s.dims)) for n, s in SERIES.items()}
+    with warnings.catch_warnings():  # consolidated metadata: not in the v3 spec yet, but
+        warnings.simplefilter("ignore", UserWarning)  # xarray reads it without a fallback
+        layout.to_zarr(
+            store, mode="w-", compute=False, encoding=encoding, zarr_format=3, consolidated=True
+        )
+
+
+def _chunk_folders(folder: str, names: list[str]) -> list[str]:
+    """The chunks of the recorded series (not of coordinates): left out of a copied layout."""
+    return ["c"] if Path(folder).name in SERIES else []
+
+
+def write_block(store: Path, block: int, first: int, arrays: dict[str, np.ndarray]) -> dict:
+    """Write one block of worlds (arrays (months, count, ...)) into its chunks of the store;
+    return its entry for the manifest (first world, worlds, files with sizes, checksum)."""
+    count = next(iter(arrays.values())).shape[1]
+    data = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
+    with zarr.config.set(WRITE_CONFIG):
+        data.to_zarr(
+            store,
+            region={"world": slice(first, first + count)},
+            write_empty_chunks=True,
+            consolidated=False,
+        )
+    files = block_files(store, first // block)
+    return {"first_world": first, "worlds": count, **_checksum(store, files)}
+
+
+def finish_folder(work: Path, res: Results, blocks: list[dict], block: int, plots=True) -> None:
+    """Summary, plots (if asked) and manifest, written last, into a result folder whose store
+    holds every block."""
+    res.summary().to_csv(work / "summary.csv", index=False, float_format="%.5f")
+    written = [work / "summary.csv"]
+    if plots:
+        folder = work / "plots"
+        folder.mkdir()
+        for state in res.labels("state"):
+            res.plot_influence(state).savefig(folder / f"influence_{state}.png", dpi=110)
+        res.plot_overview().savefig(folder / "overview.png", dpi=110)
+        written += sorted(folder.iterdir())
+    info = manifest(res, sorted(blocks, key=lambda b: b["first_world"]), block)
+    info["metadata"] = _checksum(work / STORE, metadata_files(work / STORE))
+    info["files"] = {str(p.relative_to(work)): _sha256(p) for p in written}
+    (work / MANIFEST).write_text(json.dumps(info, indent=1, default=str))
+
+
 class ResultWriter:
     """Writes a run into a partial result folder: the store's layout first, then each block of
     worlds as it finishes (with its checksum), then summary, plots and manifest."""
@@ -60,60 +130,17 @@ class ResultWriter:
         self.work, self.block = work, block
         self.store = work / STORE
         self.blocks: list[dict] = []
-        import dask.array as da
-
-        sizes = shapes(compile_scenario(scenario), scenario.horizon_months, worlds)
-        lazy = {
-            name: da.zeros(shape, dtype=SERIES[name].dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
-            for name, shape in sizes.items()
-        }
-        layout = build_dataset(scenario, lazy, seed)
-        encoding = {n: _encoding(2 + len(s.dims)) for n, s in SERIES.items()}
-        with warnings.catch_warnings():  # consolidated metadata: not in the v3 spec yet, but
-            warnings.simplefilter("ignore", UserWarning)  # xarray reads it without a fallback
-            layout.to_zarr(
-                self.store,
-                mode="w-",
-                compute=False,
-                encoding=encoding,
-                zarr_format=3,
-                consolidated=True,
-            )
+        create_store(self.store, scenario, seed, worlds, block)
 
     def write_block(self, first: int, arrays: dict[str, np.ndarray]) -> None:
-        """Write one block of worlds (arrays (months, count, ...)) into its chunks, and note
-        its files and checksum for the manifest."""
-        count = next(iter(arrays.values())).shape[1]
-        block = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
-        with zarr.config.set(WRITE_CONFIG):
-            block.to_zarr(
-                self.store,
-                region={"world": slice(first, first + count)},
-                write_empty_chunks=True,
-                consolidated=False,
-            )
-        files = block_files(self.store, first // self.block)
-        self.blocks.append({"first_world": first, "worlds": count, **_checksum(self.store, files)})
+        self.blocks.append(write_block(self.store, self.block, first, arrays))
 
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.store)
 
     def finish(self, res: Results, claim: OutputClaim) -> Path:
         """Summary, plots and manifest (last), then the folder moves into place."""
-        res.summary().to_csv(self.work / "summary.csv", index=False, float_format="%.5f")
-        plots = self.work / "plots"
-        plots.mkdir()
-        for state in res.labels("state"):
-            res.plot_influence(state).savefig(plots / f"influence_{state}.png", dpi=110)
-        res.plot_overview().savefig(plots / "overview.png", dpi=110)
-        info = manifest(res, sorted(self.blocks, key=lambda b: b["first_world"]), self.block)
-        info["metadata"] = _checksum(self.store, metadata_files(self.store))
-        info["files"] = {
-            str(p.relative_to(self.work)): _sha256(p)
-            for p in sorted([self.work / "summary.csv", *plots.iterdir()])
-        }
-        text = json.dumps(info, indent=1, default=str)
-        (self.work / MANIFEST).write_text(text)
+        finish_folder(self.work, res, self.blocks, self.block)
         return claim.commit()
 
 

@@ -55,3 +55,23 @@ def format_rows(rows: list[dict]) -> str:
         value = f"{r['value']:g}" if isinstance(r["value"], float) else str(r["value"])
         lines.append(f"{r['path']:<{width}}  {value:>10} {r['unit']:<22} {r['source']}")
     return "\n".join(lines)
+
+
+def format_factors(scenario: Scenario) -> str:
+    """Levers (what a policy maker chooses) and uncertainties (what we do not know), with their
+    paths, values and ranges, as the EMA Workbench names them; and the sweep, if any."""
+    values = scenario.factor_values()
+    lines = []
+    for title, items in (("levers", scenario.levers), ("uncertainties", scenario.uncertainties)):
+        lines.append(f"\n{title}:" if items else f"\n{title}: none")
+        for x in items:
+            shape = getattr(x, "distribution", f"step {getattr(x, 'step', 0):g}")
+            lines.append(
+                f"  {x.name:<24} {values[x.name]:>9g} in [{x.low:g}, {x.high:g}] {shape:<10} "
+                f"{x.path}  {x.label}"
+            )
+            if hasattr(x, "source"):
+                lines.append(f"  {'':<24} {x.source}")
+    if scenario.sweep is not None:
+        lines.append(f"\nsweep: {scenario.sweep.model_dump(exclude_none=True)}")
+    return "\n".join(lines)

@@ -20,7 +20,11 @@ _KEYS = (
 
 
 def item_key(item: dict) -> str | None:
-    """The key that names a list item in a path, e.g. 'RUS', 'USA-AFG' or 'RUS-AFG-fuel'."""
+    """The key that names a list item in a path, e.g. 'RUS', 'USA-AFG' or 'RUS-AFG-fuel'; an
+    event's is 'MONTH:type:label', so an overlay's events join the base's (one with the same
+    month, type and label replaces it)."""
+    if "month" in item and "type" in item:
+        return f"{item['month']}:{item['type']}:{item.get('label', '')}"
     for fields in _KEYS:
         if all(f in item for f in fields):
             return "-".join(str(item[f]) for f in fields)

@@ -79,20 +79,53 @@ def check_references(s: Scenario) -> None:
         need(m.destination, powers, f"migration[{i}].destination")
     for i, e in enumerate(s.events):
         _check_event(s, e, f"events[{i}]", need)
-    _unique([lv.name for lv in s.levers], "levers", "name")
+    _unique([x.name for x in [*s.levers, *s.uncertainties]], "levers and uncertainties", "name")
     data = s.model_dump(mode="json")
-    for i, lever in enumerate(s.levers):
-        try:
-            value = get_path(data, lever.path)
-        except KeyError as err:
-            raise ScenarioError(f"levers[{i}].path", err.args[0]) from None
-        if not isinstance(value, int | float):
-            raise ScenarioError(f"levers[{i}].path", f"{lever.path!r} is not a number")
-        if not lever.low <= value <= lever.high:
+    for kind, items in (("levers", s.levers), ("uncertainties", s.uncertainties)):
+        for i, item in enumerate(items):
+            _check_factor(data, item, f"{kind}[{i}]")
+    for item in s.uncertainties:
+        for end in ("low", "high"):  # the whole range must give valid scenarios
+            s.with_values(**{item.name: getattr(item, end)})
+    if s.sweep is not None:
+        _check_sweep(s)
+
+
+def _check_factor(data: dict, item, field: str) -> None:
+    """A lever's or uncertainty's path names a number that lies within its bounds."""
+    try:
+        value = get_path(data, item.path)
+    except KeyError as err:
+        raise ScenarioError(f"{field}.path", err.args[0]) from None
+    if not isinstance(value, int | float):
+        raise ScenarioError(f"{field}.path", f"{item.path!r} is not a number")
+    if not item.low <= value <= item.high:
+        raise ScenarioError(
+            f"{field} ({item.name})",
+            f"current value {value} lies outside the bounds [{item.low}, {item.high}]",
+        )
+
+
+def _check_sweep(s: Scenario) -> None:
+    factors = s.factors()
+    names = list(s.sweep.grid or {}) + s.sweep.over
+    field = "sweep.grid" if s.sweep.grid is not None else "sweep.over"
+    for name in names:
+        if name not in factors:
             raise ScenarioError(
-                f"levers[{i}] ({lever.name})",
-                f"current value {value} lies outside the bounds [{lever.low}, {lever.high}]",
+                f"{field}.{name}",
+                f"not a declared lever or uncertainty; declared: {', '.join(factors) or 'none'}",
             )
+    for name, values in (s.sweep.grid or {}).items():
+        item = factors[name]
+        for value in values if isinstance(values, list) else []:
+            if not item.low <= value <= item.high:
+                raise ScenarioError(
+                    f"sweep.grid.{name}",
+                    f"value {value:g} is outside the bounds [{item.low:g}, {item.high:g}]",
+                )
+    if s.sweep.sample is not None and not (s.sweep.over or factors):
+        raise ScenarioError("sweep.sample", "the scenario declares no lever or uncertainty")
 
 
 def _check_event(s: Scenario, e, field: str, need) -> None:

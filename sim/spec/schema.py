@@ -13,7 +13,14 @@ import json
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import ScenarioError
 from sim.spec.paths import get_path, set_path
@@ -356,10 +363,65 @@ class Lever(Strict):
         return self
 
 
+class Uncertainty(Strict):
+    """A parameter we do not know: a range around its sourced value, with a source for the
+    range (the EMA Workbench's uncertainties). Sweeps sample it; a run takes the value written."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    path: str = Field(description="dotted path to a Quantity, e.g. networks.extremist.growth")
+    low: float
+    high: float
+    distribution: Literal["uniform", "triangular"] = Field(
+        default="uniform", description="triangular peaks at the value written in the scenario"
+    )
+    source: str = Field(description="why the range is this wide")
+    label: str = ""
+
+    _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uncertainty:
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+
+class Sweep(Strict):
+    """Points of a batch: a grid over levers, or a Latin-hypercube or Sobol sample over levers
+    and uncertainties (scipy.stats.qmc), each point run with `worlds` worlds."""
+
+    grid: dict[str, list[float] | int] | None = Field(
+        default=None,
+        description="lever or uncertainty name -> its values, or a number of evenly spaced "
+        "levels from low to high; every combination is a point",
+    )
+    sample: Literal["latin_hypercube", "sobol"] | None = None
+    points: int | None = Field(default=None, ge=1, le=100_000, description="points of a sample")
+    over: list[str] = Field(
+        default=[], description="names the sample varies (default: every lever and uncertainty)"
+    )
+    seed: int = Field(default=0, ge=0, lt=2**32, description="seed of the sample")
+    worlds: int | None = Field(default=None, ge=1, le=MAX_WORLDS, description="worlds per point")
+
+    @model_validator(mode="after")
+    def _one_design(self) -> Sweep:
+        if (self.grid is None) == (self.sample is None):
+            raise ValueError("give either grid (values per lever) or sample (with points)")
+        if self.sample is not None and self.points is None:
+            raise ValueError(f"a {self.sample} sample needs points (how many)")
+        if self.grid is not None and (self.points is not None or self.over):
+            raise ValueError("points and over belong to a sample; a grid lists its values")
+        for name, values in (self.grid or {}).items():
+            if isinstance(values, int) and values < 1 or isinstance(values, list) and not values:
+                raise ValueError(f"grid.{name} needs at least one value (or a level count >= 1)")
+        return self
+
+
 class Scenario(Strict):
     """A complete, self-contained scenario: actors, trade, routes, threats, events, levers."""
 
     name: str
+    question: str = Field(default="", description="the policy question the scenario answers")
     description: str = ""
     start: str = Field(pattern=MONTH_PATTERN, description="first simulated month, YYYY-MM")
     horizon_months: int = Field(ge=1, le=600)
@@ -377,6 +439,8 @@ class Scenario(Strict):
     influence: InfluenceWeights
     dynamics: Dynamics
     levers: list[Lever] = []
+    uncertainties: list[Uncertainty] = []
+    sweep: Sweep | None = Field(default=None, description="the points `sim batch` runs")
     lever_reference: dict[str, float] = Field(
         default={},
         description="values the moved levers had in the scenario as written (set by "
@@ -437,6 +501,54 @@ class Scenario(Strict):
             set_path(data, lever.path, float(value))
         return Scenario.model_validate(data)
 
+    def uncertainty(self, name: str) -> Uncertainty:
+        for item in self.uncertainties:
+            if item.name == name:
+                return item
+        raise KeyError(
+            f"unknown uncertainty {name!r}; declared: {[u.name for u in self.uncertainties]}"
+        )
+
+    def factors(self) -> dict[str, Lever | Uncertainty]:
+        """Every lever and uncertainty by name: what a sweep may vary."""
+        return {item.name: item for item in [*self.levers, *self.uncertainties]}
+
+    def with_values(self, **values: float) -> Scenario:
+        """A copy with levers and uncertainties set. A lever is a policy change from the start
+        as written (see with_levers); an uncertainty changes the world itself, start included."""
+        factors = self.factors()
+        levers = {k: v for k, v in values.items() if isinstance(factors.get(k), Lever)}
+        unknown = [k for k in values if k not in factors]
+        if unknown:
+            raise ScenarioError(
+                f"sweep.{unknown[0]}",
+                f"not a declared lever or uncertainty; declared: {', '.join(factors) or 'none'}",
+            )
+        data = (
+            self.with_levers(**levers).model_dump(mode="json")
+            if levers
+            else self.model_dump(mode="json")
+        )
+        for name, value in values.items():
+            item = factors[name]
+            if isinstance(item, Uncertainty):
+                if not item.low <= float(value) <= item.high:
+                    raise ScenarioError(
+                        f"uncertainties.{name}",
+                        f"value {value} is outside its range [{item.low}, {item.high}]",
+                    )
+                set_path(data, item.path, float(value))
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise ScenarioError(
+                "sweep",
+                f"the point {', '.join(f'{k}={v:g}' for k, v in values.items())} gives an "
+                f"invalid scenario: {where}: {first['msg'].removeprefix('Value error, ')}",
+            ) from None
+
     def at_reference(self) -> Scenario:
         """The scenario as written: moved levers back at their reference values."""
         if not self.lever_reference:
@@ -451,3 +563,8 @@ class Scenario(Strict):
         """Current value of every declared lever."""
         data = self.model_dump(mode="json")
         return {lv.name: float(get_path(data, lv.path)) for lv in self.levers}
+
+    def factor_values(self) -> dict[str, float]:
+        """Current value of every declared lever and uncertainty."""
+        data = self.model_dump(mode="json")
+        return {name: float(get_path(data, x.path)) for name, x in self.factors().items()}

@@ -1,0 +1,191 @@
+"""Paired comparison of two runs: the difference of influence world by world.
+
+Two runs with the same seed and worlds share every random draw (common random numbers: each
+draw is a function of seed, world, month and stream only), so world i of one run and world i
+of the other differ only by the scenario. The difference per world then has far less noise
+than the difference of two ensembles' means, and its mean, a confidence interval over worlds
+(Student t) and the share of worlds where it is positive say how sure the effect is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from sim.errors import ResultError
+from sim.results.dataset import Results
+from sim.results.folder import EXPORT_FORMAT, MANIFEST, claim_output
+
+CONFIDENCE = 0.95
+
+
+class Comparison:
+    """Influence of run `a` minus run `b`, paired by world: `table` has one row per month,
+    power and state with both means, the mean difference, its confidence interval and the share
+    of worlds where it is positive; `final()` the last month; `plot(state)` a figure."""
+
+    def __init__(self, a: Results, b: Results, confidence: float = CONFIDENCE):
+        _check_paired(a, b)
+        self.a, self.b, self.confidence = a, b, confidence
+        self.table = _paired_table(a, b, confidence)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison {self.a.scenario.name} - {self.b.scenario.name}, {self.a.worlds} worlds>"
+        )
+
+    def final(self, state: str | None = None) -> pd.DataFrame:
+        """The last month's rows (of one state if given)."""
+        last = self.table[self.table.month == self.table.month.max()]
+        return last if state is None else last[last.state == state]
+
+    def describe(self, state: str) -> str:
+        """The last month for one state as text, a line per power."""
+        name_a, name_b = self.a.scenario.name, self.b.scenario.name
+        last = self.final(state)
+        date = pd.Timestamp(last.date.iloc[0])
+        lines = [
+            f"{name_a} - {name_b}: influence over {state} in {date:%Y-%m}, paired over "
+            f"{self.a.worlds} worlds ({self.confidence:.0%} interval)"
+        ]
+        for row in last.itertuples():
+            lines.append(
+                f"  {row.power}: {row.difference:+.4f} [{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
+                f"  ({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%}"
+                " of worlds)"
+            )
+        return "\n".join(lines)
+
+    def plot(self, state: str):
+        """Mean paired difference of each power's influence over `state`, with its interval."""
+        from matplotlib.figure import Figure
+
+        from sim.results.plots import power_color
+
+        fig = Figure(figsize=(8, 4.2), layout="constrained")
+        ax = fig.subplots()
+        rows = self.table[self.table.state == state]
+        for i, (power, part) in enumerate(rows.groupby("power", sort=False)):
+            color = power_color(power, i)
+            ax.fill_between(part.date, part.ci_low, part.ci_high, color=color, alpha=0.25, lw=0)
+            ax.plot(part.date, part.difference, color=color, lw=1.6, label=power)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_title(
+            f"Influence over {state}: {self.a.scenario.name} minus {self.b.scenario.name}"
+            f" (paired, {self.confidence:.0%} interval over {self.a.worlds} worlds)",
+            fontsize=10,
+        )
+        ax.set_ylabel("difference of influence")
+        ax.legend(frameon=False, ncols=3)
+        return fig
+
+
+def compare(a, b, confidence: float = CONFIDENCE) -> Comparison:
+    """Paired comparison of run `a` against run `b` (Results, or result folders)."""
+    from sim.results.store import load_results
+
+    a = a if isinstance(a, Results) else load_results(Path(a))
+    b = b if isinstance(b, Results) else load_results(Path(b))
+    return Comparison(a, b, confidence)
+
+
+def _check_paired(a: Results, b: Results) -> None:
+    """Refuse runs whose worlds are not the same worlds: pairing them would mean nothing."""
+    where = a.folder or a.scenario.name
+    hint = "; run both with the same --seed and --worlds to compare them"
+    if a.seed != b.seed:
+        raise ResultError(where, f"seed {a.seed} differs from the other run's {b.seed}{hint}")
+    if not np.array_equal(a.dataset.world.values, b.dataset.world.values):
+        raise ResultError(
+            where, f"worlds ({a.worlds}) are not the other run's ({b.worlds}) worlds{hint}"
+        )
+    for dim in ("month", "power", "state"):
+        if a.labels(dim) != b.labels(dim):
+            raise ResultError(where, f"its {dim}s differ from the other run's; not comparable")
+    if a.scenario.start != b.scenario.start:
+        raise ResultError(where, f"starts {a.scenario.start}, the other run {b.scenario.start}")
+
+
+def _paired_table(a: Results, b: Results, confidence: float) -> pd.DataFrame:
+    ia, ib = a.series("influence").astype("float64"), b.series("influence").astype("float64")
+    diff = ia - ib
+    n = a.worlds
+    stats_over_worlds = xr.Dataset(
+        {
+            "mean_a": ia.mean("world"),
+            "mean_b": ib.mean("world"),
+            "difference": diff.mean("world"),
+            "sd": diff.std("world", ddof=1) if n > 1 else xr.full_like(diff.mean("world"), np.nan),
+            "share_positive": (diff > 0).mean("world"),
+        }
+    ).compute()
+    half = stats.t.ppf(0.5 + confidence / 2, df=max(n - 1, 1)) * stats_over_worlds.sd / np.sqrt(n)
+    stats_over_worlds["ci_low"] = stats_over_worlds.difference - half
+    stats_over_worlds["ci_high"] = stats_over_worlds.difference + half
+    table = stats_over_worlds.drop_vars("sd").to_dataframe().reset_index()
+    columns = ["month", "date", "power", "state", "mean_a", "mean_b", "difference"]
+    return table[[*columns, "ci_low", "ci_high", "share_positive"]]
+
+
+def write_comparison(comparison: Comparison, out, force: bool = False) -> list[Path]:
+    """comparison.csv and a plot per state into the folder `out` (claimed like a result
+    folder: a folder of the user's is never replaced); returns the paths written."""
+    with claim_output(out, force=force) as claim:
+        comparison.table.to_csv(claim.work / "comparison.csv", index=False, float_format="%.6f")
+        names = ["comparison.csv"]
+        for state in comparison.a.labels("state"):
+            name = f"comparison_{state}.png"
+            comparison.plot(state).savefig(claim.work / name, dpi=110)
+            names.append(name)
+        info = {
+            "format": EXPORT_FORMAT,
+            "of": [str(comparison.a.folder), str(comparison.b.folder)],
+            "files": names,
+        }
+        (claim.work / MANIFEST).write_text(json.dumps(info, indent=1))
+        target = claim.commit()
+    return [target / name for name in names]
+
+
+def compare_batch(folder: Path, runs) -> list[str]:
+    """Lines comparing each run of a batch against the batch's baseline (point 0 of the
+    scenario named baseline) over the host, when they share seed and worlds."""
+    from sim.results.store import load_results
+
+    base = next((r for r in runs if r.scenario.name == "baseline" and r.point == 0), None)
+    if base is None or not (folder / base.key / MANIFEST).is_file():
+        return []
+    baseline = load_results(folder / base.key, verify_data=False)
+    host = baseline.scenario.codes("host")[0]
+    lines = []
+    by_file: dict[str, list] = {}
+    for run in runs:
+        if run.file != base.file and (folder / run.key / MANIFEST).is_file():
+            by_file.setdefault(run.file, []).append(run)
+    for points in by_file.values():
+        try:
+            found = [
+                compare(load_results(folder / r.key, verify_data=False), baseline) for r in points
+            ]
+        except ResultError as err:
+            lines.append(f"{points[0].scenario.name}: not compared ({err.message})")
+            continue
+        if len(found) == 1:
+            lines.append(found[0].describe(host))
+            continue
+        final = pd.concat(
+            [c.final(host).assign(point=r.point) for c, r in zip(found, points, strict=True)]
+        )
+        lines.append(
+            f"{points[0].scenario.name} - baseline: influence over {host} at the end, "
+            f"{len(points)} sweep points (mean paired difference: lowest, median, highest point)"
+        )
+        for power, rows in final.groupby("power", sort=False):
+            d = rows.difference
+            lines.append(f"  {power}: {d.min():+.4f}, {d.median():+.4f}, {d.max():+.4f}")
+    return lines

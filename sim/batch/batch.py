@@ -1,0 +1,362 @@
+"""Scenario batches: many files, each a sweep of points, run block by block on an executor,
+every finished block written to its run's store and journalled, so that a batch stopped in
+any way resumes without recomputing or losing a block.
+
+    DIR/batch.json      the plan (runs, their scenarios' hashes, worlds, seed, blocks), written
+                        first, and the state (running, complete, failed)
+    DIR/journal.jsonl   one line per store laid out and per block finished, appended and
+                        flushed to disk after the block's data: a block counts only once both
+                        are on disk
+    DIR/index.csv       written at the end: scenario, point, lever and uncertainty values,
+                        folder of every run (pandas.read_csv reads it in one call)
+    DIR/runs/NAME/pNNN/ a result folder per scenario and sweep point (sim.load_results)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from sim.batch.executors import make_executor
+from sim.batch.runner import DEFAULT_BLOCK, STORED_BLOCKS, blocks, check_run, simulate_block
+from sim.batch.sweeps import sweep_points
+from sim.errors import ResultError, ScenarioError
+from sim.results.dataset import Results
+from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
+from sim.results.store import create_store, finish_folder, versions
+from sim.spec.loading import load_scenario
+from sim.spec.schema import Scenario
+
+log = logging.getLogger("sim")
+
+JOURNAL = "journal.jsonl"
+INDEX = "index.csv"
+TASK_WORLDS = DEFAULT_BLOCK * STORED_BLOCKS  # worlds per unit of work: a block of the store
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scenario at one sweep point: a result folder of the batch."""
+
+    key: str  # its folder in the batch, runs/NAME/pNNN
+    file: str
+    scenario: Scenario
+    point: int
+    values: dict[str, float]
+    worlds: int
+    seed: int
+
+    @property
+    def block(self) -> int:
+        return min(TASK_WORLDS, self.worlds)
+
+    def plan(self) -> dict:
+        return {
+            "key": self.key,
+            "file": self.file,
+            "scenario_name": self.scenario.name,
+            "scenario_hash": self.scenario.content_hash(),
+            "point": self.point,
+            "values": self.values,
+            "worlds": self.worlds,
+            "seed": self.seed,
+            "block_worlds": self.block,
+        }
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: its folder, runs, and the scenarios and blocks that failed."""
+
+    folder: Path
+    runs: list[Run]
+    failed_files: dict[str, str] = field(default_factory=dict)
+    failed_blocks: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_files and not self.failed_blocks
+
+
+def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[list[Run], dict]:
+    """Every (scenario, sweep point) of the files, and the files that cannot be run with why."""
+    runs: list[Run] = []
+    failed: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for file in map(str, files):
+        try:
+            scenario = load_scenario(file)
+            if scenario.name in names:
+                raise ScenarioError(
+                    "name", f"{scenario.name!r} is also the name of {names[scenario.name]}", file
+                )
+            names[scenario.name] = file
+            count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
+            check_run(scenario, count, scenario.seed, in_memory=False)
+            for number, values in enumerate(sweep_points(scenario)):
+                point = scenario.with_values(**values) if values else scenario
+                key = f"runs/{scenario.name}/p{number:03d}"
+                runs.append(Run(key, file, point, number, values, count, scenario.seed))
+        except ScenarioError as err:
+            failed[file] = err.in_file(err.file or file).describe()
+    return runs, failed
+
+
+def run_batch(
+    files: Sequence[str | Path],
+    out: str | Path,
+    worlds: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = False,
+    executor: Executor | None = None,
+) -> BatchReport:
+    """Run every scenario and sweep point of `files` into the batch folder `out`.
+
+    With `resume`, the batch already in `out` goes on: blocks its journal lists are kept, the
+    rest run; the files must give the same plan. A scenario that cannot be loaded, or a block
+    that fails, is reported in the BatchReport while the rest completes. Ctrl-C or SIGTERM
+    stops handing out blocks, keeps the finished ones and raises KeyboardInterrupt.
+    """
+    started = time.time()
+    runs, failed_files = plan_runs(files, worlds)
+    report = BatchReport(Path(out), runs, failed_files)
+    with claim_batch(out, force=force, resume=resume) as folder:
+        journal = Journal(folder / JOURNAL)
+        if resume:
+            _check_same_plan(folder, runs)
+        else:
+            _write_plan(folder, runs, status="running")
+        done = journal.blocks()
+        _lay_out(folder, runs, journal)
+        tasks = [
+            (run, first, count)
+            for run in runs
+            for first, count in blocks(run.worlds, run.block)
+            if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
+        ]
+        own = executor is None
+        executor = executor or make_executor(workers, scheduler)
+        try:
+            with _progress(len(tasks), progress) as bar:
+                _execute(executor, folder, tasks, journal, report, bar)
+        finally:
+            if own:
+                executor.shutdown(wait=True, cancel_futures=True)
+        entries = journal.blocks()
+        for run in runs:
+            if all((run.key, first) in entries for first, _ in blocks(run.worlds, run.block)):
+                _finish_run(folder, run, entries, plots=len(_points(runs, run)) == 1)
+        report.seconds = time.time() - started
+        _write_index(folder, runs)
+        status = "complete" if not report.failed_blocks else "failed"
+        _write_plan(folder, runs, status, report)
+    return report
+
+
+def _execute(executor, folder: Path, tasks, journal: Journal, report: BatchReport, bar) -> None:
+    """Hand out blocks, keeping every worker busy and one more waiting; journal each block as it
+    finishes. On Ctrl-C, hand out no more, journal those that finish, and re-raise."""
+    pending = list(reversed(tasks))
+    running: dict[Future, tuple] = {}
+    limit = getattr(executor, "workers", 1) + getattr(executor, "ahead", 1)
+    worlds_done, clock = 0, time.time()
+    try:
+        while pending or running:
+            while pending and len(running) < limit:
+                run, first, count = task = pending.pop()
+                store = str(folder / run.key / STORE)
+                future = executor.submit(
+                    simulate_block, store, run.scenario, run.seed, first, count, run.block
+                )
+                running[future] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run, first, count = running.pop(future)
+                worlds_done += count
+                _record(future, run, first, count, journal, report)
+                bar.update(1)
+                bar.set_postfix_str(f"{worlds_done / (time.time() - clock):,.0f} worlds/s")
+    except KeyboardInterrupt:
+        for future in running:
+            future.cancel()
+        for future in wait(running).done:  # those already running finish in seconds
+            if not future.cancelled():
+                _record(future, *running[future], journal, report)
+        raise
+
+
+def _record(future: Future, run: Run, first: int, count: int, journal, report) -> None:
+    error = future.exception()
+    if error is None:
+        journal.append({"kind": "block", "run": run.key, **future.result()})
+    else:
+        where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
+        report.failed_blocks[where] = f"{type(error).__name__}: {error}"
+        log.warning("block %s failed: %s: %s", where, type(error).__name__, error)
+
+
+class Journal:
+    """Lines appended and flushed to disk one at a time; a line cut short by a kill is not a
+    line (its block runs again)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def append(self, entry: dict) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def entries(self) -> list[dict]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue  # torn by a kill while it was written
+        return out
+
+    def blocks(self) -> dict[tuple[str, int], dict]:
+        return {(e["run"], e["first_world"]): e for e in self.entries() if e["kind"] == "block"}
+
+    def laid_out(self) -> set[str]:
+        return {e["run"] for e in self.entries() if e["kind"] == "layout"}
+
+
+def _lay_out(folder: Path, runs: list[Run], journal: Journal) -> None:
+    """Each run's store layout, once (a layout cut short by a kill is made again); the points
+    of a sweep copy their first point's."""
+    done = journal.laid_out()
+    first_store: dict[str, Path] = {}
+    for run in runs:
+        store = folder / run.key / STORE
+        if run.key not in done:
+            shutil.rmtree(store, ignore_errors=True)  # ours: a layout the journal lacks
+            store.parent.mkdir(parents=True, exist_ok=True)
+            like = first_store.get(run.file)
+            create_store(store, run.scenario, run.seed, run.worlds, run.block, like=like)
+            journal.append({"kind": "layout", "run": run.key})
+        first_store.setdefault(run.file, store)
+
+
+def _intact(run_folder: Path, entry: dict) -> bool:
+    """A journalled block's files are all there with their sizes (the checksum is checked when
+    the results are loaded)."""
+    store = run_folder / STORE
+    return all(
+        (store / rel).is_file() and (store / rel).stat().st_size == size
+        for rel, size in entry["files"].items()
+    )
+
+
+def _points(runs: list[Run], run: Run) -> list[Run]:
+    return [r for r in runs if r.file == run.file]
+
+
+def _finish_run(folder: Path, run: Run, entries: dict, plots: bool) -> None:
+    """The run's summary, plots and manifest (last), once all its blocks are in."""
+    work = folder / run.key
+    if (work / MANIFEST).is_file():
+        return
+    res = Results(xr.open_zarr(work / STORE), run.scenario)
+    shutil.rmtree(work / "plots", ignore_errors=True)  # ours, from a finish cut short
+    mine = [e for (key, _), e in entries.items() if key == run.key]
+    finish_folder(work, res, mine, run.block, plots=plots)
+
+
+def _write_plan(folder: Path, runs: list[Run], status: str, report: BatchReport | None = None):
+    info = {
+        "format": BATCH_FORMAT,
+        "format_version": 1,
+        "status": status,
+        "runs": [run.plan() for run in runs],
+        "files": [JOURNAL, INDEX],
+        "versions": versions(),
+    }
+    if report is not None:
+        info["failed_files"] = report.failed_files
+        info["failed_blocks"] = report.failed_blocks
+    tmp = folder / f".{BATCH}.tmp"
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, folder / BATCH)
+
+
+def read_plan(folder: Path) -> dict:
+    try:
+        info = json.loads((folder / BATCH).read_text())
+    except (OSError, ValueError) as err:
+        raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
+    if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:
+        raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
+    return info
+
+
+def _check_same_plan(folder: Path, runs: list[Run]) -> None:
+    """The files give the batch's runs as they were planned; runs of a file that could not be
+    loaded then (and is fixed now) join."""
+    plan = read_plan(folder)
+    before = {r["key"]: r for r in plan["runs"]}
+    now = {run.key: run.plan() for run in runs}
+    failed_then = set(plan.get("failed_files", {}))
+    for key in sorted(set(before) | set(now)):
+        if key not in before and now[key]["file"] in failed_then:
+            continue
+        if key not in now or key not in before:
+            side = "is not in the files given now" if key not in now else "was not in the batch"
+            raise ResultError(folder, f"cannot resume: run {key} {side}; give the same files")
+        for name in ("scenario_hash", "worlds", "seed", "block_worlds"):
+            if before[key][name] != now[key][name]:
+                raise ResultError(
+                    folder,
+                    f"cannot resume: run {key} was started with another {name} "
+                    f"({before[key][name]} then, {now[key][name]} now); give the same files "
+                    "and --worlds, or start a new batch",
+                )
+
+
+def _write_index(folder: Path, runs: list[Run]) -> None:
+    rows = [
+        {
+            "scenario": run.scenario.name,
+            "point": run.point,
+            "file": run.file,
+            "folder": run.key,
+            "worlds": run.worlds,
+            "seed": run.seed,
+            "scenario_hash": run.scenario.content_hash(),
+            "complete": (folder / run.key / MANIFEST).is_file(),
+            **run.scenario.factor_values(),  # the point's values, and the others as written
+        }
+        for run in runs
+    ]
+    pd.DataFrame(rows).to_csv(folder / INDEX, index=False)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=" block", desc="batch", disable=not enabled, mininterval=0.5)
+
+
+def resume_hint(files: Sequence[str], out: Path, worlds: int | None) -> str:
+    extra = f" --worlds {worlds}" if worlds else ""
+    return f"sim batch {' '.join(map(str, files))}{extra} --out {out} --resume"

@@ -1,0 +1,83 @@
+"""Where the blocks of a batch run, behind one interface: concurrent.futures.Executor.
+
+In this process for one worker, a local process pool for several (default: all cores), or a
+Dask distributed cluster given its scheduler's address. Each is an Executor (`submit` returns a
+concurrent.futures.Future; Dask's comes from `Client.get_executor`), so the batch loop is the
+same for all three, and results are bit-identical: every world's draws depend only on the seed
+and the world's index.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process when it is submitted (one worker, nothing to start)."""
+
+    workers = 1
+    ahead = 0  # blocks handed out beyond one per worker: none, so progress shows each block
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as err:  # noqa: BLE001 (the batch reports it with its block)
+            future.set_exception(err)
+        return future
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the batch (the terminal sends it to the whole process group):
+    the batch stops handing out blocks and lets those running finish."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalPool(ProcessPoolExecutor):
+    """A pool of worker processes on this machine (started fresh, not forked, so a worker
+    holds no copy of the parent's threads or open stores)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        super().__init__(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_quiet_worker,
+        )
+
+
+class DaskExecutor(Executor):
+    """Blocks run on a Dask distributed cluster (`pip install .[dask]`); its workers must import
+    this package and reach the output folder (a shared file system)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise RuntimeError(
+                "--scheduler needs Dask distributed: pip install 'regional-influence-sim[dask]'"
+            ) from None
+        try:
+            self.client = Client(address, timeout="10s")
+        except OSError as err:
+            raise ConnectionError(f"no Dask scheduler answers at {address} ({err})") from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self._executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait)
+        self.client.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor for `sim batch --workers N [--scheduler ADDRESS]`."""
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    workers = workers or os.cpu_count() or 1
+    return InlineExecutor() if workers == 1 else LocalPool(workers)

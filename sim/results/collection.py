@@ -1,0 +1,104 @@
+"""Reading a batch folder: its index, each run's Results, and all runs as one Dataset with
+`scenario` and `point` dimensions."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+from dask.array import PerformanceWarning
+
+from sim.errors import ResultError
+from sim.results.dataset import Results
+from sim.results.folder import BATCH, BATCH_FORMAT
+from sim.results.store import load_results as load_run
+
+INDEX = "index.csv"
+
+
+class BatchResults:
+    """The runs of a batch folder (see sim.batch.batch), read lazily.
+
+    `index` is the table of runs (scenario, point, the levers and uncertainties of the point,
+    folder); `results(scenario, point)` one run's Results; `dataset` every run in one Dataset
+    of dims (scenario, point, month, world, ...), the values of the sweep's factors as
+    coordinates over (scenario, point). Runs with fewer points or worlds are padded with NaN.
+    """
+
+    def __init__(self, folder: Path, index: pd.DataFrame, verify_data: bool = True):
+        self.folder, self.index = folder, index
+        self._runs = {
+            (row.scenario, int(row.point)): load_run(folder / row.folder, verify_data)
+            for row in index.itertuples()
+        }
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.scenarios)
+        return f"<BatchResults {self.folder}: {len(self._runs)} runs of {names}>"
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(dict.fromkeys(self.index["scenario"]))
+
+    def results(self, scenario: str, point: int = 0) -> Results:
+        try:
+            return self._runs[scenario, point]
+        except KeyError:
+            raise KeyError(
+                f"no run {scenario!r} point {point} in {self.folder}; runs: {sorted(self._runs)}"
+            ) from None
+
+    @cached_property
+    def dataset(self) -> xr.Dataset:
+        factors = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
+        scenarios = []
+        for scenario in self.scenarios:
+            rows = self.index[self.index.scenario == scenario]
+            points = [
+                self._runs[scenario, int(p)].dataset.drop_attrs(deep=False) for p in rows.point
+            ]
+            ds = xr.concat(points, pd.Index(rows.point.to_numpy(), name="point"), join="outer")
+            values = {f: ("point", rows[f].to_numpy(dtype=float)) for f in factors}
+            scenarios.append(ds.assign_coords(values))
+        with warnings.catch_warnings():  # padding runs of fewer worlds or points splits chunks
+            warnings.simplefilter("ignore", PerformanceWarning)
+            return xr.concat(
+                scenarios,
+                pd.Index(self.scenarios, name="scenario"),
+                join="outer",
+                coords="different",
+                compat="equals",
+            )
+
+
+_INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash")
+_INDEX_COLUMNS += ("complete",)
+
+
+def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
+    """A result folder (`sim run`) as Results, or a batch folder (`sim batch`) as BatchResults;
+    opened lazily, checked against the manifests' checksums with `verify_data`."""
+    folder = Path(folder)
+    if not (folder / BATCH).is_file():
+        return load_run(folder, verify_data)
+    try:
+        info = json.loads((folder / BATCH).read_text())
+    except (OSError, ValueError) as err:
+        raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
+    if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:
+        raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
+    if info.get("status") != "complete":
+        raise ResultError(
+            folder,
+            f"holds a batch that did not finish (status {info.get('status')!r}); finish it with "
+            "`sim batch ... --resume` (the same files and --worlds)",
+        )
+    try:
+        index = pd.read_csv(folder / INDEX)
+    except (OSError, ValueError) as err:
+        raise ResultError(folder / INDEX, f"cannot be read ({err})") from None
+    return BatchResults(folder, index, verify_data)
