@@ -4,14 +4,16 @@
 #   make test   the same with the test extras, then lint (ruff, and import-linter for the
 #               layers of docs/architecture.md) and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
-#   make bench  the engine benchmark (minutes; figures in out/bench.json, see docs/performance.md)
+#   make library  run the scenario library and rewrite its section of docs/scenarios.md
+#   make bench  the engine and batch benchmarks (minutes; figures in out/bench.json and
+#               out/bench_batch.json, see docs/performance.md)
 PYTHON ?= python3
 VENV ?= .venv
 PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12)
 VENV312 ?= .venv312
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench library clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +44,12 @@ ifneq ($(PY312),)
 	$(VENV312)/bin/python -m pytest -m model
 endif
 
+library: $(BIN)/sim
+	$(BIN)/python docs/make_library.py
+
 bench: $(BIN)/sim
 	$(BIN)/python benchmarks/bench_engine.py --json out/bench.json
+	$(BIN)/python benchmarks/bench_batch.py --json out/bench_batch.json
 
 clean:
 	rm -rf $(VENV) $(VENV312) out build *.egg-info

@@ -91,7 +91,7 @@ BAD_FILES = [
         "duration-on-an-attack",
         EXTENDS + "events:\n  - {month: 2024-05, type: attack, target: AFG, value: 0.3,"
         ' duration_months: 3, unit: magnitude, source: "assumption: x"}\n',
-        ["duration-on-an-attack.yaml", "events[0].duration_months", "only a closure"],
+        ["duration-on-an-attack.yaml", "(2024-05 attack).duration_months", "only a closure"],
     ),
     (
         "zero-price",
@@ -108,19 +108,19 @@ BAD_FILES = [
         "unknown-event-type",
         EXTENDS + "events:\n  - {month: 2024-05, type: coup, target: AFG, value: 0.1, unit: x,"
         ' source: "assumption: x"}\n',
-        ["unknown-event-type.yaml", "field 'events[0].type'", "'coup'", "'attack'", "'aid'"],
+        ["unknown-event-type.yaml", "(2024-05 coup).type'", "'coup'", "'attack'", "'aid'"],
     ),
     (
         "month-not-yyyy-mm",
         EXTENDS + "events:\n  - {month: 2024-5, type: attack, target: AFG, value: 0.1, unit: x,"
         ' source: "assumption: x"}\n',
-        ["month-not-yyyy-mm.yaml", "field 'events[0].month'", "YYYY-MM", "'2024-5'"],
+        ["month-not-yyyy-mm.yaml", "(2024-5 attack).month'", "YYYY-MM", "'2024-5'"],
     ),
     (
         "month-13",
         EXTENDS + "events:\n  - {month: 2024-13, type: attack, target: AFG, value: 0.1, unit: x,"
         ' source: "assumption: x"}\n',
-        ["month-13.yaml", "field 'events[0].month'", "'2024-13'", "MM from 01 to 12"],
+        ["month-13.yaml", "(2024-13 attack).month'", "'2024-13'", "MM from 01 to 12"],
     ),
     (
         "start-month-00",
@@ -131,7 +131,7 @@ BAD_FILES = [
         "event-outside-horizon",
         EXTENDS + "events:\n  - {month: 2040-01, type: attack, target: AFG, value: 0.1, unit: x,"
         ' source: "assumption: x"}\n',
-        ["event-outside-horizon.yaml", "field 'events[0].month'", "2024-01 + 132 months"],
+        ["event-outside-horizon.yaml", "(2040-01 attack).month'", "2024-01 + 132 months"],
     ),
     (
         "source-without-kind",
@@ -206,7 +206,7 @@ def test_missing_file(tmp_path):
 def test_unknown_shipped_name(tmp_path):
     out = tmp_path / "out"
     proc = sim("run", "baselin", *SMALL, "--out", out, cwd=tmp_path)
-    refused(proc, tmp_path, out, "baselin.yaml", "file not found", "baseline, contested_data")
+    refused(proc, tmp_path, out, "baselin.yaml", "file not found", "baseline, china_bri_push")
 
 
 @pytest.mark.parametrize(

@@ -44,3 +44,26 @@ def test_bench_engine_quick_writes_every_figure(tmp_path):
         "sim --help",
     ):
         assert line in done.stdout
+
+
+def test_bench_batch_quick_writes_every_figure(tmp_path):
+    out = tmp_path / "bench_batch.json"
+    script = SCRIPT.with_name("bench_batch.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    for key in (
+        "pool_2_vs_1_400",
+        "dask_vs_pool_400",
+        "worlds_per_s_1_worker_400",
+        "sweep_vs_separate_folders_4",
+        "sweep_vs_separate_memory_4",
+    ):
+        assert figures[key] > 0, key
+    for line in ("2 workers", "Dask, 2 workers", "separate runs, a folder each"):
+        assert line in done.stdout

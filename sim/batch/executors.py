@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 
@@ -30,10 +32,19 @@ class InlineExecutor(Executor):
         return future
 
 
-def _quiet_worker() -> None:
+def _worker_setup(parent: int) -> None:
     """Workers leave Ctrl-C to the batch (the terminal sends it to the whole process group):
-    the batch stops handing out blocks and lets those running finish."""
+    the batch stops handing out blocks and lets those running finish. A worker whose batch was
+    killed (SIGKILL leaves no time to stop it) exits within a second instead of waiting for
+    work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 class LocalPool(ProcessPoolExecutor):
@@ -45,7 +56,8 @@ class LocalPool(ProcessPoolExecutor):
         super().__init__(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_quiet_worker,
+            initializer=_worker_setup,
+            initargs=(os.getpid(),),
         )
 
 

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.spec.paths import item_key, overlay
+from sim.spec.paths import item_name, overlay
 from sim.spec.references import check_references
 from sim.spec.schema import Scenario
 
@@ -171,7 +171,7 @@ def _readable_location(loc: list, data: dict) -> str:
     for part in loc:
         if isinstance(part, int):
             key = (
-                item_key(node[part])
+                item_name(node[part])
                 if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
                 else None
             )

@@ -20,11 +20,7 @@ _KEYS = (
 
 
 def item_key(item: dict) -> str | None:
-    """The key that names a list item in a path, e.g. 'RUS', 'USA-AFG' or 'RUS-AFG-fuel'; an
-    event's is 'MONTH:type:label', so an overlay's events join the base's (one with the same
-    month, type and label replaces it)."""
-    if "month" in item and "type" in item:
-        return f"{item['month']}:{item['type']}:{item.get('label', '')}"
+    """The key that names a list item in a path, e.g. 'RUS', 'USA-AFG' or 'RUS-AFG-fuel'."""
     for fields in _KEYS:
         if all(f in item for f in fields):
             return "-".join(str(item[f]) for f in fields)
@@ -70,11 +66,21 @@ def set_path(data: dict, path: str, value: Any) -> None:
     node[field] = value
 
 
+def item_name(item: dict) -> str | None:
+    """How an error message names a list item: its key, or an event's month and type."""
+    if "month" in item and "type" in item:
+        return f"{item['month']} {item['type']}"
+    return item_key(item)
+
+
 def overlay(base: dict, patch: dict) -> dict:
-    """Deep-merge a scenario overlay into a base scenario dict (lists keyed by their ids)."""
+    """Deep-merge a scenario overlay into a base scenario dict: lists keyed by their ids merge
+    item by item, an overlay's events are added to the base's (`events: []` clears them)."""
     merged = copy.deepcopy(base)
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key == "events" and value and isinstance(merged.get(key), list):
+            merged[key] = [*merged[key], *copy.deepcopy(value)]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = overlay(merged[key], value)
         elif (
             isinstance(value, list)

@@ -78,7 +78,7 @@ def check_references(s: Scenario) -> None:
         need(m.origin, states, f"migration[{i}].origin")
         need(m.destination, powers, f"migration[{i}].destination")
     for i, e in enumerate(s.events):
-        _check_event(s, e, f"events[{i}]", need)
+        _check_event(s, e, f"events[{i}] ({e.month} {e.type})", need)
     _unique([x.name for x in [*s.levers, *s.uncertainties]], "levers and uncertainties", "name")
     data = s.model_dump(mode="json")
     for kind, items in (("levers", s.levers), ("uncertainties", s.uncertainties)):

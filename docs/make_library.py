@@ -1,0 +1,125 @@
+"""Regenerate the scenario library section of docs/scenarios.md and its plots (`make library`).
+
+Runs every shipped scenario as one batch (the baseline included, same seed and worlds, so
+every comparison is paired), then writes for each scenario its question, what it changes, the
+paired difference of influence over the host at the last month against the baseline, and a
+plot of that difference over time; for a sweep, the difference at each point against the
+swept values. Nothing in the section is written by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "scenarios.md"
+IMAGES = ROOT / "docs" / "img" / "library"
+BEGIN, END = "<!-- library:begin -->", "<!-- library:end -->"
+
+
+def sweep_figure(found, points, host: str):
+    """The paired final-month difference over the host at each sweep point, against each
+    swept value."""
+    from matplotlib.figure import Figure
+
+    from sim.results.plots import power_color
+
+    names = list(points[0].values)
+    fig = Figure(figsize=(3.2 * len(names), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names, strict=True):
+        x = [run.values[name] for run in points]
+        for i, power in enumerate(found[0].a.labels("power")):
+            y = [c.final(host).set_index("power").difference[power] for c in found]
+            ax.scatter(x, y, s=14, color=power_color(power, i), label=power)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xlabel(name)
+    axes[0].set_ylabel(f"difference of influence over {host}")
+    axes[0].legend(frameon=False, fontsize=8)
+    return fig
+
+
+def section(folder: Path, runs) -> str:
+    import sim
+
+    base = next(r for r in runs if r.scenario.name == "baseline")
+    baseline = sim.load_results(folder / base.key, verify_data=False)
+    host = baseline.scenario.codes("host")[0]
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    by_file: dict[str, list] = {}
+    for run in runs:
+        by_file.setdefault(run.file, []).append(run)
+    lines = [
+        BEGIN,
+        "<!-- written by `make library` (docs/make_library.py); do not edit by hand -->",
+        "",
+        f"Every scenario below ran with {base.worlds} worlds and seed {base.seed}, so each is "
+        "paired world by world with the baseline (common random numbers). The table gives the "
+        f"mean paired difference of influence over {host} in the last month, against the "
+        "baseline, with its 95% interval and the share of worlds where it is positive.",
+    ]
+    for file, points in by_file.items():
+        scenario = points[0].scenario
+        name = scenario.name
+        lines += ["", f"### {name}", "", f"`scenarios/{Path(file).name}`"]
+        if scenario.question:
+            lines += ["", f"**Question.** {scenario.question}"]
+        if scenario.description:
+            lines += ["", " ".join(scenario.description.split())]
+        if name == "baseline":
+            continue
+        found = [
+            sim.compare(sim.load_results(folder / r.key, verify_data=False), baseline)
+            for r in points
+        ]
+        image = IMAGES / f"{name}.png"
+        if len(points) == 1:
+            last = found[0].final(host)
+            lines += [
+                "",
+                f"| power | {name} | baseline | difference | 95% interval | worlds higher |",
+                "|---|---:|---:|---:|---|---:|",
+            ]
+            for row in last.itertuples():
+                lines.append(
+                    f"| {row.power} | {row.mean_a:.3f} | {row.mean_b:.3f} | "
+                    f"{row.difference:+.4f} | [{row.ci_low:+.4f}, {row.ci_high:+.4f}] | "
+                    f"{row.share_positive:.0%} |"
+                )
+            found[0].plot(host).savefig(image, dpi=90)
+        else:
+            lines += [
+                "",
+                f"A sweep of {len(points)} points; the plot shows each point's paired "
+                f"difference over {host} in the last month against the swept values.",
+            ]
+            sweep_figure(found, points, host).savefig(image, dpi=90)
+        lines += ["", f"![{name}](img/library/{name}.png)"]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", type=int, default=300, help="worlds per run")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "library", help="batch folder")
+    args = parser.parse_args(argv)
+    from sim.batch.batch import run_batch
+
+    files = sorted(ROOT.glob("scenarios/*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = run_batch(files, args.out, worlds=args.worlds, force=True, progress=True)
+    if not report.ok:
+        print(report.failed_files, report.failed_blocks, file=sys.stderr)
+        return 1
+    text = DOC.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    DOC.write_text(text[:start] + section(report.folder, report.runs) + text[end:])
+    print(f"{DOC.relative_to(ROOT)}: library section and {len(report.runs)} runs' plots written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
