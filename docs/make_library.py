@@ -42,6 +42,8 @@ def sweep_figure(found, points, host: str):
 
 
 def section(folder: Path, runs) -> str:
+    import pandas as pd
+
     import sim
 
     base = next(r for r in runs if r.scenario.name == "baseline")
@@ -75,6 +77,7 @@ def section(folder: Path, runs) -> str:
             for r in points
         ]
         image = IMAGES / f"{name}.png"
+        extra: list[str] = []
         if len(points) == 1:
             last = found[0].final(host)
             lines += [
@@ -88,7 +91,18 @@ def section(folder: Path, runs) -> str:
                     f"{row.difference:+.4f} | [{row.ci_low:+.4f}, {row.ci_high:+.4f}] | "
                     f"{row.share_positive:.0%} |"
                 )
+            table = found[0].table
+            peak = table.loc[table.difference.abs().idxmax()]
+            lines += [
+                "",
+                f"Largest mean effect over the whole horizon: {peak.power} over {peak.state}, "
+                f"{peak.difference:+.4f} [{peak.ci_low:+.4f}, {peak.ci_high:+.4f}] in "
+                f"{pd.Timestamp(peak.date):%Y-%m}.",
+            ]
             found[0].plot(host).savefig(image, dpi=90)
+            if peak.state != host:
+                found[0].plot(peak.state).savefig(IMAGES / f"{name}_{peak.state}.png", dpi=90)
+                extra = ["", f"![{name}, {peak.state}](img/library/{name}_{peak.state}.png)"]
         else:
             lines += [
                 "",
@@ -96,7 +110,7 @@ def section(folder: Path, runs) -> str:
                 f"difference over {host} in the last month against the swept values.",
             ]
             sweep_figure(found, points, host).savefig(image, dpi=90)
-        lines += ["", f"![{name}](img/library/{name}.png)"]
+        lines += ["", f"![{name}](img/library/{name}.png)", *extra]
     lines.append(END)
     return "\n".join(lines)
 

@@ -397,3 +397,34 @@ def test_python_examples_run_as_documented(doc, user_folder, monkeypatch):
     for number, body in enumerate(blocks(doc, "python")):
         body = body.replace("worlds=500", "worlds=12").replace("month = 131", "month = 23")
         exec(compile(body, f"{doc.name}[python block {number}]", "exec"), {})
+
+
+def test_library_section_covers_every_shipped_scenario():
+    """docs/scenarios.md's library section (written by `make library`) has every scenario of
+    scenarios/, and every image it shows exists: adding a scenario means regenerating it."""
+    doc = text(SCENARIOS_MD)
+    section = doc[doc.index("<!-- library:begin -->") : doc.index("<!-- library:end -->")]
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        assert f"`scenarios/{path.name}`" in section, f"{path.name}: run `make library`"
+    images = re.findall(r"\]\((img/library/[^)]+)\)", section)
+    assert len(images) >= len(list((ROOT / "scenarios").glob("*.yaml"))) - 1
+    for image in images:
+        assert (ROOT / "docs" / image).is_file(), image
+
+
+BATCHES_MD = ROOT / "docs" / "batches.md"
+
+
+def test_batches_md_python_block_runs_on_a_batch(user_folder, monkeypatch):
+    """docs/batches.md's reading example runs on a batch of the scenarios it names."""
+    files = ["baseline", "us_reengagement", "china_economic_sweep"]
+    paths = [f"scenarios/{name}.yaml" for name in files]
+    done = run_sim(
+        "batch", *paths, "--worlds", "6", "--workers", "1", "--no-progress", "--out",
+        "out/batch", cwd=user_folder,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "us_reengagement - baseline" in done.stdout
+    monkeypatch.chdir(user_folder)
+    (body,) = blocks(BATCHES_MD, "python")
+    exec(compile(body, "batches.md[python block]", "exec"), {})
