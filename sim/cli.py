@@ -187,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sim.errors import ScenarioError
 
-    logging.basicConfig(format="note: %(message)s", level=logging.INFO, stream=sys.stderr)
+    notes = logging.StreamHandler(sys.stderr)  # our notes only, not other libraries' logs
+    notes.setFormatter(logging.Formatter("note: %(message)s"))
+    log = logging.getLogger("sim")
+    log.addHandler(notes)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)

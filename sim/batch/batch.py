@@ -104,10 +104,13 @@ def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[l
             names[scenario.name] = file
             count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
             check_run(scenario, count, scenario.seed, in_memory=False)
-            for number, values in enumerate(sweep_points(scenario)):
-                point = scenario.with_values(**values) if values else scenario
-                key = f"runs/{scenario.name}/p{number:03d}"
-                runs.append(Run(key, file, point, number, values, count, scenario.seed))
+            points = [
+                Run(f"runs/{scenario.name}/p{number:03d}", file,
+                    scenario.with_values(**values) if values else scenario,
+                    number, values, count, scenario.seed)
+                for number, values in enumerate(sweep_points(scenario))
+            ]  # fmt: skip
+            runs += points  # all the file's points, or none
         except ScenarioError as err:
             failed[file] = err.in_file(err.file or file).describe()
     return runs, failed
@@ -132,14 +135,16 @@ def run_batch(
     stops handing out blocks, keeps the finished ones and raises KeyboardInterrupt.
     """
     started = time.time()
+    if scheduler is not None and executor is None:  # an unreachable cluster claims no folder
+        with make_executor(scheduler=scheduler) as cluster:
+            return run_batch(files, out, worlds, None, None, resume, force, progress, cluster)
     runs, failed_files = plan_runs(files, worlds)
     report = BatchReport(Path(out), runs, failed_files)
     with claim_batch(out, force=force, resume=resume) as folder:
         journal = Journal(folder / JOURNAL)
         if resume:
             _check_same_plan(folder, runs)
-        else:
-            _write_plan(folder, runs, status="running")
+        _write_plan(folder, runs, "running", report)  # before anything is written for a run
         done = journal.blocks()
         _lay_out(folder, runs, journal)
         tasks = [
@@ -148,21 +153,22 @@ def run_batch(
             for first, count in blocks(run.worlds, run.block)
             if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
         ]
-        own = executor is None
-        executor = executor or make_executor(workers, scheduler)
-        try:
-            with _progress(len(tasks), progress) as bar:
-                _execute(executor, folder, tasks, journal, report, bar)
-        finally:
-            if own:
-                executor.shutdown(wait=True, cancel_futures=True)
+        if tasks:
+            own = executor is None
+            executor = executor or make_executor(workers, scheduler)
+            try:
+                with _progress(len(tasks), progress) as bar:
+                    _execute(executor, folder, tasks, journal, report, bar)
+            finally:
+                if own:
+                    executor.shutdown(wait=True, cancel_futures=True)
         entries = journal.blocks()
         for run in runs:
             if all((run.key, first) in entries for first, _ in blocks(run.worlds, run.block)):
                 _finish_run(folder, run, entries, plots=len(_points(runs, run)) == 1)
         report.seconds = time.time() - started
         _write_index(folder, runs)
-        status = "complete" if not report.failed_blocks else "failed"
+        status = "complete" if report.ok else "failed"
         _write_plan(folder, runs, status, report)
     return report
 
@@ -348,7 +354,9 @@ def _write_index(folder: Path, runs: list[Run]) -> None:
         }
         for run in runs
     ]
-    pd.DataFrame(rows).to_csv(folder / INDEX, index=False)
+    columns = ["scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash", "complete"]
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    table.to_csv(folder / INDEX, index=False)
 
 
 def _progress(total: int, enabled: bool):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from sim.results.folder import BATCH, BATCH_FORMAT
 from sim.results.store import load_results as load_run
 
 INDEX = "index.csv"
+log = logging.getLogger("sim")
 
 
 class BatchResults:
@@ -91,7 +93,7 @@ def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
         raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
     if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:
         raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
-    if info.get("status") != "complete":
+    if info.get("status") not in ("complete", "failed"):
         raise ResultError(
             folder,
             f"holds a batch that did not finish (status {info.get('status')!r}); finish it with "
@@ -101,4 +103,10 @@ def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
         index = pd.read_csv(folder / INDEX)
     except (OSError, ValueError) as err:
         raise ResultError(folder / INDEX, f"cannot be read ({err})") from None
+    failed = [*info.get("failed_files", {}), *info.get("failed_blocks", {})]
+    if failed:  # the batch finished with failures: its finished runs are still results
+        log.warning("%s: left out what failed (%s); see its batch.json", folder, "; ".join(failed))
+    index = index[index["complete"]].reset_index(drop=True)
+    if index.empty:
+        raise ResultError(folder, "holds no finished run (every scenario or block failed)")
     return BatchResults(folder, index, verify_data)

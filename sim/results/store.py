@@ -92,6 +92,7 @@ def write_block(store: Path, block: int, first: int, arrays: dict[str, np.ndarra
     """Write one block of worlds (arrays (months, count, ...)) into its chunks of the store;
     return its entry for the manifest (first world, worlds, files with sizes, checksum)."""
     count = next(iter(arrays.values())).shape[1]
+    _remove_cut_writes(store, first // block)
     data = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
     with zarr.config.set(WRITE_CONFIG):
         data.to_zarr(
@@ -145,13 +146,22 @@ class ResultWriter:
 
 
 def block_files(store: Path, block: int) -> list[Path]:
-    """The chunk files of one block of worlds (world chunk index `block`) in every series."""
+    """The chunk files of one block of worlds (world chunk index `block`) in every series
+    (chunk files are named by their index; another name is a write cut short)."""
     return sorted(
         path
         for name in SERIES
         for path in (store / name / "c").glob(f"*/{block}/**/*")
-        if path.is_file()
+        if path.is_file() and path.name.isdigit()
     )
+
+
+def _remove_cut_writes(store: Path, block: int) -> None:
+    """Temporary files that zarr writes chunks through, left in this block's folders when a
+    write was killed (the store is ours: nothing else writes there)."""
+    for name in SERIES:
+        for path in (store / name / "c").glob(f"*/{block}/**/*.partial"):
+            path.unlink(missing_ok=True)
 
 
 def metadata_files(store: Path) -> list[Path]:

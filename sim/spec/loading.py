@@ -141,6 +141,8 @@ PATTERNS = {
     r"^[A-Z]{3}$": "a three-letter upper-case ISO 3166 alpha-3 code, e.g. AFG",
     r"^[a-z0-9_]+$": "lower-case letters, digits and underscores",
     r"^[a-z][a-z0-9_]*$": "lower-case letters, digits and underscores, starting with a letter",
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.' and '-', starting with a letter "
+    "or digit (it names folders)",
 }
 
 

@@ -84,9 +84,15 @@ def check_references(s: Scenario) -> None:
     for kind, items in (("levers", s.levers), ("uncertainties", s.uncertainties)):
         for i, item in enumerate(items):
             _check_factor(data, item, f"{kind}[{i}]")
-    for item in s.uncertainties:
+    for i, item in enumerate(s.uncertainties):
         for end in ("low", "high"):  # the whole range must give valid scenarios
-            s.with_values(**{item.name: getattr(item, end)})
+            try:
+                s.with_values(**{item.name: getattr(item, end)})
+            except ScenarioError as err:
+                raise ScenarioError(
+                    f"uncertainties[{i}] ({item.name}).{end}",
+                    err.message.replace("the point", "the value", 1),
+                ) from None
     if s.sweep is not None:
         _check_sweep(s)
 

@@ -420,7 +420,10 @@ class Sweep(Strict):
 class Scenario(Strict):
     """A complete, self-contained scenario: actors, trade, routes, threats, events, levers."""
 
-    name: str
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="names the scenario and its output folders (out/NAME, runs/NAME)",
+    )
     question: str = Field(default="", description="the policy question the scenario answers")
     description: str = ""
     start: str = Field(pattern=MONTH_PATTERN, description="first simulated month, YYYY-MM")
