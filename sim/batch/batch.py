@@ -25,15 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import xarray as xr
 
 from sim.batch.executors import make_executor
-from sim.batch.runner import DEFAULT_BLOCK, STORED_BLOCKS, blocks, check_run, simulate_block
+from sim.batch.runner import (
+    DEFAULT_BLOCK,
+    STORED_BLOCKS,
+    blocks,
+    check_run,
+    finish_run,
+    simulate_block,
+)
 from sim.batch.sweeps import sweep_points
 from sim.errors import ResultError, ScenarioError
-from sim.results.dataset import Results
 from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
-from sim.results.store import create_store, finish_folder, versions
+from sim.results.store import create_store, versions
 from sim.spec.loading import load_scenario
 from sim.spec.schema import Scenario
 
@@ -83,6 +88,7 @@ class BatchReport:
     failed_files: dict[str, str] = field(default_factory=dict)
     failed_blocks: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    block_seconds: float = 0.0  # from handing out the first block to journalling the last
 
     @property
     def ok(self) -> bool:
@@ -153,19 +159,17 @@ def run_batch(
             for first, count in blocks(run.worlds, run.block)
             if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
         ]
-        if tasks:
+        unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
+        if unfinished:
             own = executor is None
             executor = executor or make_executor(workers, scheduler)
             try:
-                with _progress(len(tasks), progress) as bar:
-                    _execute(executor, folder, tasks, journal, report, bar)
+                with _progress(len(tasks) + len(unfinished), progress) as bar:
+                    work = Work(folder, runs, tasks, unfinished, journal, report, bar)
+                    work.execute(executor)
             finally:
                 if own:
                     executor.shutdown(wait=True, cancel_futures=True)
-        entries = journal.blocks()
-        for run in runs:
-            if all((run.key, first) in entries for first, _ in blocks(run.worlds, run.block)):
-                _finish_run(folder, run, entries, plots=len(_points(runs, run)) == 1)
         report.seconds = time.time() - started
         _write_index(folder, runs)
         status = "complete" if report.ok else "failed"
@@ -173,46 +177,75 @@ def run_batch(
     return report
 
 
-def _execute(executor, folder: Path, tasks, journal: Journal, report: BatchReport, bar) -> None:
-    """Hand out blocks, keeping every worker busy and one more waiting; journal each block as it
-    finishes. On Ctrl-C, hand out no more, journal those that finish, and re-raise."""
-    pending = list(reversed(tasks))
-    running: dict[Future, tuple] = {}
-    limit = getattr(executor, "workers", 1) + getattr(executor, "ahead", 1)
-    worlds_done, clock = 0, time.time()
-    try:
-        while pending or running:
-            while pending and len(running) < limit:
-                run, first, count = task = pending.pop()
-                store = str(folder / run.key / STORE)
-                future = executor.submit(
-                    simulate_block, store, run.scenario, run.seed, first, count, run.block
-                )
-                running[future] = task
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                run, first, count = running.pop(future)
-                worlds_done += count
-                _record(future, run, first, count, journal, report)
-                bar.update(1)
-                bar.set_postfix_str(f"{worlds_done / (time.time() - clock):,.0f} worlds/s")
-    except KeyboardInterrupt:
-        for future in running:
-            future.cancel()
-        for future in wait(running).done:  # those already running finish in seconds
-            if not future.cancelled():
-                _record(future, *running[future], journal, report)
-        raise
+class Work:
+    """The tasks of a batch: its blocks, and each run's finish (summary, plots, manifest) as
+    soon as its last block is in, so that runs finish in parallel too."""
 
+    def __init__(self, folder: Path, runs, tasks, unfinished, journal, report, bar):
+        self.folder, self.journal, self.report, self.bar = folder, journal, report, bar
+        self.plots = {run.key: len(_points(runs, run)) == 1 for run in runs}
+        self.waiting = {run.key: 0 for run in unfinished}  # blocks each run still waits for
+        for run, _, _ in tasks:
+            self.waiting[run.key] += 1
+        ready = [("finish", run) for run in unfinished if not self.waiting[run.key]]
+        self.pending = [*reversed([("block", *task) for task in tasks]), *ready]  # pop() next
+        self.worlds, self.clock = 0, time.time()
 
-def _record(future: Future, run: Run, first: int, count: int, journal, report) -> None:
-    error = future.exception()
-    if error is None:
-        journal.append({"kind": "block", "run": run.key, **future.result()})
-    else:
-        where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
-        report.failed_blocks[where] = f"{type(error).__name__}: {error}"
-        log.warning("block %s failed: %s: %s", where, type(error).__name__, error)
+    def submit(self, executor, task) -> Future:
+        if task[0] == "finish":
+            run = task[1]
+            entries = [e for (key, _), e in self.journal.blocks().items() if key == run.key]
+            work = str(self.folder / run.key)
+            return executor.submit(finish_run, work, run.scenario, entries, run.block,
+                                   self.plots[run.key])  # fmt: skip
+        _, run, first, count = task
+        store = str(self.folder / run.key / STORE)
+        return executor.submit(simulate_block, store, run.scenario, run.seed, first, count,
+                               run.block)  # fmt: skip
+
+    def execute(self, executor) -> None:
+        """Hand out tasks, keeping every worker busy and one more waiting; journal each block as
+        it finishes. On Ctrl-C, hand out no more, journal those that finish, and re-raise."""
+        running: dict[Future, tuple] = {}
+        limit = getattr(executor, "workers", 1) + getattr(executor, "ahead", 1)
+        try:
+            while self.pending or running:
+                while self.pending and len(running) < limit:
+                    task = self.pending.pop()
+                    running[self.submit(executor, task)] = task
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self.record(future, running.pop(future))
+        except KeyboardInterrupt:
+            for future in running:
+                future.cancel()
+            for future in wait(running).done:  # those already running finish in seconds
+                if not future.cancelled():
+                    self.record(future, running[future], then=False)
+            raise
+
+    def record(self, future: Future, task: tuple, then: bool = True) -> None:
+        """Journal a finished block (and, after a run's last, queue its finish), or report
+        the failure."""
+        run = task[1]
+        error = future.exception()
+        self.bar.update(1)
+        if task[0] == "block":
+            _, _, first, count = task
+            where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
+            if error is None:
+                self.journal.append({"kind": "block", "run": run.key, **future.result()})
+                self.worlds += count
+                self.waiting[run.key] -= 1
+                if then and not self.waiting[run.key]:
+                    self.pending.append(("finish", run))
+                self.report.block_seconds = time.time() - self.clock
+                self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
+        else:
+            where = f"{run.key} ({run.file}), its summary and manifest"
+        if error is not None:
+            self.report.failed_blocks[where] = f"{type(error).__name__}: {error}"
+            log.warning("%s failed: %s: %s", where, type(error).__name__, error)
 
 
 class Journal:
@@ -276,17 +309,6 @@ def _intact(run_folder: Path, entry: dict) -> bool:
 
 def _points(runs: list[Run], run: Run) -> list[Run]:
     return [r for r in runs if r.file == run.file]
-
-
-def _finish_run(folder: Path, run: Run, entries: dict, plots: bool) -> None:
-    """The run's summary, plots and manifest (last), once all its blocks are in."""
-    work = folder / run.key
-    if (work / MANIFEST).is_file():
-        return
-    res = Results(xr.open_zarr(work / STORE), run.scenario)
-    shutil.rmtree(work / "plots", ignore_errors=True)  # ours, from a finish cut short
-    mine = [e for (key, _), e in entries.items() if key == run.key]
-    finish_folder(work, res, mine, run.block, plots=plots)
 
 
 def _write_plan(folder: Path, runs: list[Run], status: str, report: BatchReport | None = None):
