@@ -190,11 +190,14 @@ class Work:
         ready = [("finish", run) for run in unfinished if not self.waiting[run.key]]
         self.pending = [*reversed([("block", *task) for task in tasks]), *ready]  # pop() next
         self.worlds, self.clock = 0, time.time()
+        self.entries: dict[str, dict[int, dict]] = {}  # run -> first world -> journal entry
+        for (key, first), entry in journal.blocks().items():
+            self.entries.setdefault(key, {})[first] = entry
 
     def submit(self, executor, task) -> Future:
         if task[0] == "finish":
             run = task[1]
-            entries = [e for (key, _), e in self.journal.blocks().items() if key == run.key]
+            entries = list(self.entries.get(run.key, {}).values())
             work = str(self.folder / run.key)
             return executor.submit(finish_run, work, run.scenario, entries, run.block,
                                    self.plots[run.key])  # fmt: skip
@@ -234,7 +237,9 @@ class Work:
             _, _, first, count = task
             where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
             if error is None:
-                self.journal.append({"kind": "block", "run": run.key, **future.result()})
+                entry = {"kind": "block", "run": run.key, **future.result()}
+                self.journal.append(entry)
+                self.entries.setdefault(run.key, {})[first] = entry
                 self.worlds += count
                 self.waiting[run.key] -= 1
                 if then and not self.waiting[run.key]:

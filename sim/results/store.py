@@ -165,11 +165,17 @@ def _remove_cut_writes(store: Path, block: int) -> None:
 
 
 def metadata_files(store: Path) -> list[Path]:
-    """Every file of the store that is not a chunk of a recorded series (layout, coords)."""
-    chunks = {store / name / "c" for name in SERIES}
-    return sorted(
-        p for p in store.rglob("*") if p.is_file() and not any(c in p.parents for c in chunks)
-    )
+    """Every file of the store that is not a chunk of a recorded series (layout, coords): a
+    series folder holds its zarr.json beside its chunks (c/), which are not walked."""
+    files = []
+    for path in store.iterdir():
+        if path.is_file():
+            files.append(path)
+        elif path.name in SERIES:
+            files += [p for p in path.iterdir() if p.is_file()]
+        else:
+            files += [p for p in path.rglob("*") if p.is_file()]
+    return sorted(files)
 
 
 def _sha256(path: Path) -> str:
