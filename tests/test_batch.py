@@ -797,3 +797,15 @@ def test_an_unreachable_scheduler_claims_no_folder(tmp_path):
     assert done.returncode == 2, done.stderr[-2000:]
     assert "no Dask scheduler answers at tcp://127.0.0.1:9" in done.stderr
     assert not out.exists()
+
+
+def test_resume_redoes_a_finished_block_whose_file_was_removed(tmp_path):
+    file, out = overlay(tmp_path, "one"), tmp_path / "batch"
+    assert run_batch([file], out, workers=1).ok
+    before = load_results(out).results("one").dataset.influence.values
+    entry = batch_module.Journal(out / "journal.jsonl").blocks()["runs/one/p000", 0]
+    (out / "runs/one/p000/series.zarr" / next(iter(entry["files"]))).unlink()
+    with pytest.raises(ResultError, match="missing"):
+        load_results(out)
+    assert run_batch([file], out, workers=1, resume=True).ok
+    assert np.array_equal(load_results(out).results("one").dataset.influence.values, before)

@@ -159,6 +159,9 @@ def run_batch(
             for first, count in blocks(run.worlds, run.block)
             if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
         ]
+        damaged = {run.key for run, _, _ in tasks}  # a finished run missing a block's files
+        for key in damaged:  # is finished again: its manifest (ours) no longer holds
+            (folder / key / MANIFEST).unlink(missing_ok=True)
         unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
         if unfinished:
             own = executor is None
