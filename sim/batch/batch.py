@@ -392,7 +392,9 @@ def _write_index(folder: Path, runs: list[Run]) -> None:
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" block", desc="batch", disable=not enabled, mininterval=0.5)
+    return tqdm(  # a task is a block of worlds, or a run's summary, plots and manifest
+        total=total, unit=" task", desc="batch", disable=not enabled, mininterval=0.5
+    )
 
 
 def resume_hint(files: Sequence[str], out: Path, worlds: int | None) -> str:
