@@ -809,3 +809,46 @@ def test_resume_redoes_a_finished_block_whose_file_was_removed(tmp_path):
         load_results(out)
     assert run_batch([file], out, workers=1, resume=True).ok
     assert np.array_equal(load_results(out).results("one").dataset.influence.values, before)
+
+
+# ---- outcomes ------------------------------------------------------------------------------
+def test_outcomes_reach_the_index_and_the_table_of_experiments(tmp_path):
+    body = with_sweep("{grid: {us_sanctions: [0.0, 1.0]}}")
+    out = tmp_path / "batch"
+    assert run_batch([overlay(tmp_path, "two", body)], out, workers=1).ok
+    batch = load_results(out)
+    names = [o.name for o in load_scenario(BASELINE).outcomes]
+    assert names  # the baseline declares outcomes
+    table = batch.outcomes()
+    assert len(table) == 2 * 20 and list(table.columns[:3]) == ["scenario", "point", "world"]
+    for point in (0, 1):
+        res = batch.results("two", point)
+        rows = table[table.point == point].set_index("world")[names]
+        pd.testing.assert_frame_equal(rows, res.outcomes(), check_names=False)
+        last = res.dataset.influence.sel(power="RUS", state="AFG").isel(month=-1).values
+        assert np.allclose(rows["russia_over_afghanistan"], last, rtol=1e-6)
+        mean = batch.index.loc[point, "mean_russia_over_afghanistan"]
+        assert mean == pytest.approx(rows["russia_over_afghanistan"].mean(), rel=1e-5)
+    assert set(table[table.point == 1].us_sanctions) == {1.0}
+    # paired: lifting US sanctions raises US influence over Afghanistan in (almost) every world
+    low, high = (table[table.point == p].set_index("world") for p in (0, 1))
+    assert (low.us_over_afghanistan > high.us_over_afghanistan).mean() > 0.9
+
+
+@pytest.mark.parametrize(
+    ("outcome", "field", "wanted"),
+    [
+        ("{name: o, series: influnce, select: {}}", "outcomes[6] (o).series", "influence"),
+        ("{name: o, series: influence, select: {power: RUS}}", "(o).select", "power, state"),
+        ("{name: o, series: networks, select: {network: cartel}}", "(o).select.network",
+         "extremist"),
+        ("{name: us_aid, series: networks, select: {network: extremist}}", "outcomes",
+         "duplicate"),
+    ],
+)  # fmt: skip
+def test_a_bad_outcome_is_refused_with_its_field(tmp_path, outcome, field, wanted):
+    assert len(load_scenario(BASELINE).outcomes) == 6  # the overlay's outcome comes 7th
+    path = overlay(tmp_path, "bad", f"outcomes:\n  - {outcome}\n")
+    runs, failed = plan_runs([path])
+    assert not runs
+    assert field in failed[str(path)] and wanted in failed[str(path)], failed

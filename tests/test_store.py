@@ -45,6 +45,7 @@ def test_the_folder_holds_what_the_run_recorded(pair):
     assert on_disk.folder == folder
     assert sorted(p.name for p in folder.iterdir()) == [
         "manifest.json",
+        "outcomes.csv",
         "plots",
         "series.zarr",
         "summary.csv",
@@ -56,6 +57,8 @@ def test_the_folder_holds_what_the_run_recorded(pair):
     pd.testing.assert_frame_equal(on_disk.summary(), in_memory.summary())
     xr.testing.assert_equal(on_disk.influence_bands, in_memory.influence_bands)
     pd.testing.assert_frame_equal(on_disk.frame("trade"), in_memory.frame("trade"))
+    outcomes = pd.read_csv(folder / "outcomes.csv", index_col="world")
+    pd.testing.assert_frame_equal(outcomes, in_memory.outcomes(), check_exact=False, rtol=1e-5)
     written = pd.read_csv(folder / "summary.csv")
     np.testing.assert_allclose(written["median"], in_memory.summary()["median"], atol=5e-6)
 

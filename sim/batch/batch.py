@@ -38,6 +38,7 @@ from sim.batch.runner import (
 from sim.batch.sweeps import sweep_points
 from sim.errors import ResultError, ScenarioError
 from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
+from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
 from sim.spec.loading import load_scenario
 from sim.spec.schema import Scenario
@@ -381,12 +382,22 @@ def _write_index(folder: Path, runs: list[Run]) -> None:
             "scenario_hash": run.scenario.content_hash(),
             "complete": (folder / run.key / MANIFEST).is_file(),
             **run.scenario.factor_values(),  # the point's values, and the others as written
+            **_outcome_means(folder / run.key),
         }
         for run in runs
     ]
     columns = ["scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash", "complete"]
     table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     table.to_csv(folder / INDEX, index=False)
+
+
+def _outcome_means(run_folder: Path) -> dict[str, float]:
+    """A finished run's outcomes, each averaged over its worlds ('mean_' before its name)."""
+    path = run_folder / OUTCOMES
+    if not (run_folder / MANIFEST).is_file() or not path.is_file():
+        return {}
+    means = pd.read_csv(path, index_col="world").mean()
+    return {f"mean_{name}": float(value) for name, value in means.items()}
 
 
 def _progress(total: int, enabled: bool):

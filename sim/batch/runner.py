@@ -29,6 +29,7 @@ from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
 from sim.results.folder import STORE, claim_output
+from sim.results.outcomes import check_outcomes
 from sim.results.store import ResultWriter, finish_folder, load_results, write_block
 from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
 
@@ -124,6 +125,7 @@ def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> No
         raise ScenarioError("seed", f"{seed} is outside the allowed range [0, 2**63)")
     if worlds < 1:
         raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
+    check_outcomes(scenario)
     need = record_bytes(compile_scenario(scenario), scenario.horizon_months, worlds)
     if worlds > MAX_WORLDS:
         raise ScenarioError(

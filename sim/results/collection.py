@@ -54,6 +54,22 @@ class BatchResults:
                 f"no run {scenario!r} point {point} in {self.folder}; runs: {sorted(self._runs)}"
             ) from None
 
+    def outcomes(self) -> pd.DataFrame:
+        """Experiments and outcomes in one table, as the EMA Workbench pairs them: a row per
+        world of every run, with its scenario, point, the values of the levers and
+        uncertainties, and each declared outcome."""
+        factors = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
+        factors = [c for c in factors if not c.startswith("mean_")]
+        parts = []
+        for row in self.index.itertuples(index=False):
+            values = self._runs[row.scenario, int(row.point)].outcomes().reset_index()
+            given = {"scenario": row.scenario, "point": int(row.point)}
+            given |= {f: getattr(row, f) for f in factors}
+            parts.append(values.assign(**given))
+        table = pd.concat(parts, ignore_index=True)
+        first = ["scenario", "point", "world", *factors]
+        return table[first + [c for c in table.columns if c not in first]]
+
     @cached_property
     def dataset(self) -> xr.Dataset:
         factors = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
@@ -64,7 +80,11 @@ class BatchResults:
                 self._runs[scenario, int(p)].dataset.drop_attrs(deep=False) for p in rows.point
             ]
             ds = xr.concat(points, pd.Index(rows.point.to_numpy(), name="point"), join="outer")
-            values = {f: ("point", rows[f].to_numpy(dtype=float)) for f in factors}
+            values = {
+                f: ("point", rows[f].to_numpy(dtype=float))
+                for f in factors
+                if not f.startswith("mean_")  # the outcomes' means are in index and outcomes()
+            }
             scenarios.append(ds.assign_coords(values))
         with warnings.catch_warnings():  # padding runs of fewer worlds or points splits chunks
             warnings.simplefilter("ignore", PerformanceWarning)

@@ -195,6 +195,12 @@ class Results:
         frame = table.reset_coords(drop=True).to_dataframe().reset_index()
         return frame.astype({"power": str, "state": str})
 
+    def outcomes(self) -> pd.DataFrame:
+        """The scenario's outcomes (its named measures), a row per world, a column each."""
+        from sim.results.outcomes import outcome_values
+
+        return outcome_values(self.dataset, self.scenario.outcomes)
+
     def tonnes(self, exporter: str, importer: str, commodity: str = "fuel") -> xr.DataArray:
         """Monthly flow in kilotonnes, (month, world), through the commodity's price per tonne."""
         from sim.spec.vocab import flow_label

@@ -30,6 +30,7 @@ from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError
 from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output
+from sim.results.outcomes import OUTCOMES
 from sim.spec.schema import Scenario
 
 MONTH_CHUNK = 12  # months per chunk: a year (see docs/results.md for the choice)
@@ -110,6 +111,9 @@ def finish_folder(work: Path, res: Results, blocks: list[dict], block: int, plot
     holds every block."""
     res.summary().to_csv(work / "summary.csv", index=False, float_format="%.5f")
     written = [work / "summary.csv"]
+    if res.scenario.outcomes:
+        res.outcomes().to_csv(work / OUTCOMES, float_format="%.6g")
+        written.append(work / OUTCOMES)
     if plots:
         folder = work / "plots"
         folder.mkdir()

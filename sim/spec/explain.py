@@ -59,7 +59,8 @@ def format_rows(rows: list[dict]) -> str:
 
 def format_factors(scenario: Scenario) -> str:
     """Levers (what a policy maker chooses) and uncertainties (what we do not know), with their
-    paths, values and ranges, as the EMA Workbench names them; and the sweep, if any."""
+    paths, values and ranges, and outcomes (what is measured), as the EMA Workbench names
+    them; and the sweep, if any."""
     values = scenario.factor_values()
     lines = []
     for title, items in (("levers", scenario.levers), ("uncertainties", scenario.uncertainties)):
@@ -72,6 +73,11 @@ def format_factors(scenario: Scenario) -> str:
             )
             if hasattr(x, "source"):
                 lines.append(f"  {'':<24} {x.source}")
+    lines.append("\noutcomes:" if scenario.outcomes else "\noutcomes: none")
+    for x in scenario.outcomes:
+        where = ", ".join(f"{k}={v}" for k, v in x.select.items())
+        months = "last month" if x.over == "last" else f"{x.over} over months"
+        lines.append(f"  {x.name:<24} {x.series}[{where}], {months}  {x.label}")
     if scenario.sweep is not None:
         lines.append(f"\nsweep: {scenario.sweep.model_dump(exclude_none=True)}")
     return "\n".join(lines)

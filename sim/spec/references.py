@@ -79,7 +79,8 @@ def check_references(s: Scenario) -> None:
         need(m.destination, powers, f"migration[{i}].destination")
     for i, e in enumerate(s.events):
         _check_event(s, e, f"events[{i}] ({e.month} {e.type})", need)
-    _unique([x.name for x in [*s.levers, *s.uncertainties]], "levers and uncertainties", "name")
+    names = [x.name for x in [*s.levers, *s.uncertainties, *s.outcomes]]
+    _unique(names, "levers, uncertainties and outcomes", "name")
     data = s.model_dump(mode="json")
     for kind, items in (("levers", s.levers), ("uncertainties", s.uncertainties)):
         for i, item in enumerate(items):

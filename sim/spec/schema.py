@@ -386,6 +386,22 @@ class Uncertainty(Strict):
         return self
 
 
+class Outcome(Strict):
+    """A named measure of a run (the EMA Workbench's outcomes): one recorded series, one label
+    on each of its other dims, reduced over months to one number per world."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    series: str = Field(description="a recorded series, e.g. influence (docs/results.md)")
+    select: dict[str, str] = Field(
+        default={},
+        description="one label for each dim of the series, e.g. {power: RUS, state: AFG}",
+    )
+    over: Literal["last", "mean", "min", "max"] = Field(
+        default="last", description="how the months reduce: the last month, or mean/min/max"
+    )
+    label: str = ""
+
+
 class Sweep(Strict):
     """Points of a batch: a grid over levers, or a Latin-hypercube or Sobol sample over levers
     and uncertainties (scipy.stats.qmc), each point run with `worlds` worlds."""
@@ -443,6 +459,7 @@ class Scenario(Strict):
     dynamics: Dynamics
     levers: list[Lever] = []
     uncertainties: list[Uncertainty] = []
+    outcomes: list[Outcome] = Field(default=[], description="named measures of every run")
     sweep: Sweep | None = Field(default=None, description="the points `sim batch` runs")
     lever_reference: dict[str, float] = Field(
         default={},
