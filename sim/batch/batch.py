@@ -8,7 +8,8 @@ any way resumes without recomputing or losing a block.
                         flushed to disk after the block's data: a block counts only once both
                         are on disk
     DIR/index.csv       written at the end: scenario, point, lever and uncertainty values,
-                        folder of every run (pandas.read_csv reads it in one call)
+                        outcome means, folder of every run (pandas.read_csv reads it in one
+                        call)
     DIR/runs/NAME/pNNN/ a result folder per scenario and sweep point (sim.load_results)
 """
 
@@ -19,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
@@ -187,7 +189,8 @@ class Work:
 
     def __init__(self, folder: Path, runs, tasks, unfinished, journal, report, bar):
         self.folder, self.journal, self.report, self.bar = folder, journal, report, bar
-        self.plots = {run.key: len(_points(runs, run)) == 1 for run in runs}
+        points = Counter(run.file for run in runs)
+        self.plots = {run.key: points[run.file] == 1 for run in runs}  # none for sweep points
         self.waiting = {run.key: 0 for run in unfinished}  # blocks each run still waits for
         for run, _, _ in tasks:
             self.waiting[run.key] += 1
@@ -314,10 +317,6 @@ def _intact(run_folder: Path, entry: dict) -> bool:
         (store / rel).is_file() and (store / rel).stat().st_size == size
         for rel, size in entry["files"].items()
     )
-
-
-def _points(runs: list[Run], run: Run) -> list[Run]:
-    return [r for r in runs if r.file == run.file]
 
 
 def _write_plan(folder: Path, runs: list[Run], status: str, report: BatchReport | None = None):
