@@ -217,6 +217,7 @@ def test_a_triangular_uncertainty_is_sampled_from_its_triangle(tmp_path):
         ("{sample: latin_hypercube}", "sweep", "needs points"),
         ("{grid: {us_aid: [0]}, sample: sobol, points: 3}", "sweep", "either grid"),
         ("{grid: {us_aid: []}}", "sweep", "at least one value"),
+        ("{grid: {us_aid: [true]}}", "sweep.grid.us_aid[0]", "valid number (got True)"),
     ],
     ids=[
         "grid-unknown",
@@ -226,6 +227,7 @@ def test_a_triangular_uncertainty_is_sampled_from_its_triangle(tmp_path):
         "no-points",
         "grid-and-sample",
         "grid-empty",
+        "grid-a-boolean",
     ],
 )
 def test_a_bad_sweep_is_refused_naming_the_field(tmp_path, sweep, field, text):

@@ -148,7 +148,7 @@ PATTERNS = {
 
 def first_error(err: ValidationError, data: dict) -> ScenarioError:
     issue = err.errors()[0]
-    loc = [part for part in issue["loc"] if part not in ("PowerPriorities", "StatePriorities")]
+    loc = [part for part in issue["loc"] if not _type_tag(part)]
     field = _readable_location(loc, data)
     message = issue["msg"].removeprefix("Value error, ")
     if issue["type"] == "extra_forbidden":
@@ -164,6 +164,14 @@ def first_error(err: ValidationError, data: dict) -> ScenarioError:
     if more:
         message += f" ({more} more problem{'s' if more > 1 else ''} after this one)"
     return ScenarioError(field, message)
+
+
+def _type_tag(part) -> bool:
+    """A part of a pydantic error location that names a type of a union, not a field:
+    'PowerPriorities', 'list[union[float,int]]', 'float'."""
+    return isinstance(part, str) and (
+        part in ("PowerPriorities", "StatePriorities", "float", "int", "str", "bool") or "[" in part
+    )
 
 
 def _readable_location(loc: list, data: dict) -> str:

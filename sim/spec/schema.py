@@ -17,6 +17,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -406,7 +408,7 @@ class Sweep(Strict):
     """Points of a batch: a grid over levers, or a Latin-hypercube or Sobol sample over levers
     and uncertainties (scipy.stats.qmc), each point run with `worlds` worlds."""
 
-    grid: dict[str, list[float] | int] | None = Field(
+    grid: dict[str, list[StrictFloat | StrictInt] | StrictInt] | None = Field(
         default=None,
         description="lever or uncertainty name -> its values, or a number of evenly spaced "
         "levels from low to high; every combination is a point",
