@@ -39,6 +39,7 @@ from sim.batch.runner import (
 )
 from sim.batch.sweeps import sweep_points
 from sim.errors import ResultError, ScenarioError
+from sim.results.collection import read_plan
 from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
 from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
@@ -334,16 +335,6 @@ def _write_plan(folder: Path, runs: list[Run], status: str, report: BatchReport 
     tmp = folder / f".{BATCH}.tmp"
     tmp.write_text(json.dumps(info, indent=1))
     os.replace(tmp, folder / BATCH)
-
-
-def read_plan(folder: Path) -> dict:
-    try:
-        info = json.loads((folder / BATCH).read_text())
-    except (OSError, ValueError) as err:
-        raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
-    if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:
-        raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
-    return info
 
 
 def _check_same_plan(folder: Path, runs: list[Run]) -> None:

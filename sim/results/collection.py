@@ -54,12 +54,17 @@ class BatchResults:
                 f"no run {scenario!r} point {point} in {self.folder}; runs: {sorted(self._runs)}"
             ) from None
 
+    @property
+    def factors(self) -> list[str]:
+        """The levers and uncertainties in the index (the outcomes' means excluded)."""
+        columns = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
+        return [c for c in columns if not c.startswith("mean_")]
+
     def outcomes(self) -> pd.DataFrame:
         """Experiments and outcomes in one table, as the EMA Workbench pairs them: a row per
         world of every run, with its scenario, point, the values of the levers and
         uncertainties, and each declared outcome."""
-        factors = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
-        factors = [c for c in factors if not c.startswith("mean_")]
+        factors = self.factors
         parts = []
         for row in self.index.itertuples(index=False):
             values = self._runs[row.scenario, int(row.point)].outcomes().reset_index()
@@ -72,7 +77,6 @@ class BatchResults:
 
     @cached_property
     def dataset(self) -> xr.Dataset:
-        factors = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
         scenarios = []
         for scenario in self.scenarios:
             rows = self.index[self.index.scenario == scenario]
@@ -80,11 +84,7 @@ class BatchResults:
                 self._runs[scenario, int(p)].dataset.drop_attrs(deep=False) for p in rows.point
             ]
             ds = xr.concat(points, pd.Index(rows.point.to_numpy(), name="point"), join="outer")
-            values = {
-                f: ("point", rows[f].to_numpy(dtype=float))
-                for f in factors
-                if not f.startswith("mean_")  # the outcomes' means are in index and outcomes()
-            }
+            values = {f: ("point", rows[f].to_numpy(dtype=float)) for f in self.factors}
             scenarios.append(ds.assign_coords(values))
         with warnings.catch_warnings():  # padding runs of fewer worlds or points splits chunks
             warnings.simplefilter("ignore", PerformanceWarning)
@@ -101,18 +101,24 @@ _INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scen
 _INDEX_COLUMNS += ("complete",)
 
 
-def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
-    """A result folder (`sim run`) as Results, or a batch folder (`sim batch`) as BatchResults;
-    opened lazily, checked against the manifests' checksums with `verify_data`."""
-    folder = Path(folder)
-    if not (folder / BATCH).is_file():
-        return load_run(folder, verify_data)
+def read_plan(folder: Path) -> dict:
+    """A batch folder's plan and state (batch.json)."""
     try:
         info = json.loads((folder / BATCH).read_text())
     except (OSError, ValueError) as err:
         raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
     if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:
         raise ResultError(folder / BATCH, "is not the plan of a batch of this project")
+    return info
+
+
+def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
+    """A result folder (`sim run`) as Results, or a batch folder (`sim batch`) as BatchResults;
+    opened lazily, checked against the manifests' checksums with `verify_data`."""
+    folder = Path(folder)
+    if not (folder / BATCH).is_file():
+        return load_run(folder, verify_data)
+    info = read_plan(folder)
     if info.get("status") not in ("complete", "failed"):
         raise ResultError(
             folder,
