@@ -97,15 +97,29 @@ def run_block(
     return arrays
 
 
+def fill(
+    scenario: Scenario,
+    seed: int,
+    first: int,
+    into: dict[str, np.ndarray],
+    block_size: int = DEFAULT_BLOCK,
+    on_month: Callable[[int], object] | None = None,
+) -> None:
+    """Simulate worlds first.. into the arrays (months, count, ...), a block of `block_size`
+    worlds at a time, each block written into its slice."""
+    count = next(iter(into.values())).shape[1]
+    for offset, part_count in blocks(count, block_size):
+        part = {k: v[:, offset : offset + part_count] for k, v in into.items()}
+        run_block(scenario, seed, first + offset, part_count, on_month, into=part)
+
+
 def simulate_block(
     store: str, scenario: Scenario, seed: int, first: int, count: int, block: int
 ) -> dict:
     """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
     DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
     arrays = allocate(compile_scenario(scenario), scenario.horizon_months, count)
-    for offset, part_count in blocks(count, DEFAULT_BLOCK):
-        part = {k: v[:, offset : offset + part_count] for k, v in arrays.items()}
-        run_block(scenario, seed, first + offset, part_count, into=part)
+    fill(scenario, seed, first, arrays)
     return write_block(Path(store), block, first, arrays)
 
 
@@ -175,9 +189,7 @@ def run(
     p, horizon = compile_scenario(scenario), scenario.horizon_months
     arrays = allocate(p, horizon, worlds)
     with _progress(worlds * horizon, progress) as bar:
-        for first, count in blocks(worlds, block_size):
-            part = {k: v[:, first : first + count] for k, v in arrays.items()}
-            run_block(scenario, seed, first, count, on_month=bar.update, into=part)
+        fill(scenario, seed, 0, arrays, block_size, bar.update)
     return Results(build_dataset(scenario, arrays, seed), scenario, timings=_timings(started))
 
 
@@ -191,10 +203,9 @@ def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Resul
     buffer = allocate(p, horizon, size)
     with _progress(worlds * horizon, progress) as bar:
         for first, count in blocks(worlds, size):
-            for offset, part_count in blocks(count, block_size):
-                part = {k: v[:, offset : offset + part_count] for k, v in buffer.items()}
-                run_block(scenario, seed, first + offset, part_count, bar.update, into=part)
-            writer.write_block(first, {k: v[:, :count] for k, v in buffer.items()})
+            part = {k: v[:, :count] for k, v in buffer.items()}
+            fill(scenario, seed, first, part, block_size, bar.update)
+            writer.write_block(first, part)
     res = Results(writer.open(), scenario, timings=_timings(started))
     folder = writer.finish(res, claim)
     return load_results(folder, verify_data=False, timings=res.timings)  # just written
