@@ -39,7 +39,7 @@ from sim.batch.runner import (
 )
 from sim.batch.sweeps import sweep_points
 from sim.errors import ResultError, ScenarioError
-from sim.results.collection import read_plan
+from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
 from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
 from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
@@ -49,7 +49,6 @@ from sim.spec.schema import Scenario
 log = logging.getLogger("sim")
 
 JOURNAL = "journal.jsonl"
-INDEX = "index.csv"
 TASK_WORLDS = DEFAULT_BLOCK * STORED_BLOCKS  # worlds per unit of work: a block of the store
 
 
@@ -172,7 +171,7 @@ def run_batch(
             executor = executor or make_executor(workers, scheduler)
             try:
                 with _progress(len(tasks) + len(unfinished), progress) as bar:
-                    work = Work(folder, runs, tasks, unfinished, journal, report, bar)
+                    work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
                     work.execute(executor)
             finally:
                 if own:
@@ -188,7 +187,7 @@ class Work:
     """The tasks of a batch: its blocks, and each run's finish (summary, plots, manifest) as
     soon as its last block is in, so that runs finish in parallel too."""
 
-    def __init__(self, folder: Path, runs, tasks, unfinished, journal, report, bar):
+    def __init__(self, folder: Path, runs, tasks, unfinished, done, journal, report, bar):
         self.folder, self.journal, self.report, self.bar = folder, journal, report, bar
         points = Counter(run.file for run in runs)
         self.plots = {run.key: points[run.file] == 1 for run in runs}  # none for sweep points
@@ -199,7 +198,7 @@ class Work:
         self.pending = [*reversed([("block", *task) for task in tasks]), *ready]  # pop() next
         self.worlds, self.clock = 0, time.time()
         self.entries: dict[str, dict[int, dict]] = {}  # run -> first world -> journal entry
-        for (key, first), entry in journal.blocks().items():
+        for (key, first), entry in done.items():
             self.entries.setdefault(key, {})[first] = entry
 
     def submit(self, executor, task) -> Future:
@@ -263,18 +262,13 @@ class Work:
 
 class Journal:
     """Lines appended and flushed to disk one at a time; a line cut short by a kill is not a
-    line (its block runs again)."""
+    line (its block runs again). Read once when opened; kept in memory as it grows."""
 
     def __init__(self, path: Path):
         self.path = path
+        self._entries = self._read()
 
-    def append(self, entry: dict) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-    def entries(self) -> list[dict]:
+    def _read(self) -> list[dict]:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -287,11 +281,18 @@ class Journal:
                 continue  # torn by a kill while it was written
         return out
 
+    def append(self, entry: dict) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self._entries.append(entry)
+
     def blocks(self) -> dict[tuple[str, int], dict]:
-        return {(e["run"], e["first_world"]): e for e in self.entries() if e["kind"] == "block"}
+        return {(e["run"], e["first_world"]): e for e in self._entries if e["kind"] == "block"}
 
     def laid_out(self) -> set[str]:
-        return {e["run"] for e in self.entries() if e["kind"] == "layout"}
+        return {e["run"] for e in self._entries if e["kind"] == "layout"}
 
 
 def _lay_out(folder: Path, runs: list[Run], journal: Journal) -> None:
@@ -376,8 +377,7 @@ def _write_index(folder: Path, runs: list[Run]) -> None:
         }
         for run in runs
     ]
-    columns = ["scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash", "complete"]
-    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=INDEX_COLUMNS)
     table.to_csv(folder / INDEX, index=False)
 
 

@@ -18,7 +18,9 @@ from sim.results.dataset import Results
 from sim.results.folder import BATCH, BATCH_FORMAT
 from sim.results.store import load_results as load_run
 
-INDEX = "index.csv"
+INDEX = "index.csv"  # a batch's table of runs, then the levers, uncertainties, outcome means
+INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash")
+INDEX_COLUMNS += ("complete",)
 log = logging.getLogger("sim")
 
 
@@ -57,7 +59,7 @@ class BatchResults:
     @property
     def factors(self) -> list[str]:
         """The levers and uncertainties in the index (the outcomes' means excluded)."""
-        columns = [c for c in self.index.columns if c not in _INDEX_COLUMNS]
+        columns = [c for c in self.index.columns if c not in INDEX_COLUMNS]
         return [c for c in columns if not c.startswith("mean_")]
 
     def outcomes(self) -> pd.DataFrame:
@@ -95,10 +97,6 @@ class BatchResults:
                 coords="different",
                 compat="equals",
             )
-
-
-_INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash")
-_INDEX_COLUMNS += ("complete",)
 
 
 def read_plan(folder: Path) -> dict:
