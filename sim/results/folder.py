@@ -128,15 +128,21 @@ def _check_replaceable(folder: Path, force: bool) -> None:
         )
 
 
+def _existing_parent(folder: Path) -> Path:
+    """The folder's parent, which must exist: a run creates its output folder, not its path."""
+    parent = folder.parent
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
+    return parent
+
+
 @contextmanager
 def claim_output(folder, force: bool = False):
     """Check an output folder before anything runs, lock it, and give a partial folder to write
     into; on any exit without commit the partial folder is removed."""
     folder = Path(folder)
-    parent = folder.parent
-    if not parent.is_dir():
-        what = "is a file" if parent.exists() else "does not exist"
-        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
+    parent = _existing_parent(folder)
     if folder.exists():
         _check_replaceable(folder, force)
     with _lock(parent / f".{folder.name}.lock", folder):
@@ -161,10 +167,7 @@ def claim_batch(folder, force: bool = False, resume: bool = False):
     """Check and lock a batch folder, written in place so that it can be resumed: a new one
     (created), one to resume (an earlier batch of ours), or an earlier one replaced (force)."""
     folder = Path(folder)
-    parent = folder.parent
-    if not parent.is_dir():
-        what = "is a file" if parent.exists() else "does not exist"
-        raise ResultError(folder, f"the parent folder {parent} {what}; create it first")
+    parent = _existing_parent(folder)
     if resume and not (folder / BATCH).is_file():
         raise ResultError(folder, f"holds no batch to resume (no {BATCH}); run without --resume")
     with _lock(parent / f".{folder.name}.lock", folder):

@@ -348,6 +348,13 @@ class Dynamics(Strict):
     host_tariff: Share = Field(description="host customs revenue as share of import value")
 
 
+def _ordered_bounds(factor):
+    """A lever's or uncertainty's low must not lie above its high."""
+    if factor.low > factor.high:
+        raise ValueError(f"low {factor.low} is above high {factor.high}")
+    return factor
+
+
 class Lever(Strict):
     """A policy choice exposed to sweeps and the UI: a path to one Quantity's value."""
 
@@ -358,11 +365,7 @@ class Lever(Strict):
     step: float = Field(gt=0)
     label: str
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Lever:
-        if self.low > self.high:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        return self
+    _ordered = model_validator(mode="after")(_ordered_bounds)
 
 
 class Uncertainty(Strict):
@@ -380,12 +383,7 @@ class Uncertainty(Strict):
     label: str = ""
 
     _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uncertainty:
-        if self.low > self.high:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        return self
+    _ordered = model_validator(mode="after")(_ordered_bounds)
 
 
 class Outcome(Strict):
