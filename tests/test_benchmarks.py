@@ -11,16 +11,21 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_engine.py"
 
 
-def test_bench_engine_quick_writes_every_figure(tmp_path):
-    out = tmp_path / "bench.json"
+def run_quick(script: Path, tmp_path: Path, *args: str):
+    """A benchmark script in its quick mode: its output, and the figures it wrote."""
+    out = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--repeats", "1", "--json", str(out)],
+        [sys.executable, str(script), "--quick", *args, "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    figures = json.loads(out.read_text())
+    return done, json.loads(out.read_text())
+
+
+def test_bench_engine_quick_writes_every_figure(tmp_path):
+    done, figures = run_quick(SCRIPT, tmp_path, "--repeats", "1")
     for key in (
         "ensemble_vs_loop_10",
         "ensemble_vs_batch_run_5",
@@ -47,18 +52,10 @@ def test_bench_engine_quick_writes_every_figure(tmp_path):
 
 
 def test_bench_batch_quick_writes_every_figure(tmp_path):
-    out = tmp_path / "bench_batch.json"
-    script = SCRIPT.with_name("bench_batch.py")
-    done = subprocess.run(
-        [sys.executable, str(script), "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(out.read_text())
+    done, figures = run_quick(SCRIPT.with_name("bench_batch.py"), tmp_path)
     for key in (
         "pool_2_vs_1_400",
+        "pool_2_vs_1_blocks_400",
         "dask_vs_pool_400",
         "worlds_per_s_1_worker_400",
         "sweep_vs_separate_folders_4",
