@@ -1,0 +1,1 @@
+"""The browser app (Solara): `sim ui`, or `solara run viz.app`."""

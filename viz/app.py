@@ -1,0 +1,408 @@
+"""The browser app: explore a scenario's ensemble, play one world, compare two runs paired by
+world, and see the region on a map. Started by `sim ui` (or `solara run viz.app`).
+
+Every change of a lever reruns by itself: a preview of 100 worlds first, then the full ensemble,
+in a background task that a newer change cancels. The page's state lives in its URL. Each browser
+session has its own state, runs and model; nothing is shared between sessions but the parsed
+shipped scenarios, which are immutable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import solara
+import solara.lab
+
+from sim.analysis.compare import Comparison
+from sim.errors import ScenarioError
+from sim.results.dataset import Results
+from sim.spec.schema import Lever, Scenario
+from viz import charts, geography
+from viz.ensemble import (
+    Superseded,
+    dataset_netcdf,
+    ensemble,
+    headline,
+    influence_csv,
+    paired,
+    preset,
+    run_ensemble,
+    scenario_yaml,
+)
+from viz.uploads import read_upload
+from viz.view import (
+    BASELINE,
+    PREVIEW_WORLDS,
+    View,
+    check_number,
+    presets,
+    scenario_of,
+    view_from_query,
+)
+from viz.world import OneWorld
+
+PLAY_INTERVAL = 0.4  # seconds between months when a world plays
+SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
+PANEL = "32%"  # width of a small chart: three in a row
+TEXT = {"font-size": "0.95em"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the page shows of one computation: the run (a preview or the full ensemble), the
+    baseline, the paired comparison against it, and the comparison against the chosen run."""
+
+    res: Results
+    baseline: Results
+    versus_baseline: Comparison
+    full: bool
+    versus: Comparison | None = None
+
+
+def cached_run(cache: dict, scenario: Scenario, worlds: int, seed: int) -> Results:
+    """A session's full run of a scenario, kept for the next change (a few at most)."""
+    key = (scenario.content_hash(), worlds, seed)
+    if key not in cache:
+        while len(cache) >= SESSION_RUNS:
+            cache.pop(next(iter(cache)))
+        cache[key] = run_ensemble(scenario, worlds, seed)
+    return cache[key]
+
+
+@solara.component
+def Chart(make, dependencies: list, name: str, width: str = "100%"):
+    """A matplotlib figure as a PNG image, redrawn only when its dependencies change; the
+    wrapper's class (chart-NAME) lets the tests find it."""
+    figure = solara.use_memo(make, dependencies)
+    with solara.Column(classes=[f"chart-{name}"], style={"width": width}):
+        solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
+
+
+@solara.component
+def FactorInput(item, value: float, on_value, kind: str):
+    """A slider for a lever or an uncertainty (a switch for an on/off lever)."""
+    step = item.step if isinstance(item, Lever) else _nice_step(item.low, item.high)
+    label = item.label or item.name
+
+    def moved(new: float) -> None:
+        # the slider snaps a value off its step grid and reports that as a change: only a
+        # move by the user (half a step or more) changes the scenario
+        if abs(new - value) >= step / 2:
+            on_value(new)
+
+    if item.high - item.low <= step and item.low == 0:
+        solara.Switch(
+            label=label, value=value >= item.high, on_value=lambda on: on_value(float(on))
+        )
+        return
+    with solara.Column(classes=[f"{kind}-{item.name}"], gap="0px"):
+        solara.Text(f"{label}: {value:g}", style={"font-size": "0.85em"})
+        solara.SliderFloat("", value=value, min=item.low, max=item.high, step=step, on_value=moved)
+
+
+def _nice_step(low: float, high: float) -> float:
+    span = (high - low) / 50
+    return float(f"{span:.1g}") if span > 0 else 1.0
+
+
+@solara.component
+def NumberInput(name: str, view: solara.Reactive, scenario: Scenario):
+    """worlds or seed, typed; a value out of range shows why and is not applied."""
+    error = solara.use_reactive("")
+
+    def apply(value):
+        try:
+            check_number(name, int(value), scenario)
+        except (ScenarioError, TypeError, ValueError) as err:
+            error.set(err.message if isinstance(err, ScenarioError) else str(err))
+            return
+        error.set("")
+        view.set(view.value.replace(**{name: int(value)}))
+
+    solara.InputInt(
+        name.capitalize(),
+        value=getattr(view.value, name),
+        on_value=apply,
+        continuous_update=False,
+        classes=[f"input-{name}"],
+    )
+    if error.value:
+        solara.Error(f"{name}: {error.value}", classes=[f"error-{name}"])
+
+
+@solara.component
+def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactive):
+    """The sidebar: scenario, upload, policy levers, uncertain assumptions, worlds and seed."""
+    base = uploaded.value or preset(view.value.preset)
+    written = base.factor_values()
+    current = scenario.factor_values()
+    upload_error = solara.use_reactive("")
+
+    def choose(name):
+        uploaded.set(None)
+        v = view.value
+        view.set(View(preset=name, worlds=v.worlds, seed=v.seed, state=v.state))
+
+    def on_file(info):
+        try:
+            uploaded.set(read_upload(info["name"], info["size"], info["file_obj"]))
+        except ScenarioError as err:
+            upload_error.set(str(err))
+            return
+        upload_error.set("")
+        view.set(view.value.replace(values=()))
+
+    def setter(name):
+        return lambda value: view.set(view.value.with_value(name, value, written[name]))
+
+    solara.Select("Scenario", values=presets(), value=view.value.preset, on_value=choose)
+    if uploaded.value is not None:
+        solara.Info(f"Uploaded: {uploaded.value.name} (an upload is not part of the link)")
+        solara.Button("Back to the library", on_click=lambda: choose(view.value.preset))
+    if scenario.question:
+        solara.Text(scenario.question, style={"font-size": "0.85em", "font-style": "italic"})
+    solara.FileDrop(label="Drop a scenario YAML here to run it", on_file=on_file, lazy=True)
+    if upload_error.value:
+        solara.Error(upload_error.value, classes=["upload-error"])
+    with solara.Card("Policy levers", margin=0):
+        for lever in scenario.levers:
+            FactorInput(lever, current[lever.name], setter(lever.name), "lever")
+    if scenario.uncertainties:
+        with solara.Details("Uncertain assumptions", expand=False):
+            for item in scenario.uncertainties:
+                FactorInput(item, current[item.name], setter(item.name), "uncertainty")
+    with solara.Row():
+        NumberInput("worlds", view, scenario)
+        NumberInput("seed", view, scenario)
+    solara.Button(
+        "Reset levers and assumptions",
+        on_click=lambda: view.set(view.value.replace(values=())),
+        disabled=not view.value.values,
+    )
+
+
+@solara.component
+def EnsembleView(outcome: Outcome, view: View, month: int):
+    res, state = outcome.res, view.state
+    key = [id(res), state]
+    Chart(lambda: charts.influence_chart(res, state, outcome.baseline), key, "influence")
+    with solara.Column(classes=["headline"], gap="2px"):
+        for line in headline(outcome.versus_baseline, state):
+            solara.Text(line, style=TEXT)
+    EventList(res)
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        Chart(lambda: charts.heat_map(res, month), [id(res), month], "heatmap", PANEL)
+        Chart(lambda: charts.threat_chart(res, state), key, "threat", PANEL)
+        Chart(lambda: charts.trade_chart(res, state), key, "trade", PANEL)
+
+
+@solara.component
+def EventList(res: Results):
+    markers = res.event_markers()
+    if markers:
+        with solara.Details(f"Scheduled events ({len(markers)}), numbered as on the chart"):
+            for number, (month, label) in enumerate(markers, start=1):
+                solara.Text(f"{number}. {res.dates[month]:%Y-%m} {label}")
+                solara.HTML(tag="br")
+
+
+@solara.component
+def WorldView(scenario: Scenario, view: View):
+    """One world played month by month (its own Mesa model, in this session only)."""
+    world_index = solara.use_reactive(0)
+    resets = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    months = solara.use_reactive(0)
+    world = solara.use_memo(
+        lambda: OneWorld(scenario, view.seed, world_index.value),
+        [scenario.content_hash(), view.seed, world_index.value, resets.value],
+    )
+    play_task = solara.use_ref(None)
+
+    def step():
+        world.step()
+        months.set(world.month)
+
+    def reset():
+        playing.set(False)
+        resets.set(resets.value + 1)
+        months.set(0)
+
+    def play():
+        while playing.value and not world.finished:
+            time.sleep(PLAY_INTERVAL)
+            if play_task.current is None or not play_task.current.is_current():
+                return
+            step()
+        playing.set(False)
+
+    play_task.current = solara.lab.use_task(play, dependencies=[playing.value, id(world)])
+    month = world.month
+    with solara.Row():
+        solara.Button("Step", on_click=step, disabled=world.finished or playing.value)
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=world.finished,
+        )
+        solara.Button("Reset", on_click=reset)
+        solara.InputInt(
+            "World", value=world_index, continuous_update=False, classes=["input-world"]
+        )
+    res = world.results()
+    date = f"{res.dates[month - 1]:%Y-%m}" if month else "not started"
+    solara.Text(
+        f"Month {month} of {scenario.horizon_months} ({date}), world {world.world}",
+        classes=["world-month"],
+    )
+    for line in world.events() or (["nothing scheduled or drawn"] if month else []):
+        solara.Text(line)
+        solara.HTML(tag="br")
+    key = [id(world), month, view.state]
+    Chart(lambda: charts.influence_chart(res, view.state, until=month), key, "world-influence")
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        if month:
+            Chart(lambda: charts.heat_map(res, month - 1), key, "world-heatmap", PANEL)
+        Chart(lambda: charts.threat_chart(res, view.state, until=month), key, "world-threat", PANEL)
+
+
+@solara.component
+def CompareView(outcome: Outcome, view: solara.Reactive, scenario: Scenario, pinned):
+    with solara.Row():
+        solara.Select(
+            "Compare against",
+            values=presets(),
+            value=view.value.against,
+            on_value=lambda name: (pinned.set(None), view.set(view.value.replace(against=name))),
+        )
+        solara.Button(
+            "Pin the current scenario as the comparison", on_click=lambda: pinned.set(scenario)
+        )
+    if pinned.value is not None:
+        solara.Info("Comparing against the pinned scenario: move levers to see their effect.")
+    if outcome.versus is None:
+        solara.Text("Computing the comparison…", classes=["compare-pending"])
+        return
+    comparison, state = outcome.versus, view.value.state
+    Chart(lambda: charts.difference_chart(comparison, state), [id(comparison), state], "difference")
+    with solara.Column(classes=["compare-text"], gap="2px"):
+        for line in headline(comparison, state):
+            solara.Text(line, style=TEXT)
+
+
+@solara.component
+def MapView(outcome: Outcome, view: solara.Reactive):
+    res = outcome.res
+    month = res.months - 1 if view.value.month < 0 else view.value.month
+    Chart(lambda: geography.map_figure(res, month), [id(res), month], "map")
+
+
+@solara.component
+def Downloads(outcome: Outcome, scenario: Scenario):
+    res = outcome.res
+    with solara.Row(classes=["downloads"]):
+        solara.FileDownload(
+            lambda: influence_csv(res), f"{scenario.name}_influence.csv", "Influence bands (CSV)"
+        )
+        solara.FileDownload(
+            lambda: dataset_netcdf(res), f"{scenario.name}.nc", "All series (NetCDF)"
+        )
+        solara.FileDownload(
+            lambda: scenario_yaml(scenario), f"{scenario.name}.yaml", "Scenario (YAML)"
+        )
+
+
+@solara.component
+def Page():
+    router = solara.use_router()
+    first = solara.use_memo(lambda: view_from_query(router.search), [])
+    view = solara.use_reactive(first)
+    uploaded = solara.use_reactive(None)
+    pinned = solara.use_reactive(None)
+    tab = solara.use_reactive(0)
+    runs = solara.use_ref({})  # this session's full runs (baseline, comparisons)
+    task_ref = solara.use_ref(None)
+
+    def sync_url():
+        query = view.value.query()
+        if query != (router.search or ""):
+            router.push(f"{router.path}?{query}" if query else router.path)
+
+    solara.use_effect(sync_url, [view.value])
+    v = view.value
+    try:
+        scenario = scenario_of(v, uploaded.value)
+        problem = ""
+    except ScenarioError as err:  # a value the sliders cannot give, from an old link
+        scenario, problem = scenario_of(v.replace(values=()), uploaded.value), str(err)
+    against = pinned.value or preset(v.against)
+
+    def compute():
+        def current():
+            return task_ref.current is not None and task_ref.current.is_current()
+
+        try:
+            base = cached_run(runs.current, preset(BASELINE), v.worlds, v.seed)
+            for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
+                full = res.worlds == v.worlds
+                yield Outcome(res, base, paired(res, base), full)
+            other = cached_run(runs.current, against, v.worlds, v.seed)
+            yield Outcome(res, base, paired(res, base), True, paired(res, other))
+        except Superseded:
+            return
+
+    key = [scenario.content_hash(), v.worlds, v.seed, against.content_hash()]
+    task = solara.lab.use_task(compute, dependencies=key, raise_error=False)
+    task_ref.current = task
+    outcome: Outcome | None = task.latest if isinstance(task.latest, Outcome) else None
+
+    solara.Title("Regional influence simulator")
+    with solara.Sidebar():
+        Controls(view, scenario, uploaded)
+    for message in (*v.problems, problem):
+        if message:
+            solara.Warning(f"From the link: {message}", classes=["link-problem"])
+    states = scenario.codes("host", "neighbor")
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Select(
+            "State shown",
+            values=states,
+            value=v.state if v.state in states else states[0],
+            on_value=lambda s: view.set(view.value.replace(state=s)),
+        )
+        month = v.month if v.month >= 0 else scenario.horizon_months - 1
+        solara.SliderInt(
+            "Month (heat map, map)",
+            value=month,
+            min=0,
+            max=scenario.horizon_months - 1,
+            on_value=lambda m: view.set(view.value.replace(month=m)),
+        )
+        solara.Text(_status(task, outcome, v), classes=["status"])
+    if task.error and not isinstance(task.exception, Superseded):
+        solara.Error(f"The run failed: {task.exception}", classes=["run-error"])
+    if outcome is None:
+        solara.ProgressLinear(True)
+        return
+    with solara.lab.Tabs(value=tab, lazy=True):
+        with solara.lab.Tab("Ensemble"):
+            EnsembleView(outcome, dataclasses.replace(v, month=month), month)
+        with solara.lab.Tab("One world"):
+            WorldView(scenario, v)
+        with solara.lab.Tab("Compare"):
+            CompareView(outcome, view, scenario, pinned)
+        with solara.lab.Tab("Map"):
+            MapView(outcome, view)
+    Downloads(outcome, scenario)
+
+
+def _status(task, outcome: Outcome | None, view: View) -> str:
+    if outcome is None:
+        return "running the first preview…"
+    shown = f"{outcome.res.scenario.name}: {outcome.res.worlds} worlds, seed {view.seed}"
+    if task.pending and not outcome.full:
+        return f"{shown}; refining to {view.worlds} worlds…"
+    return f"{shown} (full ensemble)" if outcome.full else shown

@@ -1,0 +1,142 @@
+"""The page's computations: an ensemble run in two steps (a quick preview, then the full
+ensemble), stopped as soon as a newer change supersedes it; the paired comparison behind the
+page's text; results as files to download. Nothing here knows Solara.
+
+The preview is worlds 0..99 and the full run adds worlds 100.. to it: every draw is a function
+of (seed, world, month, stream), so the full ensemble's first worlds are the preview's worlds,
+and the preview's work is not done twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import yaml
+from threadpoolctl import threadpool_limits
+
+from sim.analysis.compare import Comparison
+from sim.batch.runner import check_run, fill
+from sim.core.params import compile_scenario
+from sim.core.series import allocate
+from sim.results.dataset import Results, build_dataset
+from sim.spec.loading import load_scenario
+from sim.spec.schema import Scenario
+
+UI_BLOCK = 100  # worlds simulated between checks for a newer change
+
+# One BLAS thread for the whole server process, set once: runs of several sessions go on in
+# threads at once, and the per-run limit that sim.batch.runner sets and restores is global to
+# the process, so concurrent runs would otherwise switch each other's BLAS threads (and with
+# them the order of sums, hence the last bits of the results) on and off.
+_ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
+
+
+class Superseded(Exception):
+    """A newer change on the page made this computation pointless."""
+
+
+@functools.lru_cache(maxsize=32)
+def preset(name: str) -> Scenario:
+    """A shipped scenario, parsed once per process (Scenario is frozen: safe to share)."""
+    return load_scenario(name)
+
+
+def ensemble(
+    scenario: Scenario,
+    worlds: int,
+    seed: int,
+    preview: int,
+    current: Callable[[], bool] = lambda: True,
+) -> Iterator[Results]:
+    """Yield Results of the first `preview` worlds, then of all `worlds` (if more). Raises
+    Superseded between blocks of UI_BLOCK worlds once `current()` turns false."""
+    check_run(scenario, worlds, seed, in_memory=True)
+    p, months = compile_scenario(scenario), scenario.horizon_months
+    arrays = allocate(p, months, worlds)
+    done = 0
+    for part in (min(preview, worlds), worlds):
+        for first in range(done, part, UI_BLOCK):
+            if not current():
+                raise Superseded
+            count = min(UI_BLOCK, part - first)
+            fill(scenario, seed, first, {k: v[:, first : first + count] for k, v in arrays.items()})
+        if part > done:
+            done = part
+            yield Results(
+                build_dataset(scenario, {k: v[:, :done] for k, v in arrays.items()}, seed)
+            )
+
+
+def run_ensemble(scenario: Scenario, worlds: int, seed: int) -> Results:
+    """The full ensemble at once (the baseline and the run compared against)."""
+    *_, last = ensemble(scenario, worlds, seed, preview=worlds)
+    return last
+
+
+def first_worlds(res: Results, worlds: int) -> Results:
+    """The run's first `worlds` worlds (paired with a preview of that size)."""
+    if res.worlds == worlds:
+        return res
+    return Results(res.dataset.isel(world=slice(0, worlds)), res.scenario)
+
+
+def paired(a: Results, b: Results) -> Comparison:
+    """a minus b over the worlds both have (b may hold more: a preview against a full run)."""
+    return Comparison(a, first_worlds(b, a.worlds))
+
+
+def influence_csv(res: Results) -> bytes:
+    """5%, 50% and 95% quantiles of influence per month, power and state, as CSV."""
+    return res.quantiles("influence").to_csv(index=False, float_format="%.5f").encode()
+
+
+def dataset_netcdf(res: Results) -> bytes:
+    """Every recorded series of every world as one NetCDF file (written in a temporary
+    folder, which is removed)."""
+    data = res.dataset.copy()
+    for name in data.variables:
+        data[name].encoding = {}
+    with tempfile.TemporaryDirectory(prefix="sim-ui-") as folder:
+        path = Path(folder) / "results.nc"
+        data.to_netcdf(path, engine="netcdf4")
+        return path.read_bytes()
+
+
+def scenario_yaml(scenario: Scenario) -> bytes:
+    """The scenario as a YAML file that `sim run` accepts unchanged and runs identically (the
+    moved levers' reference values included, so the start balance is the same)."""
+    header = (
+        f"# {scenario.name}: written by the regional influence simulator's browser app\n"
+        f"# run it with: sim run {scenario.name}.yaml\n"
+    )
+    body = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    return (header + body).encode()
+
+
+def headline(comparison: Comparison, state: str) -> list[str]:
+    """Sentences saying, from the numbers, which powers gain and lose influence over `state`
+    against the run compared with, at the last month; an effect counts when its interval
+    excludes zero."""
+    last = comparison.final(state)
+    name_a, name_b = comparison.a.scenario.name, comparison.b.scenario.name
+    date = f"{np.datetime64(last.date.iloc[0], 'M')}"
+    if comparison.a.scenario.content_hash() == comparison.b.scenario.content_hash():
+        return [f"{name_a} is the run compared against: no difference to show."]
+    lines = []
+    for row in last.sort_values("difference", ascending=False).itertuples():
+        interval = f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+        if row.ci_low > 0:
+            verb = f"gains {row.difference:+.3f} {interval}"
+        elif row.ci_high < 0:
+            verb = f"loses {row.difference:+.3f} {interval}"
+        else:
+            verb = f"shows no clear change ({row.difference:+.3f}, interval {interval} covers 0)"
+        lines.append(
+            f"{row.power} {verb} influence over {state} by {date} "
+            f"({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%} of worlds)."
+        )
+    return [f"{name_a} against {name_b}, paired over {comparison.a.worlds} worlds:", *lines]

@@ -1,0 +1,125 @@
+"""What the page shows, as plain data: the scenario, its lever and assumption values, worlds,
+seed, the state and month shown, and the run compared against. A View round-trips through the
+page's URL query, so a link reproduces the view; values from a URL are checked like any input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from sim.errors import ScenarioError
+from sim.spec.loading import shipped_scenarios
+from sim.spec.schema import Scenario
+from viz.ensemble import preset
+
+PREVIEW_WORLDS = 100
+DEFAULT_WORLDS = 500
+MAX_UI_WORLDS = 5000  # an ensemble the page recomputes on every change; sim run for more
+DEFAULT_SEED = 1
+BASELINE = "baseline"
+
+
+def presets() -> list[str]:
+    """The scenario library (shipped scenarios), the baseline first."""
+    names = shipped_scenarios()
+    return [BASELINE, *(n for n in names if n != BASELINE)]
+
+
+@dataclass(frozen=True)
+class View:
+    """One view of the page. `values` holds only the levers and uncertainties moved away from
+    the preset's own values; `against` is the preset the comparison runs against."""
+
+    preset: str = BASELINE
+    values: tuple[tuple[str, float], ...] = ()
+    worlds: int = DEFAULT_WORLDS
+    seed: int = DEFAULT_SEED
+    state: str = "AFG"
+    month: int = -1  # -1: the last month
+    against: str = BASELINE
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def replace(self, **changes) -> View:
+        return dataclasses.replace(self, **changes)
+
+    def with_value(self, name: str, value: float, written: float) -> View:
+        """The view with one factor set; a value equal to the preset's own is dropped."""
+        values = dict(self.values)
+        if value == written:
+            values.pop(name, None)
+        else:
+            values[name] = float(value)
+        return self.replace(values=tuple(sorted(values.items())))
+
+    def query(self) -> str:
+        """The URL query string of this view (defaults left out)."""
+        pairs = [
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("values", "problems") and getattr(self, f.name) != f.default
+        ]
+        pairs += [(f"v.{name}", f"{value:g}") for name, value in self.values]
+        return urlencode(pairs)
+
+
+def view_from_query(query: str | None) -> View:
+    """The view a URL query describes. Unknown or invalid entries are dropped, each with a
+    problem message the page shows, so a bad link opens the nearest valid view."""
+    problems: list[str] = []
+    view = View()
+    pairs = parse_qsl(query or "", keep_blank_values=True)
+    given = {k: v for k, v in pairs if not k.startswith("v.")}
+    if given.get("preset", BASELINE) in presets():
+        view = view.replace(preset=given.get("preset", BASELINE))
+    else:
+        problems.append(f"preset {given['preset']!r} is not in the scenario library")
+    scenario = preset(view.preset)
+    for name, convert in (("worlds", int), ("seed", int), ("month", int)):
+        if name in given:
+            try:
+                value = convert(given[name])
+                check_number(name, value, scenario)
+                view = view.replace(**{name: value})
+            except (ValueError, ScenarioError) as err:
+                problems.append(f"{name}: {_message(err)}")
+    for name in ("state", "against"):
+        allowed = scenario.codes("host", "neighbor") if name == "state" else presets()
+        if name in given:
+            if given[name] in allowed:
+                view = view.replace(**{name: given[name]})
+            else:
+                problems.append(f"{name}: {given[name]!r} is not one of {', '.join(allowed)}")
+    values = {}
+    for key, text in pairs:
+        if key.startswith("v."):
+            try:
+                values[key[2:]] = float(text)
+                scenario.with_values(**{key[2:]: values[key[2:]]})
+            except (ValueError, ScenarioError) as err:
+                values.pop(key[2:], None)
+                problems.append(f"{key[2:]}: {_message(err)}")
+    return view.replace(values=tuple(sorted(values.items())), problems=tuple(problems))
+
+
+def check_number(name: str, value: int, scenario: Scenario) -> None:
+    """Refuse worlds, seed or month outside what the page runs, naming the allowed range."""
+    limits = {
+        "worlds": (PREVIEW_WORLDS, MAX_UI_WORLDS),
+        "seed": (0, 2**63 - 1),
+        "month": (-1, scenario.horizon_months - 1),
+    }
+    low, high = limits[name]
+    if not low <= value <= high:
+        raise ScenarioError(name, f"{value} is outside the allowed range [{low}, {high}]")
+
+
+def _message(err: Exception) -> str:
+    return err.message if isinstance(err, ScenarioError) else f"not a number ({err})"
+
+
+def scenario_of(view: View, base: Scenario | None = None) -> Scenario:
+    """The scenario a view runs: its preset (or an uploaded `base`) with the moved values."""
+    scenario = base if base is not None else preset(view.preset)
+    return scenario.with_values(**dict(view.values)) if view.values else scenario
