@@ -1,5 +1,5 @@
 """The command line: `sim run | batch | compare | export | explain | schema | validate |
-calibrate` (also `python -m sim`).
+calibrate | ui` (also `python -m sim`).
 
 A thin layer over the Python API: one small function per command, the work done in the
 packages. Imports are lazy so `sim --help` answers at once. Bad input gets a one-paragraph
@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("scenario")
     explain.add_argument("--grep", help="only rows whose path or source contains this text")
 
+    ui = sub.add_parser("ui", help="serve the browser app (works offline)")
+    ui.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    ui.add_argument("--port", type=int, default=8765, help="port (default: %(default)s)")
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
 
     check = sub.add_parser(
@@ -398,6 +403,14 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_ui(args) -> int:
+    """Serve the browser app until Ctrl-C: this process becomes `python -m viz` (viz is the
+    layer above the command line; it is started as a program, never imported here)."""
+    argv = [sys.executable, "-m", "viz", "--host", args.host, "--port", str(args.port)]
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
 COMMANDS = {
     "batch": cmd_batch,
     "calibrate": cmd_calibrate,
@@ -406,6 +419,7 @@ COMMANDS = {
     "run": cmd_run,
     "explain": cmd_explain,
     "schema": cmd_schema,
+    "ui": cmd_ui,
     "validate": cmd_validate,
 }
 

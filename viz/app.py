@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import solara
 import solara.lab
+from ipyvuetify.extra import FileInput
 
 from sim.analysis.compare import Comparison
 from sim.errors import ScenarioError
@@ -109,6 +110,33 @@ def _nice_step(low: float, high: float) -> float:
 
 
 @solara.component
+def Upload(on_file):
+    """A file picker for a scenario YAML (a real file input, as solara.FileDrop is wired:
+    ipyvuetify's FileInput sends the file in chunks when the server reads it)."""
+    info, set_info = solara.use_state(None)
+    files, set_files = solara.use_state(None)
+    picker = FileInput.element(
+        label="Upload a scenario (YAML)", accept=".yaml,.yml", multiple=False,
+        on_file_info=set_info,
+    )  # fmt: skip
+
+    def wire():  # in the render context, where the widget is at hand
+        if info:
+            widget = solara.get_widget(picker)
+            widget.version += 1
+            widget.reset_stats()
+            set_files(widget.get_files())
+
+    def receive():  # in a thread: the file arrives in chunks as it is read
+        if files:
+            on_file(files[0])
+
+    solara.use_effect(wire, [info])
+    solara.use_thread(receive, [files])
+    return picker
+
+
+@solara.component
 def NumberInput(name: str, view: solara.Reactive, scenario: Scenario):
     """worlds or seed, typed; a value out of range shows why and is not applied."""
     error = solara.use_reactive("")
@@ -147,12 +175,13 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
         view.set(View(preset=name, worlds=v.worlds, seed=v.seed, state=v.state))
 
     def on_file(info):
+        upload_error.set("")
         try:
-            uploaded.set(read_upload(info["name"], info["size"], info["file_obj"]))
+            scenario = read_upload(info["name"], info["size"], info["file_obj"])
         except ScenarioError as err:
             upload_error.set(str(err))
             return
-        upload_error.set("")
+        uploaded.set(scenario)
         view.set(view.value.replace(values=()))
 
     def setter(name):
@@ -164,7 +193,7 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
         solara.Button("Back to the library", on_click=lambda: choose(view.value.preset))
     if scenario.question:
         solara.Text(scenario.question, style={"font-size": "0.85em", "font-style": "italic"})
-    solara.FileDrop(label="Drop a scenario YAML here to run it", on_file=on_file, lazy=True)
+    Upload(on_file)
     if upload_error.value:
         solara.Error(upload_error.value, classes=["upload-error"])
     with solara.Card("Policy levers", margin=0):
@@ -204,9 +233,9 @@ def EventList(res: Results):
     markers = res.event_markers()
     if markers:
         with solara.Details(f"Scheduled events ({len(markers)}), numbered as on the chart"):
-            for number, (month, label) in enumerate(markers, start=1):
-                solara.Text(f"{number}. {res.dates[month]:%Y-%m} {label}")
-                solara.HTML(tag="br")
+            with solara.Column(gap="0px"):
+                for number, (month, label) in enumerate(markers, start=1):
+                    solara.Text(f"{number}. {res.dates[month]:%Y-%m} {label}", style=TEXT)
 
 
 @solara.component
@@ -240,7 +269,7 @@ def WorldView(scenario: Scenario, view: View):
         playing.set(False)
 
     play_task.current = solara.lab.use_task(play, dependencies=[playing.value, id(world)])
-    month = world.month
+    month = months.value  # read here, so that setting it redraws this view
     with solara.Row():
         solara.Button("Step", on_click=step, disabled=world.finished or playing.value)
         solara.Button(
@@ -258,9 +287,9 @@ def WorldView(scenario: Scenario, view: View):
         f"Month {month} of {scenario.horizon_months} ({date}), world {world.world}",
         classes=["world-month"],
     )
-    for line in world.events() or (["nothing scheduled or drawn"] if month else []):
-        solara.Text(line)
-        solara.HTML(tag="br")
+    with solara.Column(gap="0px", classes=["world-events"]):
+        for line in world.events() or (["nothing scheduled or drawn"] if month else []):
+            solara.Text(line, style=TEXT)
     key = [id(world), month, view.state]
     Chart(lambda: charts.influence_chart(res, view.state, until=month), key, "world-influence")
     with solara.Row(style={"flex-wrap": "wrap"}):

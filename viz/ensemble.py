@@ -124,8 +124,8 @@ def headline(comparison: Comparison, state: str) -> list[str]:
     last = comparison.final(state)
     name_a, name_b = comparison.a.scenario.name, comparison.b.scenario.name
     date = f"{np.datetime64(last.date.iloc[0], 'M')}"
-    if comparison.a.scenario.content_hash() == comparison.b.scenario.content_hash():
-        return [f"{name_a} is the run compared against: no difference to show."]
+    if not comparison.table.difference.any():
+        return [f"{name_a} gives the same influence as {name_b} in every world and month."]
     lines = []
     for row in last.sort_values("difference", ascending=False).itertuples():
         interval = f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"

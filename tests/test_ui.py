@@ -1,0 +1,283 @@
+"""The browser app as a user sees it: the real server (`python -m viz`, what `sim ui` runs) with
+no CDN reachable, driven in Debian's Chromium by playwright. Screenshots go to
+out/test-artifacts/ui/ for a person to look at.
+
+Charts are checked by their image itself (the PNG's data URL changes), never by a text alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright import sync_api as playwright
+
+from viz.server import running_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts" / "ui"
+LAUNCH = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+WAIT = 90_000  # ms: five sessions computing at once on two cores
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running_app(log=ARTIFACTS / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(app_url):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page with its page errors and failed requests recorded."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on(
+            "response",
+            lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        self.page.on("requestfailed", lambda r: self.failed.append(f"failed {r.url}"))
+        self.page.goto(url)
+
+    def full(self) -> None:
+        """Wait until the full ensemble (and its comparison) is shown."""
+        self.page.wait_for_function(
+            "document.querySelector('.status')?.textContent.includes('full ensemble')",
+            timeout=WAIT,
+        )
+
+    def image(self, chart: str) -> str:
+        img = self.page.locator(f".chart-{chart} img").first
+        img.wait_for(timeout=WAIT)
+        return img.get_attribute("src")
+
+    def drawn(self, chart: str) -> bool:
+        """The chart's image has loaded and has a real size (a PNG the browser decoded)."""
+        self.image(chart)
+        self.page.wait_for_function(
+            "sel => { const i = document.querySelector(sel); return i && i.complete"
+            " && i.naturalWidth > 200 && i.naturalHeight > 100; }",
+            arg=f".chart-{chart} img",
+            timeout=WAIT,
+        )
+        return True
+
+    def changed(self, chart: str, before: str) -> str:
+        self.page.wait_for_function(
+            "([sel, before]) => { const i = document.querySelector(sel);"
+            " return i && i.getAttribute('src') !== before; }",
+            arg=[f".chart-{chart} img", before],
+            timeout=WAIT,
+        )
+        return self.image(chart)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name).click()
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser, app_url):
+    pages = []
+
+    def open_page(query: str = "") -> Watched:
+        pages.append(Watched(browser, app_url + (f"?{query}" if query else "")))
+        return pages[-1]
+
+    yield open_page
+    for page in pages:
+        page.close()
+
+
+def test_page_loads_offline_with_no_failed_request_and_no_error(watched):
+    w = watched()
+    w.full()
+    assert w.drawn("influence")
+    w.shot("ensemble")
+    assert w.errors == []
+    assert w.failed == []
+
+
+def test_a_lever_change_redraws_the_chart_and_enters_the_link(watched):
+    w = watched()
+    w.full()
+    before = w.image("influence")
+    slider = w.page.locator(".lever-russia_security [role=slider]")
+    slider.focus()
+    for _ in range(4):
+        w.page.keyboard.press("ArrowRight")
+    after = w.changed("influence", before)
+    w.full()
+    assert after != before
+    assert "v.russia_security=0.3" in w.page.url
+    assert "RUS gains" in w.page.locator(".headline").text_content()
+    w.shot("lever_moved")
+    assert w.errors == [] and w.failed == []
+
+
+def test_step_advances_the_month_and_the_chart(watched):
+    w = watched()
+    w.full()
+    w.tab("One world")
+    month = w.page.locator(".world-month")
+    month.wait_for(timeout=WAIT)
+    assert month.text_content().startswith("Month 0")
+    step = w.page.get_by_role("button", name="Step")
+    step.click()
+    w.page.wait_for_function(
+        "document.querySelector('.world-month').textContent.startsWith('Month 1 ')", timeout=WAIT
+    )
+    first = w.image("world-influence")
+    for _ in range(3):
+        step.click()
+    w.page.wait_for_function(
+        "document.querySelector('.world-month').textContent.startsWith('Month 4 ')", timeout=WAIT
+    )
+    assert w.changed("world-influence", first) != first
+    w.page.get_by_role("button", name="Play").click()
+    w.page.wait_for_function(
+        "parseInt(document.querySelector('.world-month').textContent.split(' ')[1]) >= 6",
+        timeout=WAIT,
+    )
+    w.page.get_by_role("button", name="Pause").click()
+    w.shot("one_world")
+    w.page.get_by_role("button", name="Reset", exact=True).click()
+    w.page.wait_for_function(
+        "document.querySelector('.world-month').textContent.startsWith('Month 0 ')", timeout=WAIT
+    )
+    assert w.errors == []
+
+
+def test_the_comparison_shows_the_paired_difference(watched):
+    w = watched("v.russia_security=1&against=baseline")
+    w.full()
+    w.tab("Compare")
+    text = w.page.locator(".compare-text")
+    text.wait_for(timeout=WAIT)
+    assert "RUS gains" in text.text_content()
+    assert w.drawn("difference")
+    w.shot("compare")
+    assert w.errors == []
+
+
+def test_the_map_renders_and_follows_the_month(watched):
+    w = watched("preset=termez_closure")
+    w.full()
+    w.tab("Map")
+    assert w.drawn("map")
+    last = w.image("map")
+    w.shot("map")
+    w.page.goto(w.page.url + "&month=0")
+    w.full()
+    w.tab("Map")
+    assert w.image("map") != last
+    assert w.errors == []
+
+
+def test_an_invalid_upload_shows_its_message_and_a_valid_one_runs(watched):
+    w = watched()
+    w.full()
+    upload = w.page.locator("input[type=file]")
+    upload.set_input_files(
+        files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": b"name: [unclosed\n"}]
+    )
+    error = w.page.locator(".upload-error")
+    error.wait_for(timeout=WAIT)
+    assert "broken.yaml" in error.text_content()
+    assert "not valid YAML at line 2" in error.text_content()
+    upload.set_input_files(
+        files=[{"name": "wrong.yaml", "mimeType": "text/yaml",
+                "buffer": b"extends: baseline\nname: wrong\nworlds: -3\n"}]
+    )  # fmt: skip
+    w.page.wait_for_function(
+        "document.querySelector('.upload-error')?.textContent.includes(\"field 'worlds'\")",
+        timeout=WAIT,
+    )
+    w.shot("upload_error")
+    upload.set_input_files(
+        files=[{"name": "mine.yaml", "mimeType": "text/yaml",
+                "buffer": b"extends: baseline\nname: mine\n"}]
+    )  # fmt: skip
+    w.page.wait_for_function(
+        "document.querySelector('.status').textContent.includes('mine: 500 worlds')",
+        timeout=WAIT,
+    )
+    assert w.page.locator(".upload-error").count() == 0
+    assert w.errors == []
+
+
+def test_a_link_opens_with_its_levers_and_reports_bad_entries(watched):
+    w = watched("v.us_aid=100&seed=7&worlds=200&state=TJK&v.nope=1&worlds=5")
+    w.full()
+    assert (
+        "US aid to Afghanistan (USD M/month): 100" in w.page.locator(".lever-us_aid").text_content()
+    )
+    assert "seed 7" in w.page.locator(".status").text_content()
+    problems = w.page.locator(".link-problem").all_text_contents()
+    assert any("nope" in p for p in problems)
+    assert "influence over TJK" in w.page.locator(".headline").text_content()
+
+
+def test_an_out_of_range_number_shows_why_and_is_not_applied(watched):
+    w = watched()
+    w.full()
+    worlds = w.page.locator(".input-worlds input")
+    worlds.fill("100000000")
+    worlds.press("Enter")
+    error = w.page.locator(".error-worlds")
+    error.wait_for(timeout=WAIT)
+    assert "outside the allowed range" in error.text_content()
+    assert "500 worlds" in w.page.locator(".status").text_content()
+
+
+def test_five_sessions_at_once_each_get_their_own_results(browser, app_url):
+    seeds = [11, 12, 13, 14, 15]
+    pages = [Watched(browser, f"{app_url}?seed={s}&worlds=200") for s in seeds]
+    try:
+        for w in pages:  # all five were opened before any finished: they compute at once
+            w.full()
+        statuses = [w.page.locator(".status").text_content() for w in pages]
+        images = [w.image("influence") for w in pages]
+        for seed, status in zip(seeds, statuses, strict=True):
+            assert f"200 worlds, seed {seed}" in status
+        assert len(set(images)) == len(images)  # five different ensembles, five images
+        pages[0].shot("five_sessions_first")
+    finally:
+        for w in pages:
+            w.close()
+
+
+def test_sim_ui_refuses_a_port_in_use_with_a_clear_message(app_url):
+    port = app_url.rsplit(":", 1)[1].strip("/")
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "ui", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
