@@ -93,6 +93,7 @@ class Watched:
         self.page.get_by_role("tab", name=name).click()
 
     def shot(self, name: str) -> None:
+        self.page.wait_for_timeout(800)  # let a tab's slide transition end
         self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
     def close(self) -> None:
@@ -184,16 +185,17 @@ def test_the_comparison_shows_the_paired_difference(watched):
 
 
 def test_the_map_renders_and_follows_the_month(watched):
-    w = watched("preset=termez_closure")
+    w = watched("preset=termez_closure&month=35")  # 2026-12: Termez-Hairatan closed
     w.full()
     w.tab("Map")
     assert w.drawn("map")
-    last = w.image("map")
+    closed = w.image("map")
     w.shot("map")
-    w.page.goto(w.page.url + "&month=0")
+    w.page.goto(w.page.url.replace("month=35", "month=0"))
     w.full()
     w.tab("Map")
-    assert w.image("map") != last
+    assert w.drawn("map")
+    assert w.image("map") != closed
     assert w.errors == []
 
 

@@ -47,6 +47,7 @@ from viz.world import OneWorld
 
 PLAY_INTERVAL = 0.4  # seconds between months when a world plays
 SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
+PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
 TEXT = {"font-size": "0.95em"}
 
@@ -61,6 +62,7 @@ class Outcome:
     versus_baseline: Comparison
     full: bool
     versus: Comparison | None = None
+    panels: Results | None = None  # the last full ensemble, for the panels under the chart
 
 
 def cached_run(cache: dict, scenario: Scenario, worlds: int, seed: int) -> Results:
@@ -216,16 +218,21 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
 @solara.component
 def EnsembleView(outcome: Outcome, view: View, month: int):
     res, state = outcome.res, view.state
-    key = [id(res), state]
-    Chart(lambda: charts.influence_chart(res, state, outcome.baseline), key, "influence")
+    Chart(
+        lambda: charts.influence_chart(res, state, outcome.baseline), [id(res), state], "influence"
+    )
     with solara.Column(classes=["headline"], gap="2px"):
         for line in headline(outcome.versus_baseline, state):
             solara.Text(line, style=TEXT)
     EventList(res)
+    # the panels follow the full ensemble only: a preview redraws just the chart above, so that
+    # it shows within half a second (benchmarks/bench_ui.py)
+    full = outcome.panels or res
+    key = [id(full), state]
     with solara.Row(style={"flex-wrap": "wrap"}):
-        Chart(lambda: charts.heat_map(res, month), [id(res), month], "heatmap", PANEL)
-        Chart(lambda: charts.threat_chart(res, state), key, "threat", PANEL)
-        Chart(lambda: charts.trade_chart(res, state), key, "trade", PANEL)
+        Chart(lambda: charts.heat_map(full, month), [id(full), month], "heatmap", PANEL)
+        Chart(lambda: charts.threat_chart(full, state), key, "threat", PANEL)
+        Chart(lambda: charts.trade_chart(full, state), key, "trade", PANEL)
 
 
 @solara.component
@@ -354,6 +361,7 @@ def Page():
     tab = solara.use_reactive(0)
     runs = solara.use_ref({})  # this session's full runs (baseline, comparisons)
     task_ref = solara.use_ref(None)
+    last_full = solara.use_ref(None)  # the panels keep it while a preview is shown
 
     def sync_url():
         query = view.value.query()
@@ -375,11 +383,17 @@ def Page():
 
         try:
             base = cached_run(runs.current, preset(BASELINE), v.worlds, v.seed)
+            panels = last_full.current
             for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
                 full = res.worlds == v.worlds
-                yield Outcome(res, base, paired(res, base), full)
+                panels = res if full or panels is None else panels
+                outcome = Outcome(res, base, paired(res, base), full, panels=panels)
+                yield outcome
+                time.sleep(PREVIEW_DRAW if not full else 0)
+            last_full.current = res
             other = cached_run(runs.current, against, v.worlds, v.seed)
-            yield Outcome(res, base, paired(res, base), True, paired(res, other))
+            versus = outcome.versus_baseline if other is base else paired(res, other)
+            yield dataclasses.replace(outcome, versus=versus)
         except Superseded:
             return
 

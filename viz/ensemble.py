@@ -26,7 +26,7 @@ from sim.results.dataset import Results, build_dataset
 from sim.spec.loading import load_scenario
 from sim.spec.schema import Scenario
 
-UI_BLOCK = 100  # worlds simulated between checks for a newer change
+UI_BLOCK = 200  # worlds simulated between checks for a newer change (about 0.2 s)
 
 # One BLAS thread for the whole server process, set once: runs of several sessions go on in
 # threads at once, and the per-run limit that sim.batch.runner sets and restores is global to

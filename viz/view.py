@@ -120,6 +120,11 @@ def _message(err: Exception) -> str:
 
 
 def scenario_of(view: View, base: Scenario | None = None) -> Scenario:
-    """The scenario a view runs: its preset (or an uploaded `base`) with the moved values."""
+    """The scenario a view runs: its preset (or an uploaded `base`) with the moved values,
+    named for them (baseline.us_aid-100), so that titles, comparisons and downloads tell it
+    from the preset."""
     scenario = base if base is not None else preset(view.preset)
-    return scenario.with_values(**dict(view.values)) if view.values else scenario
+    if not view.values:
+        return scenario
+    moved = ".".join(f"{name}-{value:g}" for name, value in view.values)
+    return scenario.with_values(**dict(view.values)).replace(name=f"{scenario.name}.{moved}")
