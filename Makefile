@@ -5,8 +5,8 @@
 #               layers of docs/architecture.md) and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
 #   make library  run the scenario library and rewrite its section of docs/scenarios.md
-#   make bench  the engine and batch benchmarks (minutes; figures in out/bench.json and
-#               out/bench_batch.json, see docs/performance.md)
+#   make bench  the engine, batch and browser-app benchmarks (minutes; figures in
+#               out/bench*.json, see docs/performance.md)
 PYTHON ?= python3
 VENV ?= .venv
 PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12)
@@ -50,6 +50,7 @@ library: $(BIN)/sim
 bench: $(BIN)/sim
 	$(BIN)/python benchmarks/bench_engine.py --json out/bench.json
 	$(BIN)/python benchmarks/bench_batch.py --json out/bench_batch.json
+	$(BIN)/python benchmarks/bench_ui.py --json out/bench_ui.json
 
 clean:
 	rm -rf $(VENV) $(VENV312) out build *.egg-info

@@ -64,3 +64,10 @@ def test_bench_batch_quick_writes_every_figure(tmp_path):
         assert figures[key] > 0, key
     for line in ("2 workers", "Dask, 2 workers", "separate runs, a folder each"):
         assert line in done.stdout
+
+
+def test_bench_ui_quick_writes_every_figure(tmp_path):
+    done, figures = run_quick(SCRIPT.with_name("bench_ui.py"), tmp_path)
+    assert figures["ui_preview_s"] > 0
+    assert figures["ui_full_s"] > figures["ui_preview_s"]  # the full chart comes after
+    assert "Lever change to chart updated" in done.stdout

@@ -49,7 +49,7 @@ PLAY_INTERVAL = 0.4  # seconds between months when a world plays
 SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
 PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
-TEXT = {"font-size": "0.95em"}
+TEXT = {"font-size": "14px", "line-height": "1.5"}
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,9 @@ def influence_chart(
     ax.set_ylabel("influence index [0, 1]")
     worlds = "one world" if res.worlds == 1 else f"{res.worlds} worlds, median and 5-95%"
     ghost = ", dashed: baseline" if baseline is not None else ""
-    ax.set_title(f"Influence over {state}: {res.scenario.name} ({worlds}{ghost})", fontsize=10)
+    ax.set_title(
+        f"Influence over {state}: {res.scenario.name} ({worlds}{ghost})", fontsize=10, pad=14
+    )
     ax.legend(loc="upper left", fontsize=8, ncols=3, frameon=False)
     return fig
 

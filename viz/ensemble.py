@@ -128,13 +128,13 @@ def headline(comparison: Comparison, state: str) -> list[str]:
         return [f"{name_a} gives the same influence as {name_b} in every world and month."]
     lines = []
     for row in last.sort_values("difference", ascending=False).itertuples():
-        interval = f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+        interval = f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
         if row.ci_low > 0:
-            verb = f"gains {row.difference:+.3f} {interval}"
+            verb = f"gains {row.difference:+.4f} {interval}"
         elif row.ci_high < 0:
-            verb = f"loses {row.difference:+.3f} {interval}"
+            verb = f"loses {row.difference:+.4f} {interval}"
         else:
-            verb = f"shows no clear change ({row.difference:+.3f}, interval {interval} covers 0)"
+            verb = f"shows no clear change ({row.difference:+.4f}, interval {interval} covers 0)"
         lines.append(
             f"{row.power} {verb} influence over {state} by {date} "
             f"({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%} of worlds)."
