@@ -286,7 +286,11 @@ def WorldView(scenario: Scenario, view: View):
         )
         solara.Button("Reset", on_click=reset)
         solara.InputInt(
-            "World", value=world_index, continuous_update=False, classes=["input-world"]
+            f"World (0-{view.worlds - 1})",
+            value=world_index.value,
+            on_value=lambda k: world_index.set(min(max(int(k), 0), view.worlds - 1)),
+            continuous_update=False,
+            classes=["input-world"],
         )
     res = world.results()
     date = f"{res.dates[month - 1]:%Y-%m}" if month else "not started"

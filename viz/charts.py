@@ -144,7 +144,7 @@ def trade_chart(res: Results, state: str, until: int | None = None, partners: in
         ]
         if any(mask):
             totals[partner] = trade.isel(flow=np.flatnonzero(mask)).sum("flow").median("world")
-    ranked = sorted(totals, key=lambda k: -float(totals[k].values[0]))[:partners]
+    ranked = sorted(totals, key=lambda k: -float(totals[k].values[:1].sum()))[:partners]
     for k, partner in enumerate(ranked):
         ax.plot(res.dates[months], totals[partner].values, lw=1.5, label=partner, color=f"C{k}")
     _time_axis(ax, res)

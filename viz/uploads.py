@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario
+from sim.spec.loading import load_scenario, read_yaml, shipped_scenarios
 from sim.spec.schema import Scenario
 
 MAX_UPLOAD = 1_000_000  # bytes; the shipped baseline is about 80 kB
@@ -31,6 +31,13 @@ def read_upload(name: str, size: int, data: BinaryIO) -> Scenario:
         if path.stat().st_size > MAX_UPLOAD:
             raise ScenarioError("", f"is larger than {MAX_UPLOAD:,} bytes", shown)
         try:
+            base, shipped = read_yaml(path).get("extends"), shipped_scenarios()
+            if base is not None and base not in shipped:
+                raise ScenarioError(
+                    "extends",
+                    f"an upload may extend only a shipped scenario ({', '.join(shipped)}), not "
+                    f"{base!r}: the server reads no other file",
+                )
             return load_scenario(path)
         except ScenarioError as err:
             raise err.in_file(shown) from None

@@ -60,7 +60,7 @@ class View:
             for f in dataclasses.fields(self)
             if f.name not in ("values", "problems") and getattr(self, f.name) != f.default
         ]
-        pairs += [(f"v.{name}", f"{value:g}") for name, value in self.values]
+        pairs += [(f"v.{name}", repr(value)) for name, value in self.values]  # exact
         return urlencode(pairs)
 
 
@@ -126,5 +126,5 @@ def scenario_of(view: View, base: Scenario | None = None) -> Scenario:
     scenario = base if base is not None else preset(view.preset)
     if not view.values:
         return scenario
-    moved = ".".join(f"{name}-{value:g}" for name, value in view.values)
+    moved = ".".join(f"{name}-{value:g}".replace("+", "") for name, value in view.values)
     return scenario.with_values(**dict(view.values)).replace(name=f"{scenario.name}.{moved}")

@@ -4,6 +4,7 @@ Each browser session makes its own."""
 
 from __future__ import annotations
 
+from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
 from sim.spec.schema import Scenario
@@ -14,7 +15,11 @@ class OneWorld:
 
     def __init__(self, scenario: Scenario, seed: int, world: int = 0):
         self.scenario, self.seed, self.world = scenario, seed, world
+        if world < 0:
+            raise ScenarioError("world", f"{world} is not a world number (0 or more)")
         self.model = RegionalInfluenceModel(scenario, worlds=1, seed=seed, first_world=world)
+        for array in self.model.recorder.arrays.values():  # months not simulated yet: zero
+            array.fill(0)
 
     @property
     def month(self) -> int:

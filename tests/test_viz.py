@@ -1,0 +1,541 @@
+"""The browser app's pure-Python parts (no browser): the View and its URL query, the two-step
+ensemble (preview, then full) and its supersession, the scenario file the page offers, uploads,
+one world played month by month, the headline sentences, the figures and the downloads.
+
+Runs are the baseline cut to 24 months (every scheduled event of 2024-2025 included) with a few
+hundred worlds at most; every draw is a function of (seed, world, month, stream), so runs with
+the same seed are compared world by world and exactly."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.figure import Figure
+
+import sim
+import viz.ensemble as ensemble_module
+from sim.errors import ScenarioError
+from sim.spec.loading import load_scenario
+from viz import charts, geography
+from viz.ensemble import (
+    Superseded,
+    dataset_netcdf,
+    ensemble,
+    headline,
+    influence_csv,
+    paired,
+    scenario_yaml,
+)
+from viz.uploads import MAX_UPLOAD, read_upload
+from viz.view import PREVIEW_WORLDS, View, scenario_of, view_from_query
+from viz.world import OneWorld
+
+MONTHS = 24
+WORLDS = 200  # the page's preview (PREVIEW_WORLDS, 100), then the rest
+SEED = 7
+STATE = "AFG"
+
+
+# ---- fixtures ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scenario(baseline):
+    short = baseline.replace(horizon_months=MONTHS)
+    assert short.horizon_months == MONTHS and short.events == baseline.events
+    return short
+
+
+@pytest.fixture(scope="module")
+def steps(scenario):
+    """What ensemble() yields for WORLDS worlds: [preview, full]."""
+    return list(ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS))
+
+
+@pytest.fixture(scope="module")
+def full(steps):
+    return steps[-1]
+
+
+@pytest.fixture(scope="module")
+def cli_run(scenario):
+    """The same run as the command line makes it (sim.run)."""
+    return sim.run(scenario, worlds=WORLDS, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def strong(scenario):
+    """Russian security engagement at its high bound, paired with `full` (same seed, worlds)."""
+    lever = scenario.lever("russia_security")
+    assert scenario.lever_values()["russia_security"] < lever.high
+    moved = scenario.with_values(russia_security=lever.high)
+    *_, last = ensemble(moved, WORLDS, SEED, PREVIEW_WORLDS)
+    return last
+
+
+def recording_fill(monkeypatch) -> list[tuple[int, int]]:
+    """(first world, worlds) of every block ensemble() simulates, the real fill still run."""
+    calls: list[tuple[int, int]] = []
+    real = ensemble_module.fill
+
+    def fill(scenario, seed, first, into, *args, **kwargs):
+        calls.append((first, next(iter(into.values())).shape[1]))
+        return real(scenario, seed, first, into, *args, **kwargs)
+
+    monkeypatch.setattr(ensemble_module, "fill", fill)
+    return calls
+
+
+def influence(res) -> np.ndarray:
+    return res.series("influence").values
+
+
+# ---- View and its URL query ----------------------------------------------------------------
+def moved_view(baseline) -> View:
+    """A view with every field off its default: a lever and an uncertainty moved."""
+    lever, item = baseline.lever("us_aid"), baseline.uncertainty("sanctions_drag")
+    written = baseline.factor_values()
+    assert written["us_aid"] != lever.high and written["sanctions_drag"] != item.low
+    view = View(
+        preset="termez_closure",
+        worlds=PREVIEW_WORLDS * 2,
+        seed=SEED,
+        state="TJK",
+        month=5,
+        against="us_reengagement",
+    )
+    view = view.with_value("us_aid", lever.high, written["us_aid"])
+    return view.with_value("sanctions_drag", item.low, written["sanctions_drag"])
+
+
+def test_query_round_trip_reproduces_the_view(baseline):
+    view = moved_view(baseline)
+    for field in ("preset", "worlds", "seed", "state", "month", "against"):
+        assert getattr(view, field) != getattr(View(), field), field
+    assert len(view.values) == 2
+    back = view_from_query(view.query())
+    assert back == view
+    assert back.problems == ()
+
+
+def test_default_view_has_an_empty_query():
+    assert View().query() == ""
+    assert view_from_query("") == View()
+    assert view_from_query(None) == View()
+
+
+def test_query_round_trip_keeps_every_digit_of_a_value(baseline):
+    view = View().with_value("us_aid", 123.4567, baseline.lever_values()["us_aid"])
+    assert view_from_query(view.query()) == view
+
+
+def test_scenario_of_a_view_has_its_moved_values_and_says_so(baseline):
+    view = moved_view(baseline)
+    scenario = scenario_of(view)
+    preset = load_scenario(view.preset)
+    expected = preset.with_values(**dict(view.values))
+    assert scenario.factor_values() == expected.factor_values() != preset.factor_values()
+    assert scenario.name != preset.name and scenario.name.startswith(f"{preset.name}.")
+    assert all(name in scenario.name for name, _ in view.values)
+    assert scenario_of(view.replace(values=())).content_hash() == preset.content_hash()
+
+
+def test_scenario_of_an_upload_with_a_large_lever_value(baseline):
+    big = {"name": "big_aid", "path": "relations.USA-AFG.aid", "low": 0.0, "high": 1e7}
+    levers = [lever.model_dump() for lever in baseline.levers]
+    upload = baseline.replace(name="mine", levers=[*levers, {**big, "step": 1e3, "label": "big"}])
+    view = View().with_value("big_aid", 2e6, upload.lever_values()["big_aid"])
+    assert scenario_of(view, upload).lever_values()["big_aid"] == 2e6
+
+
+def bad_entries(baseline) -> dict[str, str]:
+    """A bad query entry per field it names."""
+    lever = baseline.lever("us_aid")
+    return {
+        "preset": "preset=no_such_scenario",
+        "worlds": f"worlds={PREVIEW_WORLDS - 95}",
+        "us_aid": f"v.us_aid={lever.high + lever.step:g}",
+        "no_such_lever": "v.no_such_lever=1",
+        "state": "state=XXX",
+    }
+
+
+VALID = "seed=3&month=5&against=us_reengagement&v.sanctions_drag=0.2"
+
+
+@pytest.mark.parametrize(
+    "field,entry",
+    [
+        ("preset", None),
+        ("worlds", None),
+        ("worlds", "worlds=abc"),
+        ("us_aid", None),
+        ("no_such_lever", None),
+        ("state", None),
+    ],
+    ids=["unknown-preset", "worlds-below-preview", "worlds-abc", "lever-out-of-bounds",
+         "unknown-lever", "unknown-state"],
+)  # fmt: skip
+def test_a_bad_query_entry_is_dropped_with_one_problem_naming_it(baseline, field, entry):
+    entry = entry or bad_entries(baseline)[field]
+    expected = view_from_query(VALID)
+    assert expected.problems == ()
+    assert expected != View()  # the valid entries do show
+    view = view_from_query(f"{VALID}&{entry}")
+    assert view == expected
+    assert len(view.problems) == 1, view.problems
+    assert view.problems[0].split()[0].rstrip(":") == field, view.problems
+
+
+def test_a_query_of_many_bad_entries_lists_a_problem_per_entry(baseline):
+    entries = bad_entries(baseline)
+    view = view_from_query("&".join([VALID, *entries.values()]))
+    assert view == view_from_query(VALID)
+    named = [problem.split()[0].rstrip(":") for problem in view.problems]
+    assert sorted(named) == sorted(entries), view.problems
+    worlds_abc = view_from_query(f"{VALID}&worlds=abc&seed=xyz")
+    assert [p.split(":")[0] for p in worlds_abc.problems] == ["worlds", "seed"]
+    assert (worlds_abc.worlds, worlds_abc.seed) == (View().worlds, View().seed)
+
+
+def test_with_value_drops_a_value_equal_to_the_written_one(baseline):
+    written = baseline.lever_values()["us_aid"]
+    lever = baseline.lever("us_aid")
+    moved = View().with_value("us_aid", lever.high, written)
+    assert moved.values == (("us_aid", lever.high),)
+    back = moved.with_value("us_aid", written, written)
+    assert back.values == ()
+    assert back == View() and back.query() == ""
+    assert View().with_value("us_aid", written, written).values == ()
+
+
+# ---- the ensemble --------------------------------------------------------------------------
+def test_preview_is_the_first_worlds_of_the_full_run(steps):
+    preview, full = steps
+    assert (preview.worlds, full.worlds) == (PREVIEW_WORLDS, WORLDS)
+    head = full.dataset.isel(world=slice(0, PREVIEW_WORLDS))
+    for name in preview.dataset.data_vars:
+        np.testing.assert_array_equal(preview.dataset[name].values, head[name].values, name)
+    np.testing.assert_array_equal(preview.dataset.world.values, np.arange(PREVIEW_WORLDS))
+
+
+def test_the_preview_is_not_simulated_twice(scenario, monkeypatch):
+    calls = recording_fill(monkeypatch)
+    results = list(ensemble(scenario, WORLDS + 50, SEED, PREVIEW_WORLDS))
+    assert [r.worlds for r in results] == [PREVIEW_WORLDS, WORLDS + 50]
+    simulated = [w for first, count in calls for w in range(first, first + count)]
+    assert sorted(simulated) == list(range(WORLDS + 50))  # each world once
+
+
+def test_the_page_run_equals_the_command_line_run(full, cli_run):
+    for name in ("influence", "trade"):
+        np.testing.assert_array_equal(full.series(name).values, cli_run.series(name).values)
+    assert full.seed == cli_run.seed == SEED
+
+
+def test_a_superseded_ensemble_stops_after_its_block(scenario, monkeypatch):
+    calls = recording_fill(monkeypatch)
+    answers = iter([True])  # current for the first block only
+    run = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS, current=lambda: next(answers, False))
+    assert next(run).worlds == PREVIEW_WORLDS
+    with pytest.raises(Superseded):
+        next(run)
+    assert next(run, None) is None  # nothing further
+    assert calls == [(0, PREVIEW_WORLDS)]  # the full run's block was never simulated
+
+
+def test_an_ensemble_superseded_at_once_runs_nothing(scenario, monkeypatch):
+    calls = recording_fill(monkeypatch)
+    run = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS, current=lambda: False)
+    with pytest.raises(Superseded):
+        next(run)
+    assert calls == []
+
+
+# ---- the scenario file offered for download ------------------------------------------------
+def test_scenario_yaml_loads_back_and_runs_the_same(scenario, tmp_path):
+    lever, item = scenario.lever("russia_security"), scenario.uncertainty("sanctions_drag")
+    moved = scenario.with_values(russia_security=lever.high, sanctions_drag=item.high)
+    assert moved.content_hash() != scenario.content_hash()
+    path = tmp_path / f"{moved.name}.yaml"
+    path.write_bytes(scenario_yaml(moved))
+    back = load_scenario(path)
+    assert back.content_hash() == moved.content_hash()
+    assert back.factor_values() == moved.factor_values()
+    assert (
+        back.lever_reference
+        == moved.lever_reference
+        == {"russia_security": scenario.lever_values()["russia_security"]}
+    )
+    a, b = sim.run(moved, worlds=20, seed=SEED), sim.run(back, worlds=20, seed=SEED)
+    np.testing.assert_array_equal(influence(a), influence(b))
+    assert not np.array_equal(influence(a), influence(sim.run(scenario, worlds=20, seed=SEED)))
+
+
+# ---- uploads -------------------------------------------------------------------------------
+class Reader(io.BytesIO):
+    """An uploaded file that notes the sim-upload-* folders present while it is read."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.seen: set[str] | None = None
+
+    def read(self, *args):
+        self.seen = uploads_folders()
+        return super().read(*args)
+
+
+class Unreadable:
+    """An uploaded file that must not be read."""
+
+    def read(self, *args):
+        raise AssertionError("the upload was read")
+
+
+def uploads_folders() -> set[str]:
+    return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("sim-upload-")}
+
+
+@pytest.fixture
+def temp(tmp_path, monkeypatch):
+    """A temporary directory of the test's own (no other process writes there): after the
+    test, no sim-upload-* folder is left in it."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    before = uploads_folders()
+    yield folder
+    assert uploads_folders() == before
+
+
+def test_a_valid_overlay_upload_loads(baseline, temp):
+    data = Reader(b"extends: baseline\nname: mine\n")
+    scenario = read_upload("mine.yaml", len(data.getvalue()), data)
+    assert scenario.name == "mine"
+    assert scenario.replace(name=baseline.name).content_hash() == baseline.content_hash()
+    assert data.seen and len(data.seen) == 1  # it was read in a temporary folder ...
+    assert not data.seen & uploads_folders()  # ... removed since
+
+
+def test_bad_yaml_names_the_uploaded_file_and_the_line(temp):
+    data = Reader(b"extends: baseline\nname: [mine\n")
+    with pytest.raises(ScenarioError) as caught:
+        read_upload("some/folder/broken.yaml", len(data.getvalue()), data)
+    message = str(caught.value)
+    assert message.startswith("broken.yaml: ") and caught.value.file == "broken.yaml"
+    assert "line" in message
+    assert (
+        str(temp) not in message and "sim-upload-" not in message and "upload.yaml" not in message
+    )
+    assert data.seen  # the refusal came from parsing it
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(temp):
+    with pytest.raises(ScenarioError, match="limited to") as caught:
+        read_upload("big.yaml", MAX_UPLOAD + 1, Unreadable())
+    assert caught.value.file == "big.yaml"
+    lying = Reader(b"# " + b"x" * MAX_UPLOAD + b"\nname: big\n")
+    with pytest.raises(ScenarioError, match="larger than") as caught:  # its size given wrong
+        read_upload("big.yaml", 100, lying)
+    assert caught.value.file == "big.yaml"
+
+
+def test_an_upload_not_named_yaml_is_refused(temp):
+    with pytest.raises(ScenarioError, match=r"\.yaml") as caught:
+        read_upload("notes.txt", 30, Unreadable())
+    assert caught.value.file == "notes.txt"
+
+
+def test_an_upload_with_a_python_tag_is_refused_and_runs_nothing(temp, monkeypatch):
+    ran: list[str] = []
+    monkeypatch.setattr(os, "system", lambda command: ran.append(command) or 0)
+    marker = temp.parent / "ran"
+    body = f'extends: baseline\nname: !!python/object/apply:os.system ["touch {marker}"]\n'
+    data = Reader(body.encode())
+    with pytest.raises(ScenarioError, match="python") as caught:
+        read_upload("evil.yaml", len(data.getvalue()), data)
+    assert caught.value.file == "evil.yaml"
+    assert ran == [] and not marker.exists()
+
+
+def test_an_upload_may_extend_only_a_shipped_scenario(temp, tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("name: secret\n")
+    for base in (str(secret), "../../baseline.yaml", "/etc/passwd"):
+        data = Reader(f"extends: {base}\nname: mine\n".encode())
+        with pytest.raises(ScenarioError, match="only a shipped scenario") as caught:
+            read_upload("mine.yaml", len(data.getvalue()), data)
+        assert caught.value.field == "extends" and caught.value.file == "mine.yaml"
+
+
+# ---- one world -----------------------------------------------------------------------------
+def test_one_world_months_not_simulated_yet_are_zero_and_world_numbers_are_checked(scenario):
+    world = OneWorld(scenario, SEED, world=3)
+    for _ in range(5):
+        world.step()
+    rest = world.results().dataset.isel(month=slice(5, None))
+    assert all(not rest[name].values.any() for name in rest.data_vars)
+    with pytest.raises(ScenarioError, match="not a world number"):
+        OneWorld(scenario, SEED, world=-1)
+
+
+def test_one_world_is_that_world_of_the_ensemble(scenario, full):
+    k, m = 7, MONTHS // 2
+    world = OneWorld(scenario, SEED, world=k)
+    for _ in range(m):
+        world.step()
+    assert world.month == m and not world.finished
+    res = world.results()
+    assert res.dataset.world.values.tolist() == [k]
+    mine = res.series("influence").values[:, 0]
+    np.testing.assert_array_equal(mine[:m], full.series("influence").sel(world=k).values[:m])
+    assert not np.array_equal(mine[:m], full.series("influence").sel(world=k + 1).values[:m])
+
+
+def test_one_world_lists_the_scheduled_events_of_the_month(scenario):
+    month = min(scenario.month_index(e.month) for e in scenario.events)
+    assert 0 < month < MONTHS
+    due = [e.label or e.type for e in scenario.events if scenario.month_index(e.month) == month]
+    world = OneWorld(scenario, SEED, world=3)
+    assert world.events() == []
+    for _ in range(month):
+        world.step()
+    before = [line for line in world.events() if line.startswith("scheduled:")]
+    assert not any(label in line for label in due for line in before)
+    world.step()
+    scheduled = [line for line in world.events() if line.startswith("scheduled:")]
+    assert len(scheduled) == len(due)
+    for label in due:
+        assert any(line.startswith(f"scheduled: {label} (") for line in scheduled), scheduled
+
+
+# ---- headline ------------------------------------------------------------------------------
+def test_a_run_against_itself_is_the_same(full, cli_run):
+    for other in (full, cli_run):
+        lines = headline(paired(full, other), STATE)
+        assert len(lines) == 1 and "same" in lines[0]
+
+
+def line_of(lines: list[str], power: str) -> str:
+    (line,) = [line for line in lines if line.startswith(f"{power} ")]
+    return line
+
+
+def test_a_strong_lever_shows_as_a_gain_and_reversed_as_a_loss(full, strong):
+    assert strong.worlds == full.worlds >= 100
+    ahead = headline(paired(strong, full), STATE)
+    behind = headline(paired(full, strong), STATE)
+    powers = full.labels("power")
+    assert len(ahead) == len(behind) == 1 + len(powers)
+    assert f"paired over {WORLDS} worlds" in ahead[0]
+    gain, loss = line_of(ahead, "RUS"), line_of(behind, "RUS")
+    assert gain.startswith("RUS gains +") and f"over {STATE}" in gain
+    assert loss.startswith("RUS loses -") and f"over {STATE}" in loss
+    assert f"by {full.dates[-1]:%Y-%m}" in gain
+    assert ahead[1] == gain  # the largest gain first
+
+
+def test_a_preview_is_paired_with_the_first_worlds_of_a_full_run(steps, strong):
+    preview, _ = steps
+    lines = headline(paired(preview, strong), STATE)
+    assert f"paired over {PREVIEW_WORLDS} worlds" in lines[0]
+    assert line_of(lines, "RUS").startswith("RUS loses")
+
+
+# ---- figures -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def played(scenario):
+    """One world played halfway (the one-world view's charts cut at `until`)."""
+    world = OneWorld(scenario, SEED, world=0)
+    for _ in range(MONTHS // 2):
+        world.step()
+    return world.results()
+
+
+FIGURES = {
+    "map-first": lambda r, c, w: geography.map_figure(r, 0),
+    "map-last": lambda r, c, w: geography.map_figure(r, r.months - 1),
+    "influence": lambda r, c, w: charts.influence_chart(r, STATE),
+    "influence-ghost": lambda r, c, w: charts.influence_chart(r, STATE, baseline=c.b),
+    "heat-map": lambda r, c, w: charts.heat_map(r, r.months - 1),
+    "threat": lambda r, c, w: charts.threat_chart(r, STATE),
+    "trade": lambda r, c, w: charts.trade_chart(r, STATE),
+    "difference": lambda r, c, w: charts.difference_chart(c, STATE),
+    "world-influence": lambda r, c, w: charts.influence_chart(w, STATE, until=MONTHS // 2),
+    "world-influence-unstarted": lambda r, c, w: charts.influence_chart(w, STATE, until=0),
+    "world-heat-map": lambda r, c, w: charts.heat_map(w, MONTHS // 2 - 1),
+    "world-threat": lambda r, c, w: charts.threat_chart(w, STATE, until=MONTHS // 2),
+    "world-trade": lambda r, c, w: charts.trade_chart(w, STATE, until=MONTHS // 2),
+    "world-map": lambda r, c, w: geography.map_figure(w, MONTHS // 2 - 1),
+}
+
+
+@pytest.mark.parametrize("make", FIGURES.values(), ids=FIGURES.keys())
+def test_every_figure_draws(make, steps, strong, played):
+    preview, _ = steps
+    fig = make(preview, paired(preview, strong), played)
+    assert isinstance(fig, Figure) and fig.axes
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    assert out.getvalue().startswith(b"\x89PNG")
+
+
+def test_mark_events_draws_a_line_per_scheduled_event(full):
+    fig = Figure()
+    ax = fig.subplots()
+    charts.mark_events(ax, full)
+    assert len(ax.lines) == len(full.event_markers()) > 0
+
+
+def test_trade_chart_of_a_world_not_started(scenario):
+    charts.trade_chart(OneWorld(scenario, SEED).results(), STATE, until=0)
+
+
+def map_texts(res, month: int) -> list[str]:
+    fig = geography.map_figure(res, month)
+    return [text.get_text() for ax in fig.axes for text in ax.texts]
+
+
+def test_the_map_marks_termez_closed_while_it_is_closed():
+    scenario = load_scenario("termez_closure")
+    (closure,) = [
+        e for e in scenario.events if e.type == "closure" and e.crossing == "termez_hairatan"
+    ]
+    middle = scenario.month_index(closure.month) + closure.duration_months // 2
+    closed = "termez_hairatan closed"
+    runs = {
+        name: sim.run(load_scenario(name), worlds=20, seed=SEED, months=middle + 1)
+        for name in ("termez_closure", "baseline")
+    }
+    assert closed in map_texts(runs["termez_closure"], middle)
+    assert closed not in map_texts(runs["termez_closure"], 0)
+    assert closed not in map_texts(runs["baseline"], middle)  # the closure's doing, paired
+
+
+# ---- downloads -----------------------------------------------------------------------------
+def test_netcdf_download_holds_the_influence_of_the_run(full, tmp_path):
+    path = tmp_path / "results.nc"
+    path.write_bytes(dataset_netcdf(full))
+    with xr.open_dataset(path, engine="netcdf4") as data:
+        assert data["influence"].shape == full.dataset["influence"].shape
+        np.testing.assert_array_equal(data["influence"].values, influence(full))
+        assert data.attrs["scenario_hash"] == full.scenario.content_hash()
+        assert set(data.data_vars) == set(full.dataset.data_vars)
+
+
+def test_influence_csv_has_the_quantile_columns(full):
+    table = pd.read_csv(io.BytesIO(influence_csv(full)))
+    assert list(table.columns) == ["month", "date", "power", "state", "q05", "median", "q95"]
+    powers, states = full.labels("power"), full.labels("state")
+    assert len(table) == full.months * len(powers) * len(states)
+    assert set(table.power) == set(powers) and set(table.state) == set(states)
+    expected = full.quantiles("influence")
+    np.testing.assert_allclose(table["median"], expected["median"], atol=1e-5)
+    assert (table.q05 <= table["median"] + 1e-5).all() and (
+        table["median"] <= table.q95 + 1e-5
+    ).all()
+    assert (pd.to_datetime(table.date).unique() == full.dates).all()
