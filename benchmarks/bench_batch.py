@@ -16,11 +16,12 @@ runs kept in memory. Every worker count runs in the same conditions, one after t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import write_figures  # benchmarks/figures.py, beside this script
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE.parent / "scenarios" / "baseline.yaml"
@@ -125,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         figures = {**bench_executors(sizes, Path(tmp)), **bench_sweep(sizes, Path(tmp))}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2))
-        print(f"figures written to {args.json}")
+    write_figures(args.json, figures)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import os
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import write_figures  # benchmarks/figures.py, beside this script
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core; numpy (imported later) reads these
@@ -248,10 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures = measure(sizes, max(1, args.repeats), lambda line: print(line, flush=True))
     figures["python"], figures["mesa"] = sys.version.split()[0], mesa.__version__
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2))
-        print(f"figures written to {args.json}")
+    write_figures(args.json, figures)
     return 0
 
 

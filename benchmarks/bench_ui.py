@@ -13,17 +13,15 @@ Targets on this machine (issue 10): preview under 0.5 s, full under 1.5 s.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from figures import write_figures  # benchmarks/figures.py, beside this script
 
-from viz.server import running_app  # noqa: E402
+from viz.server import running_app
 
 LAUNCH = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
           "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -86,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:8s} {median:6.3f} s  ({min(times):.3f}-{max(times):.3f} s)"
             f"  target {target} s: {'met' if median < target else 'missed'}"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2))
-        print(f"figures written to {args.json}")
+    write_figures(args.json, figures)
     return 0
 
 

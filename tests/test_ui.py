@@ -202,27 +202,23 @@ def test_the_map_renders_and_follows_the_month(watched):
 def test_an_invalid_upload_shows_its_message_and_a_valid_one_runs(watched):
     w = watched()
     w.full()
-    upload = w.page.locator("input[type=file]")
-    upload.set_input_files(
-        files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": b"name: [unclosed\n"}]
-    )
+    picker = w.page.locator("input[type=file]")
+
+    def upload(name: str, body: bytes) -> None:
+        picker.set_input_files(files=[{"name": name, "mimeType": "text/yaml", "buffer": body}])
+
+    upload("broken.yaml", b"name: [unclosed\n")
     error = w.page.locator(".upload-error")
     error.wait_for(timeout=WAIT)
     assert "broken.yaml" in error.text_content()
     assert "not valid YAML at line 2" in error.text_content()
-    upload.set_input_files(
-        files=[{"name": "wrong.yaml", "mimeType": "text/yaml",
-                "buffer": b"extends: baseline\nname: wrong\nworlds: -3\n"}]
-    )  # fmt: skip
+    upload("wrong.yaml", b"extends: baseline\nname: wrong\nworlds: -3\n")
     w.page.wait_for_function(
         "document.querySelector('.upload-error')?.textContent.includes(\"field 'worlds'\")",
         timeout=WAIT,
     )
     w.shot("upload_error")
-    upload.set_input_files(
-        files=[{"name": "mine.yaml", "mimeType": "text/yaml",
-                "buffer": b"extends: baseline\nname: mine\n"}]
-    )  # fmt: skip
+    upload("mine.yaml", b"extends: baseline\nname: mine\n")
     w.page.wait_for_function(
         "document.querySelector('.status').textContent.includes('mine: 500 worlds')",
         timeout=WAIT,

@@ -23,6 +23,7 @@ from sim.batch.runner import check_run, fill
 from sim.core.params import compile_scenario
 from sim.core.series import allocate
 from sim.results.dataset import Results, build_dataset
+from sim.results.export import write_netcdf
 from sim.spec.loading import load_scenario
 from sim.spec.schema import Scenario
 
@@ -97,13 +98,8 @@ def influence_csv(res: Results) -> bytes:
 def dataset_netcdf(res: Results) -> bytes:
     """Every recorded series of every world as one NetCDF file (written in a temporary
     folder, which is removed)."""
-    data = res.dataset.copy()
-    for name in data.variables:
-        data[name].encoding = {}
     with tempfile.TemporaryDirectory(prefix="sim-ui-") as folder:
-        path = Path(folder) / "results.nc"
-        data.to_netcdf(path, engine="netcdf4")
-        return path.read_bytes()
+        return write_netcdf(res.dataset, Path(folder) / "results.nc").read_bytes()
 
 
 def scenario_yaml(scenario: Scenario) -> bytes:

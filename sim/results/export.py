@@ -71,7 +71,12 @@ def _csv(res: Results, name: str, path: Path) -> Path:
 
 
 def _netcdf(res: Results, names: list[str], path: Path) -> Path:
-    data = res.dataset[names]
+    return write_netcdf(res.dataset[names], path)
+
+
+def write_netcdf(data, path: Path) -> Path:
+    """A Dataset as one NetCDF file (a copy: the Zarr store's codecs are dropped from it)."""
+    data = data.copy()
     for name in data.variables:  # the store's codecs do not apply to NetCDF
         data[name].encoding = {}
     data.to_netcdf(path, engine="netcdf4")
