@@ -5,6 +5,7 @@
 #               layers of docs/architecture.md) and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
 #   make library  run the scenario library and rewrite its section of docs/scenarios.md
+#   make notebooks  run the notebooks and render them with their outputs to docs/notebooks/
 #   make bench  the engine, batch and browser-app benchmarks (minutes; figures in
 #               out/bench*.json, see docs/performance.md)
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || comm
 VENV312 ?= .venv312
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench library clean
+.PHONY: demo test lint bench library notebooks clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,9 @@ endif
 
 library: $(BIN)/sim
 	$(BIN)/python docs/make_library.py
+
+notebooks: $(BIN)/sim
+	$(BIN)/python docs/make_notebooks.py
 
 bench: $(BIN)/sim
 	$(BIN)/python benchmarks/bench_engine.py --json out/bench.json

@@ -4,7 +4,11 @@ from sim import load_scenario, run, load_results, save_results
 res = run(load_scenario("baseline"), worlds=500, seed=1)
 res.dataset; res.summary(); res.influence(); res.plot_influence("AFG"); save_results(res, DIR)
 res = load_results("out/baseline")   # a result folder, opened lazily
-compare(res, load_results("out/us_reengagement")).final("AFG")   # paired by world
+compare(res, load_results("out/us_reengagement"), state="AFG").final()   # paired by world
+
+Analysis (docs/analysis.md): run_batch(files, DIR) then load_results(DIR) for many runs;
+policy_table(runs, "RUS", "AFG", baseline="baseline"); sensitivity("baseline", [...]);
+figures fan_chart, difference_chart, policy_chart, indices_chart.
 """
 
 from __future__ import annotations
@@ -17,15 +21,29 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "compare",
+    "difference_chart",
+    "fan_chart",
+    "indices_chart",
     "load_results",
     "load_scenario",
+    "policy_chart",
+    "policy_table",
     "run",
+    "run_batch",
     "save_results",
+    "sensitivity",
 ]
 
 _LAZY = {
     "load_scenario": "sim.spec.loading",
     "compare": "sim.analysis.compare",
+    "policy_table": "sim.analysis.policies",
+    "sensitivity": "sim.analysis.sensitivity",
+    "fan_chart": "sim.analysis.figures",
+    "difference_chart": "sim.analysis.figures",
+    "policy_chart": "sim.analysis.figures",
+    "indices_chart": "sim.analysis.figures",
+    "run_batch": "sim.batch.batch",
     "run": "sim.batch.runner",
     "load_results": "sim.results.collection",
     "save_results": "sim.results.store",

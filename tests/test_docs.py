@@ -362,7 +362,10 @@ def test_model_md_dynamics_and_levers_match_baseline():
 # ---- Python examples ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc", [README, SCENARIOS_MD, MODEL_MD], ids=lambda p: p.name)
+ANALYSIS_MD = ROOT / "docs" / "analysis.md"
+
+
+@pytest.mark.parametrize("doc", [README, SCENARIOS_MD, MODEL_MD, ANALYSIS_MD], ids=lambda p: p.name)
 def test_python_blocks_compile(doc):
     for number, body in enumerate(blocks(doc, "python")):
         compile(body, f"{doc.name}[python block {number}]", "exec")
@@ -396,6 +399,7 @@ def test_python_examples_run_as_documented(doc, user_folder, monkeypatch):
     monkeypatch.chdir(user_folder)
     for number, body in enumerate(blocks(doc, "python")):
         body = body.replace("worlds=500", "worlds=12").replace("month = 131", "month = 23")
+        body = body.replace("worlds=400", "worlds=12").replace("n=16", "n=4, worlds=3, workers=1")
         exec(compile(body, f"{doc.name}[python block {number}]", "exec"), {})
 
 
@@ -410,6 +414,17 @@ def test_library_section_covers_every_shipped_scenario():
     assert len(images) >= len(list((ROOT / "scenarios").glob("*.yaml"))) - 1
     for image in images:
         assert (ROOT / "docs" / image).is_file(), image
+
+
+def test_analysis_md_first_example_runs(user_folder, monkeypatch):
+    """docs/analysis.md's opening example runs as written, with fewer worlds and points."""
+    monkeypatch.chdir(user_folder)
+    body = blocks(ANALYSIS_MD, "python")[0]
+    for written, small in (("worlds=300", "worlds=8"), ("worlds=400", "worlds=8"),
+                           ("n=32, worlds=30", "n=4, worlds=3, workers=1")):  # fmt: skip
+        assert written in body
+        body = body.replace(written, small)
+    exec(compile(body.replace('"out/three"', '"out/analysis_three"'), "analysis.md", "exec"), {})
 
 
 BATCHES_MD = ROOT / "docs" / "batches.md"

@@ -26,27 +26,40 @@ CONFIDENCE = 0.95
 
 class Comparison:
     """Influence of run `a` minus run `b`, paired by world: `table` has one row per month,
-    power and state with both means, the mean difference, its confidence interval and the share
-    of worlds where it is positive; `final()` the last month; `plot(state)` a figure."""
+    power and state (of `state` only if given) with both means, the mean difference, its
+    confidence interval and the share of worlds where it is positive; `final()` the last
+    month; `describe()` it as text; `plot()` a figure with the intervals as bands."""
 
-    def __init__(self, a: Results, b: Results, confidence: float = CONFIDENCE):
-        _check_paired(a, b)
-        self.a, self.b, self.confidence = a, b, confidence
-        self.table = _paired_table(a, b, confidence)
+    def __init__(
+        self, a: Results, b: Results, confidence: float = CONFIDENCE, state: str | None = None
+    ):
+        check_paired(a, b)
+        if state is not None and state not in a.labels("state"):
+            raise KeyError(f"unknown state {state!r}; allowed: {', '.join(a.labels('state'))}")
+        self.a, self.b, self.confidence, self.state = a, b, confidence, state
+        self.table = _paired_table(a, b, confidence, state)
 
     def __repr__(self) -> str:
+        over = f" over {self.state}" if self.state else ""
         return (
-            f"<Comparison {self.a.scenario.name} - {self.b.scenario.name}, {self.a.worlds} worlds>"
+            f"<Comparison {self.a.scenario.name} - {self.b.scenario.name}{over}, "
+            f"{self.a.worlds} worlds>"
         )
+
+    def _state(self, state: str | None) -> str:
+        return state or self.state or self.a.scenario.codes("host")[0]
 
     def final(self, state: str | None = None) -> pd.DataFrame:
         """The last month's rows (of one state if given)."""
         last = self.table[self.table.month == self.table.month.max()]
+        state = state or self.state
         return last if state is None else last[last.state == state]
 
-    def describe(self, state: str) -> str:
-        """The last month for one state as text, a line per power."""
+    def describe(self, state: str | None = None) -> str:
+        """The last month for one state (default: the comparison's, else the host) as text,
+        a line per power."""
         name_a, name_b = self.a.scenario.name, self.b.scenario.name
+        state = self._state(state)
         last = self.final(state)
         date = pd.Timestamp(last.date.iloc[0])
         lines = [
@@ -61,40 +74,46 @@ class Comparison:
             )
         return "\n".join(lines)
 
-    def plot(self, state: str):
-        """Mean paired difference of each power's influence over `state`, with its interval."""
-        from matplotlib.figure import Figure
+    def plot(self, state: str | None = None, ax=None):
+        """Mean paired difference of each power's influence over a state (default: the
+        comparison's, else the host) with its interval as a band."""
+        from sim.analysis.figures import difference_chart
 
-        from sim.results.plots import power_color
-
-        fig = Figure(figsize=(8, 4.2), layout="constrained")
-        ax = fig.subplots()
-        rows = self.table[self.table.state == state]
-        for i, (power, part) in enumerate(rows.groupby("power", sort=False)):
-            color = power_color(power, i)
-            ax.fill_between(part.date, part.ci_low, part.ci_high, color=color, alpha=0.25, lw=0)
-            ax.plot(part.date, part.difference, color=color, lw=1.6, label=power)
-        ax.axhline(0.0, color="0.3", lw=0.8)
-        ax.set_title(
-            f"Influence over {state}: {self.a.scenario.name} minus {self.b.scenario.name}"
-            f" (paired, {self.confidence:.0%} interval over {self.a.worlds} worlds)",
-            fontsize=10,
-        )
-        ax.set_ylabel("difference of influence")
-        ax.legend(frameon=False, ncols=3)
-        return fig
+        return difference_chart(self, self._state(state), ax=ax)
 
 
-def compare(a, b, confidence: float = CONFIDENCE) -> Comparison:
-    """Paired comparison of run `a` against run `b` (Results, or result folders)."""
+def compare(a, b, state: str | None = None, confidence: float = CONFIDENCE) -> Comparison:
+    """Paired comparison of run `a` against run `b` (Results, or result folders): the
+    difference of influence world by world, with its confidence interval (Student t over
+    worlds) and the share of worlds where `a` ends higher. Both must have the same seed and
+    worlds (common random numbers).
+
+    Example::
+
+        c = compare(load_results("out/us_reengagement"), load_results("out/baseline"), "AFG")
+        c.final()[["power", "difference", "ci_low", "ci_high", "share_positive"]]
+    """
     from sim.results.store import load_results
 
     a = a if isinstance(a, Results) else load_results(Path(a))
     b = b if isinstance(b, Results) else load_results(Path(b))
-    return Comparison(a, b, confidence)
+    return Comparison(a, b, confidence, state)
 
 
-def _check_paired(a: Results, b: Results) -> None:
+def mean_interval(values: xr.DataArray, confidence: float = CONFIDENCE) -> xr.Dataset:
+    """Mean over worlds with its Student t confidence interval (mean, ci_low, ci_high), in
+    float64; the interval is NaN for one world."""
+    values = values.astype("float64")
+    n = values.sizes["world"]
+    mean = values.mean("world")
+    if n < 2:
+        nan = xr.full_like(mean, np.nan)
+        return xr.Dataset({"mean": mean, "ci_low": nan, "ci_high": nan})
+    half = stats.t.ppf(0.5 + confidence / 2, df=n - 1) * values.std("world", ddof=1) / np.sqrt(n)
+    return xr.Dataset({"mean": mean, "ci_low": mean - half, "ci_high": mean + half})
+
+
+def check_paired(a: Results, b: Results) -> None:
     """Refuse runs whose worlds are not the same worlds: pairing them would mean nothing."""
     where = a.folder or a.scenario.name
     hint = "; run both with the same --seed and --worlds to compare them"
@@ -111,23 +130,15 @@ def _check_paired(a: Results, b: Results) -> None:
         raise ResultError(where, f"starts {a.scenario.start}, the other run {b.scenario.start}")
 
 
-def _paired_table(a: Results, b: Results, confidence: float) -> pd.DataFrame:
-    ia, ib = a.series("influence").astype("float64"), b.series("influence").astype("float64")
-    diff = ia - ib
-    n = a.worlds
-    stats_over_worlds = xr.Dataset(
-        {
-            "mean_a": ia.mean("world"),
-            "mean_b": ib.mean("world"),
-            "difference": diff.mean("world"),
-            "sd": diff.std("world", ddof=1) if n > 1 else xr.full_like(diff.mean("world"), np.nan),
-            "share_positive": (diff > 0).mean("world"),
-        }
+def _paired_table(a: Results, b: Results, confidence: float, state: str | None) -> pd.DataFrame:
+    select = {} if state is None else {"state": [state]}
+    ia = a.series("influence").sel(select).astype("float64")
+    ib = b.series("influence").sel(select).astype("float64")
+    diff = mean_interval(ia - ib, confidence).rename(mean="difference")
+    stats_over_worlds = diff.assign(
+        mean_a=ia.mean("world"), mean_b=ib.mean("world"), share_positive=(ia > ib).mean("world")
     ).compute()
-    half = stats.t.ppf(0.5 + confidence / 2, df=max(n - 1, 1)) * stats_over_worlds.sd / np.sqrt(n)
-    stats_over_worlds["ci_low"] = stats_over_worlds.difference - half
-    stats_over_worlds["ci_high"] = stats_over_worlds.difference + half
-    table = stats_over_worlds.drop_vars("sd").to_dataframe().reset_index()
+    table = stats_over_worlds.to_dataframe().reset_index()
     columns = ["month", "date", "power", "state", "mean_a", "mean_b", "difference"]
     return table[[*columns, "ci_low", "ci_high", "share_positive"]]
 

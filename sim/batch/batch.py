@@ -130,7 +130,7 @@ def run_batch(
     out: str | Path,
     worlds: int | None = None,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler=None,
     resume: bool = False,
     force: bool = False,
     progress: bool = False,
@@ -142,11 +142,22 @@ def run_batch(
     rest run; the files must give the same plan. A scenario that cannot be loaded, or a block
     that fails, is reported in the BatchReport while the rest completes. Ctrl-C or SIGTERM
     stops handing out blocks, keeps the finished ones and raises KeyboardInterrupt.
+
+    Blocks run in this process (`workers=1`), on a pool of `workers` processes (default: all
+    cores), or on a Dask cluster (`scheduler`: its address, or a `distributed.Client`). All
+    three work from a notebook as from a script: the work is functions of this package, so
+    nothing needs `if __name__ == "__main__"`. With `progress`, a bar (a widget in Jupyter).
+
+    Example::
+
+        report = run_batch(["baseline", "us_reengagement"], "out/two", worlds=200)
+        load_results(report.folder).results("us_reengagement")
     """
     started = time.time()
-    if scheduler is not None and executor is None:  # an unreachable cluster claims no folder
-        with make_executor(scheduler=scheduler) as cluster:
-            return run_batch(files, out, worlds, None, None, resume, force, progress, cluster)
+    if executor is None:  # made first: a cluster that does not answer, or a pool that cannot
+        # start, claims no folder (a pool starts its processes only when given work)
+        with make_executor(workers, scheduler) as made:
+            return run_batch(files, out, worlds, None, None, resume, force, progress, made)
     runs, failed_files = plan_runs(files, worlds)
     report = BatchReport(Path(out), runs, failed_files)
     with claim_batch(out, force=force, resume=resume) as folder:
@@ -167,15 +178,9 @@ def run_batch(
             (folder / key / MANIFEST).unlink(missing_ok=True)
         unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
         if unfinished:
-            own = executor is None
-            executor = executor or make_executor(workers, scheduler)
-            try:
-                with _progress(len(tasks) + len(unfinished), progress) as bar:
-                    work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
-                    work.execute(executor)
-            finally:
-                if own:
-                    executor.shutdown(wait=True, cancel_futures=True)
+            with _progress(len(tasks) + len(unfinished), progress) as bar:
+                work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
+                work.execute(executor)
         report.seconds = time.time() - started
         _write_index(folder, runs)
         status = "complete" if report.ok else "failed"
@@ -391,7 +396,7 @@ def _outcome_means(run_folder: Path) -> dict[str, float]:
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
     return tqdm(  # a task is a block of worlds, or a run's summary, plots and manifest
         total=total, unit=" task", desc="batch", disable=not enabled, mininterval=0.5

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -52,6 +53,7 @@ class LocalPool(ProcessPoolExecutor):
     holds no copy of the parent's threads or open stores)."""
 
     def __init__(self, workers: int):
+        _check_main_script()
         self.workers = workers
         super().__init__(
             max_workers=workers,
@@ -61,21 +63,36 @@ class LocalPool(ProcessPoolExecutor):
         )
 
 
-class DaskExecutor(Executor):
-    """Blocks run on a Dask distributed cluster (`pip install .[dask]`); its workers must import
-    this package and reach the output folder (a shared file system)."""
+def _check_main_script() -> None:
+    """A fresh worker process re-reads the main script by its path (Python's spawn); a script
+    read from stdin (`python - < file`) has none, and every worker would die on start.
+    Notebooks and the command line are fine: they have a real script or none."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and path and not os.path.exists(path):
+        raise RuntimeError(
+            f"a process pool cannot start from a script read from {path}: its workers would "
+            "have to read it again; save the script to a file, or use workers=1"
+        )
 
-    def __init__(self, address: str):
+
+class DaskExecutor(Executor):
+    """Blocks run on a Dask distributed cluster (`pip install .[dask]`), given its scheduler's
+    address or a `distributed.Client` (which is then left open: it is the caller's); its
+    workers must import this package and reach the output folder (a shared file system)."""
+
+    def __init__(self, scheduler):
         try:
             from distributed import Client
         except ImportError:
             raise RuntimeError(
                 "--scheduler needs Dask distributed: pip install 'regional-influence-sim[dask]'"
             ) from None
+        self.own = not isinstance(scheduler, Client)
         try:
-            self.client = Client(address, timeout="10s")
+            self.client = Client(scheduler, timeout="10s") if self.own else scheduler
         except OSError as err:
-            raise ConnectionError(f"no Dask scheduler answers at {address} ({err})") from None
+            raise ConnectionError(f"no Dask scheduler answers at {scheduler} ({err})") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
         self._executor = self.client.get_executor(pure=False)
 
@@ -84,11 +101,13 @@ class DaskExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._executor.shutdown(wait=wait)
-        self.client.close()
+        if self.own:
+            self.client.close()
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor for `sim batch --workers N [--scheduler ADDRESS]`."""
+def make_executor(workers: int | None = None, scheduler=None) -> Executor:
+    """The executor for `sim batch --workers N [--scheduler ADDRESS]`; `scheduler` may also be
+    a `distributed.Client` (from a notebook)."""
     if scheduler is not None:
         return DaskExecutor(scheduler)
     workers = workers or os.cpu_count() or 1

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dask
 import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
@@ -128,8 +129,11 @@ def finish_run(work: str, scenario: Scenario, entries: list[dict], block: int, p
     and the manifest, written last into the run's result folder."""
     work = Path(work)
     shutil.rmtree(work / "plots", ignore_errors=True)  # ours, from a finish cut short
-    res = Results(xr.open_zarr(work / STORE), scenario)
-    finish_folder(work, res, entries, block, plots=plots)
+    # computed here, on this worker's threads: a Dask worker would otherwise hand the reads to
+    # the cluster's client from inside a task (with a client in the same process: KeyError)
+    with dask.config.set(scheduler="threads"):
+        res = Results(xr.open_zarr(work / STORE), scenario)
+        finish_folder(work, res, entries, block, plots=plots)
 
 
 def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> None:
@@ -217,7 +221,7 @@ def _timings(started: float) -> dict:
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
     return tqdm(
         total=total,

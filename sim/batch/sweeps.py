@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.spec.paths import get_path
-from sim.spec.schema import Scenario, Uncertainty
+from sim.spec.schema import Lever, Scenario, Uncertainty
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, float]]:
@@ -46,12 +46,19 @@ def _unit_sample(method: str, dims: int, points: int, seed: int) -> np.ndarray:
         return sampler.random(points)
 
 
-def _from_unit(factor, u: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """Quantiles u of the factor's distribution: uniform over [low, high] for levers, or the
-    uncertainty's own (a triangular one peaks at the scenario's value)."""
+def factor_distribution(factor: Lever | Uncertainty, scenario: Scenario):
+    """The factor's distribution (a frozen scipy.stats distribution) over [low, high]: uniform
+    for levers, or the uncertainty's own (a triangular one peaks at the scenario's value)."""
     width = factor.high - factor.low
     if isinstance(factor, Uncertainty) and factor.distribution == "triangular" and width > 0:
         mode = scenario.at_reference().model_dump(mode="json")
         peak = (float(get_path(mode, factor.path)) - factor.low) / width
-        return stats.triang(c=peak, loc=factor.low, scale=width).ppf(u)
-    return factor.low + u * width
+        return stats.triang(c=peak, loc=factor.low, scale=width)
+    return stats.uniform(loc=factor.low, scale=width)
+
+
+def _from_unit(factor, u: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Quantiles u of the factor's distribution (its low for a factor of no width)."""
+    if factor.high == factor.low:
+        return np.full_like(u, factor.low)
+    return factor_distribution(factor, scenario).ppf(u)

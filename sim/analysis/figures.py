@@ -1,0 +1,144 @@
+"""Figures of the analysis API: fan charts of runs, paired differences with their bands, policy
+tables as intervals, and Sobol indices. Each returns a matplotlib Figure (the object API, so a
+notebook's backend is never switched) or draws into the `ax` given."""
+
+from __future__ import annotations
+
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from sim.analysis.runs import labelled_runs
+from sim.results.plots import power_color
+from sim.results.reduce import world_quantiles
+
+FAN = (0.05, 0.25, 0.5, 0.75, 0.95)  # the bands of a fan chart: 5-95% and 25-75%, and the median
+RUN_COLORS = colormaps["tab10"].colors
+
+
+def _axes(ax, size):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def fan_chart(runs, power: str, state: str | None = None, ax=None):
+    """Influence of `power` over `state` (default: the host) in each run: the median with the
+    5-95% and 25-75% bands over worlds. `runs`: one Results, a list, or {label: Results}.
+
+    Example::
+
+        fan_chart({"baseline": base, "US re-engagement": us}, "USA", "AFG")
+    """
+    runs = labelled_runs(runs)
+    first = next(iter(runs.values()))
+    state = state or first.scenario.codes("host")[0]
+    fig, ax = _axes(ax, (9, 4.6))
+    for i, (label, res) in enumerate(runs.items()):
+        color = power_color(power, 0) if len(runs) == 1 else RUN_COLORS[i % len(RUN_COLORS)]
+        q05, q25, q50, q75, q95 = world_quantiles(
+            res.series("influence", power=power, state=state), FAN
+        ).values
+        ax.fill_between(res.dates, q05, q95, color=color, alpha=0.12, lw=0)
+        ax.fill_between(res.dates, q25, q75, color=color, alpha=0.28, lw=0)
+        ax.plot(res.dates, q50, color=color, lw=1.8, label=label)
+    worlds = ", ".join(sorted({str(r.worlds) for r in runs.values()}))
+    ax.set_title(
+        f"{power}'s influence over {state}: median, 25-75% and 5-95% of {worlds} worlds",
+        fontsize=10,
+    )
+    ax.set_ylabel("influence index [0, 1]")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def difference_chart(comparison, state: str, powers: list[str] | None = None, ax=None):
+    """Mean paired difference of each power's influence over `state` (a minus b), with its
+    confidence interval as a band, from a Comparison."""
+    fig, ax = _axes(ax, (8, 4.2))
+    rows = comparison.table[comparison.table.state == state]
+    if rows.empty:
+        raise KeyError(f"the comparison holds no state {state!r}")
+    for i, (power, part) in enumerate(rows.groupby("power", sort=False, observed=True)):
+        if powers is not None and power not in powers:
+            continue
+        color = power_color(power, i)
+        ax.fill_between(part.date, part.ci_low, part.ci_high, color=color, alpha=0.25, lw=0)
+        ax.plot(part.date, part.difference, color=color, lw=1.6, label=power)
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_title(
+        f"Influence over {state}: {comparison.a.scenario.name} minus "
+        f"{comparison.b.scenario.name}\n(paired, {comparison.confidence:.0%} interval over "
+        f"{comparison.a.worlds} worlds)",
+        fontsize=10,
+    )
+    ax.set_ylabel("difference of influence")
+    ax.legend(frameon=False, ncols=3)
+    return fig
+
+
+def policy_chart(table, ax=None):
+    """A policy_table as intervals: each policy's paired difference from the baseline with its
+    confidence interval (or, without a baseline, its mean with its interval)."""
+    paired = "difference" in table.columns
+    value, low, high = (
+        ("difference", "diff_low", "diff_high") if paired else ("mean", "ci_low", "ci_high")
+    )
+    rows = table.iloc[::-1]  # the first ranked on top
+    fig, ax = _axes(ax, (7.5, 0.45 * len(rows) + 1.4))
+    y = range(len(rows))
+    ax.errorbar(
+        rows[value],
+        y,
+        xerr=[rows[value] - rows[low], rows[high] - rows[value]],
+        fmt="o",
+        color="0.2",
+        capsize=3,
+    )
+    ax.set_yticks(list(y), list(rows.index))
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    if paired:
+        ax.axvline(0.0, color="0.5", lw=0.8)
+    ax.set_title(
+        f"{table.attrs['power']}'s influence over {table.attrs['state']}, {table.attrs['date']}",
+        fontsize=10,
+    )
+    ax.set_xlabel(
+        f"minus {table.attrs['baseline']} (paired, {table.attrs['confidence']:.0%} interval)"
+        if paired
+        else f"mean ({table.attrs['confidence']:.0%} interval)"
+    )
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def indices_chart(sensitivity, outcome: str | None = None, ax=None):
+    """Sobol indices of one outcome as bars, first-order beside total, with their confidence
+    intervals, the parameters ranked by total index (the largest on top)."""
+    ranked = sensitivity.ranked(outcome).iloc[::-1]
+    fig, ax = _axes(ax, (7.5, 0.42 * len(ranked) + 1.5))
+    y = list(range(len(ranked)))
+    for offset, (kind, color) in enumerate((("total", "#2e5fa8"), ("first", "#9ab5dc"))):
+        values = ranked[kind]
+        ax.barh(
+            [v + 0.2 - 0.4 * offset for v in y],
+            values,
+            height=0.38,
+            color=color,
+            label=f"{kind}-order",
+            xerr=[values - ranked[f"{kind}_low"], ranked[f"{kind}_high"] - values],
+            error_kw={"lw": 0.8, "capsize": 2},
+        )
+    ax.set_yticks(y, list(ranked.index))
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    ax.set_xlabel(
+        f"Sobol index ({sensitivity.confidence:.0%} bootstrap interval, n={sensitivity.n}, "
+        f"{sensitivity.worlds} worlds per point)"
+    )
+    ax.set_title(f"What drives {ranked.attrs['outcome']}", fontsize=10)
+    ax.legend(frameon=False, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
