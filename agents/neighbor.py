@@ -8,6 +8,7 @@ import numpy as np
 from agents.base import Actor
 from sim.core.params import Params
 from sim.core.reference import Reference
+from sim.core.rows import dot
 from sim.core.state import State
 
 
@@ -23,7 +24,7 @@ class Neighbor(Actor):
 def host_opportunity(p: Params, st: State) -> np.ndarray:
     """Each state's trade with the host plus transit fees, USD M/month, (R, S)."""
     host_flows = p.flow.involves[:, p.host]
-    with_host = (st.trade * host_flows) @ p.flow.involves
+    with_host = dot(st.trade * host_flows, p.flow.involves)
     return (with_host + st.transit_revenue)[:, p.states]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.core.params import Params
 from sim.core.reference import Reference
+from sim.core.rows import dot
 from sim.core.stages.influence import own_security, security_provision
 from sim.core.state import State
 
@@ -43,7 +44,7 @@ def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
     capacity = own_security(p, st, host_revenue0)[:, p.host_state] / max(own0, 1e-12)
     foreign_share = provision / np.maximum(provision + own0, 1e-12)
     exposure = p.actor.exposure[p.states] * p.neighbors
-    posture = st.posture @ exposure / max(exposure.sum(), 1e-12)
+    posture = dot(st.posture, exposure) / max(exposure.sum(), 1e-12)
     return (
         st.host_effort * capacity[:, None]
         + p.network.cooperation * foreign_share[:, None]

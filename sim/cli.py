@@ -4,7 +4,8 @@ calibrate | ui` (also `python -m sim`).
 A thin layer over the Python API: one small function per command, the work done in the
 packages. Imports are lazy so `sim --help` answers at once. Bad input gets a one-paragraph
 message naming the file, the field and what is allowed, and exit code 2; an interrupted command
-(Ctrl-C, SIGTERM) stops cleanly with exit code 130 and leaves no partial result behind.
+(Ctrl-C, SIGTERM) stops cleanly with exit code 130 and leaves no partial result behind; checks
+that failed give 1, and a bug 3 with its traceback (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import signal
 import sys
 from pathlib import Path
 
-EXIT_FAILED = 1  # a batch finished with failed scenarios or blocks
+EXIT_FAILED = 1  # ran, and checks (validate) or scenarios and blocks (batch) failed
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3  # a bug: the traceback is printed
 EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("out")
 MAX_SEED = 2**63  # as sim.spec.schema.MAX_SEED (not imported: `sim --help` stays fast)
@@ -160,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--scenario", help="scenario to check (default: the targets file's)")
     check.add_argument("--worlds", type=_positive, help="worlds (default: the targets file's)")
     check.add_argument("--seed", type=_seed, help="root seed (default: the targets file's)")
-    check.add_argument("--out", type=Path, help="folder for validation.csv and validation.png")
+    check.add_argument(
+        "--out", type=Path, help="folder to write validation.csv and validation.png into (new)"
+    )
+    check.add_argument(
+        "--force", action="store_true", help="replace an earlier validation of this program"
+    )
 
     fit = sub.add_parser(
         "calibrate", help="fit the targets file's free trade parameters; write an overlay"
@@ -189,21 +196,15 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from sim.errors import ScenarioError
-
-    notes = logging.StreamHandler(sys.stderr)  # our notes only, not other libraries' logs
-    notes.setFormatter(logging.Formatter("note: %(message)s"))
-    log = logging.getLogger("sim")
-    log.addHandler(notes)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    """Run one command; every way it can end has its exit code and one message: 0 done, 1 ran
+    and checks or blocks failed, 2 bad input (usage, files, paths), 3 a bug (with its
+    traceback), 130 interrupted."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
+        args = build_parser().parse_args(argv)
+        _check_repeated_levers(args)
+        _log_notes()
         return COMMANDS[args.command](args)
-    except ScenarioError as err:
-        print(f"error: {err.describe()}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (sim.errors.Interrupted)
         print(
             "\ninterrupted: stopped cleanly; no unfinished result was left behind",
@@ -212,13 +213,78 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 (each kind gets its message and exit code)
+        return _report(err)
+
+
+def _report(err: Exception) -> int:
+    """The message and exit code of an error that ended a command."""
+    from sim.errors import ScenarioError
+
+    if isinstance(err, ScenarioError):
+        print(f"error: {err.describe()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(err, OSError):  # a path the system refused: permissions, a full disk, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(err, MemoryError):
+        print("error: out of memory; run fewer worlds, or give --out to stream them to disk",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
+    import traceback
+
+    traceback.print_exception(err, file=sys.stderr)
+    print(
+        f"internal error: {type(err).__name__}: {err}\nthis is a bug in sim; please report it "
+        "with the traceback above and the command that caused it",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _check_repeated_levers(args) -> None:
+    """`--set NAME=...` given twice for one name is refused, not silently the last."""
+    from sim.errors import ScenarioError
+
+    seen: dict[str, float] = {}
+    for name, value in getattr(args, "set", []):
+        if name in seen:
+            raise ScenarioError(
+                "--set", f"{name} is set twice ({seen[name]:g} and {value:g}); give it once"
+            )
+        seen[name] = value
+
+
+def _log_notes() -> None:
+    """Our notes (logger 'sim') on stderr as 'note: ...', not other libraries' logs."""
+    notes = logging.StreamHandler(sys.stderr)
+    notes.setFormatter(logging.Formatter("note: %(message)s"))
+    log = logging.getLogger("sim")
+    log.addHandler(notes)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def _load(name: str, **levers: float):
+    """A scenario loaded and checked whole, its outcomes too, every error naming its file."""
+    from sim.errors import ScenarioError
+    from sim.results.outcomes import check_outcomes
+    from sim.spec.loading import load_scenario, resolve_path
+
+    scenario = load_scenario(name, **levers)
+    try:
+        check_outcomes(scenario)
+    except ScenarioError as err:
+        raise err.in_file(str(resolve_path(name))) from None
+    return scenario
 
 
 def cmd_run(args) -> int:
-    from sim.spec.loading import load_scenario, resolve_path, with_horizon
+    from sim.spec.loading import resolve_path, with_horizon
 
-    scenario = load_scenario(args.scenario, **dict(args.set))
+    scenario = _load(args.scenario, **dict(args.set))
     if args.months is not None:
         scenario = with_horizon(scenario, args.months, f"{resolve_path(args.scenario)} (--months)")
     moved = "".join(f"_{name}={value:g}" for name, value in args.set)
@@ -229,14 +295,23 @@ def cmd_run(args) -> int:
 
     from sim.batch.runner import run  # after the checks, so that bad input is answered at once
 
-    res = run(
-        scenario,
-        worlds=args.worlds,
-        seed=args.seed,
-        progress=not args.no_progress,
-        out=out,
-        force=args.force,
-    )
+    try:
+        res = run(
+            scenario,
+            worlds=args.worlds,
+            seed=args.seed,
+            progress=not args.no_progress,
+            out=out,
+            force=args.force,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: nothing was written to {out}/ (a run is written whole or not at "
+            f"all); to keep finished blocks and resume, run it as a batch:\n  sim batch "
+            f"{args.scenario} --out DIR, and after a stop the same with --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     print(format_summary(res))
     print(
         f"\n{res.worlds} worlds x {res.months} months in {res.timings['seconds']:.2f} s; "
@@ -307,19 +382,24 @@ def format_batch(report) -> str:
 
 
 def cmd_compare(args) -> int:
+    from contextlib import nullcontext
+
     from sim.analysis.compare import compare, write_comparison
+    from sim.results.folder import claim_output
 
-    comparison = compare(args.a, args.b)
-    state = args.state or comparison.a.scenario.codes("host")[0]
-    if state not in comparison.a.labels("state"):
-        from sim.errors import ScenarioError
+    # the output folder is checked and locked before the work, and written whole after it
+    with claim_output(args.out, force=args.force) if args.out else nullcontext() as claim:
+        comparison = compare(args.a, args.b)
+        state = args.state or comparison.a.scenario.codes("host")[0]
+        if state not in comparison.a.labels("state"):
+            from sim.errors import ScenarioError
 
-        states = ", ".join(comparison.a.labels("state"))
-        raise ScenarioError("--state", f"unknown state {state!r}; allowed: {states}")
-    print(comparison.describe(state))
-    if args.out:
-        written = write_comparison(comparison, args.out, force=args.force)
-        print(f"table and plots in {args.out}/ ({', '.join(p.name for p in written)})")
+            states = ", ".join(comparison.a.labels("state"))
+            raise ScenarioError("--state", f"unknown state {state!r}; allowed: {states}")
+        print(comparison.describe(state))
+        if claim is not None:
+            written = write_comparison(comparison, claim)
+            print(f"table and plots in {args.out}/ ({', '.join(p.name for p in written)})")
     return 0
 
 
@@ -343,9 +423,8 @@ def format_summary(res) -> str:
 
 def cmd_explain(args) -> int:
     from sim.spec.explain import format_factors, format_rows, parameter_rows
-    from sim.spec.loading import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args.scenario)
     rows = parameter_rows(scenario)
     if args.grep:
         rows = [r for r in rows if args.grep.lower() in (r["path"] + r["source"]).lower()]
@@ -365,28 +444,40 @@ def cmd_schema(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from contextlib import nullcontext
+
     from sim.calibration.validate import format_table, load_targets, validate, write_validation
-    from sim.spec.loading import load_scenario
+    from sim.results.folder import claim_output
 
     targets = load_targets(args.targets)
-    scenario = load_scenario(args.scenario or targets.scenario)
-    table = validate(targets, scenario, worlds=args.worlds, seed=args.seed)
-    print(format_table(table))
-    if args.out:
-        write_validation(table, args.out)
-        print(f"table and plot in {args.out}/ (validation.csv, validation.png)")
-    return 0 if table["passed"].all() else 1
+    scenario = _load(args.scenario or targets.scenario)
+    # the output folder is checked and locked before the work, and written whole after it
+    with claim_output(args.out, force=args.force) if args.out else nullcontext() as claim:
+        logging.getLogger("sim").info(
+            "checking %s against %d targets and %d facts, %d worlds each",
+            scenario.name, len(targets.targets), len(targets.facts), args.worlds or targets.worlds,
+        )  # fmt: skip
+        table = validate(targets, scenario, worlds=args.worlds, seed=args.seed)
+        print(format_table(table))
+        if claim is not None:
+            folder = write_validation(table, claim)
+            print(f"table and plot in {folder}/ (validation.csv, validation.png)")
+    return 0 if table["passed"].all() else EXIT_FAILED
 
 
 def cmd_calibrate(args) -> int:
     from sim.calibration.calibrate import calibrate, check_overlay_path, save_calibration
     from sim.calibration.validate import TARGETS_FILE, load_targets
-    from sim.spec.loading import load_scenario, resolve_path
+    from sim.spec.loading import resolve_path
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario
-    scenario = load_scenario(name)
+    scenario = _load(name)
     check_overlay_path(args.out)
+    logging.getLogger("sim").info(
+        "fitting %d parameters of %s to %d targets, %d worlds per run",
+        len(targets.calibrate), scenario.name, len(targets.targets), args.worlds or targets.worlds,
+    )  # fmt: skip
     fit = calibrate(scenario, targets, worlds=args.worlds, seed=args.seed)
     print(f"{'parameter':<36}{'start':>10}{'fitted':>10}")
     for path, a, b in zip(fit.paths, fit.start, fit.fitted, strict=True):

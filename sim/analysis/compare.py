@@ -9,7 +9,6 @@ than the difference of two ensembles' means, and its mean, a confidence interval
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from scipy import stats
 
 from sim.errors import ResultError
 from sim.results.dataset import Results
-from sim.results.folder import EXPORT_FORMAT, MANIFEST, claim_output
+from sim.results.folder import MANIFEST, write_listing
 
 CONFIDENCE = 0.95
 
@@ -143,23 +142,17 @@ def _paired_table(a: Results, b: Results, confidence: float, state: str | None) 
     return table[[*columns, "ci_low", "ci_high", "share_positive"]]
 
 
-def write_comparison(comparison: Comparison, out, force: bool = False) -> list[Path]:
-    """comparison.csv and a plot per state into the folder `out` (claimed like a result
-    folder: a folder of the user's is never replaced); returns the paths written."""
-    with claim_output(out, force=force) as claim:
-        comparison.table.to_csv(claim.work / "comparison.csv", index=False, float_format="%.6f")
-        names = ["comparison.csv"]
-        for state in comparison.a.labels("state"):
-            name = f"comparison_{state}.png"
-            comparison.plot(state).savefig(claim.work / name, dpi=110)
-            names.append(name)
-        info = {
-            "format": EXPORT_FORMAT,
-            "of": [str(comparison.a.folder), str(comparison.b.folder)],
-            "files": names,
-        }
-        (claim.work / MANIFEST).write_text(json.dumps(info, indent=1))
-        target = claim.commit()
+def write_comparison(comparison: Comparison, claim) -> list[Path]:
+    """comparison.csv and a plot per state into a claimed output folder (sim.results.folder:
+    checked before any work, moved into place whole); returns the paths written."""
+    comparison.table.to_csv(claim.work / "comparison.csv", index=False, float_format="%.6f")
+    names = ["comparison.csv"]
+    for state in comparison.a.labels("state"):
+        name = f"comparison_{state}.png"
+        comparison.plot(state).savefig(claim.work / name, dpi=110)
+        names.append(name)
+    write_listing(claim.work, names, of=[str(comparison.a.folder), str(comparison.b.folder)])
+    target = claim.commit()
     return [target / name for name in names]
 
 

@@ -159,6 +159,9 @@ def run_batch(
         with make_executor(workers, scheduler) as made:
             return run_batch(files, out, worlds, None, None, resume, force, progress, made)
     runs, failed_files = plan_runs(files, worlds)
+    if not runs:  # refused before a folder is claimed: there is nothing to keep or resume
+        problems = "; ".join(failed_files.values()) or "no scenario files given"
+        raise ScenarioError("", f"no file of the batch can be run: {problems}")
     report = BatchReport(Path(out), runs, failed_files)
     with claim_batch(out, force=force, resume=resume) as folder:
         journal = Journal(folder / JOURNAL)

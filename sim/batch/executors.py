@@ -17,6 +17,8 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
+from sim.errors import ScenarioError
+
 
 class InlineExecutor(Executor):
     """Runs each task in this process when it is submitted (one worker, nothing to start)."""
@@ -85,8 +87,8 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client
         except ImportError:
-            raise RuntimeError(
-                "--scheduler needs Dask distributed: pip install 'regional-influence-sim[dask]'"
+            raise ScenarioError(
+                "--scheduler", "needs Dask distributed: pip install 'regional-influence-sim[dask]'"
             ) from None
         self.own = not isinstance(scheduler, Client)
         try:

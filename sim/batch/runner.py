@@ -161,7 +161,7 @@ def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> No
 
 
 def _gb(size: float) -> str:
-    return f"{size / 2**30:.1f} GB"
+    return f"{size / 2**30:,.1f} GB"
 
 
 def run(

@@ -21,7 +21,7 @@ from scipy.optimize import least_squares
 from sim.batch.runner import run
 from sim.calibration.targets import Targets
 from sim.calibration.validate import cut_to_targets, target_values
-from sim.errors import ResultError
+from sim.errors import ResultError, ScenarioError
 from sim.spec.loading import parse_scenario
 from sim.spec.paths import child, get_path, resolve, set_path
 from sim.spec.schema import Scenario
@@ -43,7 +43,7 @@ def calibrate(
 ) -> Fit:
     """Least squares on the simulated medians of the free targets over the free parameters."""
     if not targets.calibrate:
-        raise ValueError("the targets file declares no `calibrate:` parameters")
+        raise ScenarioError("calibrate", "the targets file declares no parameters to fit")
     seed = targets.seed if seed is None else seed
     worlds = worlds or targets.worlds
     free = [t for t in targets.targets if t.free]
@@ -110,18 +110,38 @@ def save_calibration(
 
 
 def check_overlay_path(path: Path) -> None:
-    """Refuse, before any fitting, an overlay path held by something sim calibrate did not
-    write."""
-    if path.exists() and not (path.is_file() and path.read_text().startswith(OVERLAY_HEADER)):
+    """Refuse, before any fitting, an overlay path that cannot be written or is held by
+    something sim calibrate did not write."""
+    if path.is_dir():
+        raise ResultError(path, "is a folder; --out names the overlay file to write, e.g. "
+                          "out/calibrated.yaml")  # fmt: skip
+    if path.exists() and not (path.is_file() and _written_by_calibrate(path)):
         raise ResultError(path, "exists and was not written by sim calibrate; choose another --out")
+    folder = path.parent  # created if missing: its nearest existing folder must be writable
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ResultError(path, f"{folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise ResultError(path, f"the folder {folder} cannot be written (permission denied)")
+
+
+def _written_by_calibrate(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read(len(OVERLAY_HEADER)) == OVERLAY_HEADER
 
 
 def write_overlay(path: Path, content: dict, header: str) -> None:
-    """Write the overlay YAML with a comment header, atomically (no half-written file). A file
-    in the way is replaced only if `sim calibrate` wrote it."""
+    """Write the overlay YAML with a comment header, atomically (no half-written file, and no
+    partial file left if writing fails). A file in the way is replaced only if `sim calibrate`
+    wrote it."""
     check_overlay_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
-    tmp = path.with_suffix(path.suffix + ".partial")
-    tmp.write_text("".join(f"# {line}\n" for line in header.splitlines()) + text)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("".join(f"# {line}\n" for line in header.splitlines()) + text)
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise ResultError(path, f"cannot be written ({err.strerror})") from None

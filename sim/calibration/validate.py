@@ -18,6 +18,7 @@ from sim.batch.runner import run
 from sim.calibration.targets import Change, Fact, Flows, Selection, Target, Targets
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
+from sim.results.folder import write_listing
 from sim.spec.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
 from sim.spec.paths import set_path
 from sim.spec.schema import Scenario
@@ -29,7 +30,7 @@ Z95 = 1.959964
 def load_targets(path: str | Path | None = None) -> Targets:
     """Read and validate a targets file (default: scenarios/calibration/targets.yaml)."""
     path = Path(path) if path else TARGETS_FILE
-    data = read_yaml(path)
+    data = read_yaml(path, kind="targets")
     try:
         return Targets.model_validate(data)
     except ValidationError as err:
@@ -237,8 +238,10 @@ def plot_validation(table: pd.DataFrame):
     return fig
 
 
-def write_validation(table: pd.DataFrame, folder: Path) -> None:
-    """validation.csv and validation.png into `folder` (created if needed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "validation.csv", index=False, float_format="%.6g")
-    plot_validation(table).savefig(folder / "validation.png", dpi=110)
+def write_validation(table: pd.DataFrame, claim) -> Path:
+    """validation.csv and validation.png into a claimed output folder (sim.results.folder), with
+    a manifest listing them, moved into place whole; returns the folder."""
+    table.to_csv(claim.work / "validation.csv", index=False, float_format="%.6g")
+    plot_validation(table).savefig(claim.work / "validation.png", dpi=110)
+    write_listing(claim.work, ["validation.csv", "validation.png"])
+    return claim.commit()

@@ -384,7 +384,9 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
 
     transit = np.array([ax.actor[c.transit_state] for c in s.crossings], dtype=np.int64)
     fees = _values(s.crossings, "fee")
-    alternate = np.array([c_of[c.alternate] if c.alternate else -1 for c in s.crossings])
+    alternate = np.array(
+        [c_of[c.alternate] if c.alternate else -1 for c in s.crossings], dtype=np.int64
+    )
 
     def fee_matrix(crossing_of_flow: np.ndarray) -> np.ndarray:
         m = np.zeros((n_f, n_n))
@@ -393,7 +395,9 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
                 m[f, transit[c]] = fees[c] / commodities.price[commodity[f]]
         return m
 
-    alternate_of_flow = np.where(route >= 0, alternate[np.maximum(route, 0)], -1) if n_f else route
+    alternate_of_flow = (
+        np.where(route >= 0, alternate[np.maximum(route, 0)], -1) if len(alternate) else route
+    )
     return FlowParams(
         labels=labels,
         keys=rng.label_keys(labels),
@@ -419,7 +423,9 @@ def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
     half_life = _values(c, "recovery_half_life")
     return CrossingParams(
         ids=ids,
-        alternate=np.array([ids.index(x.alternate) if x.alternate else -1 for x in c]),
+        alternate=np.array(
+            [ids.index(x.alternate) if x.alternate else -1 for x in c], dtype=np.int64
+        ),
         reroute_share=_values(c, "reroute_share"),
         reroute_cost=_values(c, "reroute_cost"),
         disruption_decay=0.5 ** (1.0 / np.maximum(half_life, 1e-9)),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.params import Params
+from sim.core.rows import dot
 from sim.core.state import State
 from sim.spec.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
 
@@ -114,7 +115,7 @@ SERIES: dict[str, Series] = {
         ("shock",),
         "events/month",
         "stochastic events drawn, by shock kind",
-        lambda p, st, counts: counts @ p.channels.kind_matrix,
+        lambda p, st, counts: dot(counts, p.channels.kind_matrix),
         np.int16,
     ),
 }

@@ -4,7 +4,6 @@ written into an export folder like a result folder: claimed, then moved into pla
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,7 +12,7 @@ import pyarrow.parquet as pq
 from sim.core.series import SERIES
 from sim.errors import ResultError
 from sim.results.dataset import Results, tidy
-from sim.results.folder import EXPORT_FORMAT, MANIFEST, claim_output
+from sim.results.folder import claim_output, write_listing
 from sim.results.store import load_results
 
 FORMATS = ("parquet", "netcdf", "csv")
@@ -38,8 +37,7 @@ def export(folder, fmt: str, out, series: list[str] | None = None, force: bool =
         else:
             write = _parquet if fmt == "parquet" else _csv
             files = [write(res, name, claim.work / f"{name}.{fmt}") for name in names]
-        info = {"format": EXPORT_FORMAT, "of": str(folder), "files": [f.name for f in files]}
-        (claim.work / MANIFEST).write_text(json.dumps(info, indent=1))
+        write_listing(claim.work, [f.name for f in files], of=str(folder))
         target = claim.commit()
     return [target / f.name for f in files]
 

@@ -54,6 +54,13 @@ class OutputClaim:
         return self.folder
 
 
+def write_listing(work: Path, files: list[str], of=None) -> None:
+    """The manifest of a folder of files we wrote (an export, a comparison, a validation), so
+    that `force` may replace that folder later, and nothing else."""
+    info = {"format": EXPORT_FORMAT, "of": of, "files": files}
+    (work / MANIFEST).write_text(json.dumps(info, indent=1))
+
+
 def written_by_us(folder: Path) -> set[str] | None:
     """The files (paths relative to `folder`) that this project wrote there, as its manifest
     lists them, or None if it is not a result or export folder of ours. A result folder's

@@ -296,7 +296,11 @@ def _verify_files(folder: Path, store: Path, entry: dict, name: str) -> None:
             )
     files = [store / rel for rel in entry["files"]]
     if _checksum(store, files)["sha256"] != entry["sha256"]:
-        raise ResultError(folder, f"{name}: its data differ from what was written (checksum)")
+        raise ResultError(
+            folder,
+            f"{name}: its data differ from what was written (checksum); the folder was changed "
+            "or damaged since, and its results cannot be trusted: run the scenario again",
+        )
 
 
 def load_results(folder, verify_data: bool = True, timings: dict | None = None) -> Results:

@@ -3,6 +3,7 @@ and cross-references, with errors that name the file, the field and what is allo
 
 from __future__ import annotations
 
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -31,12 +32,57 @@ def resolve_path(name: str | Path) -> Path:
     return SCENARIO_DIR / f"{name}.yaml"
 
 
+MAX_FILE_BYTES = 2**20  # an input file (scenario, targets): over ten times the baseline's 92 kB
+MAX_DEPTH = 32  # nesting of mappings and lists (the baseline: 5)
+MAX_VALUES = 200_000  # values of a file once its aliases are expanded (the baseline: about 9,000)
+
+
 class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping that names one key twice (plain PyYAML would keep the last silently)."""
 
 
+class LimitError(yaml.MarkedYAMLError):
+    """A file nested too deep, or whose aliases expand to too many values (an alias bomb)."""
+
+
 class StrictLoader(yaml.SafeLoader):
-    """The safe loader, refusing duplicate keys."""
+    """The safe loader, refusing duplicate keys, nesting deeper than MAX_DEPTH, and documents
+    that hold more than MAX_VALUES values once aliases are expanded: composing stays linear in
+    the file's size, and so does everything that walks the data afterwards."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._values: dict[int, int] = {}  # id(node) -> its values with aliases expanded
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            if id(node) not in self._values:
+                raise LimitError(problem="has an alias to the value it is part of",
+                                 problem_mark=mark)  # fmt: skip
+            return node
+        mark = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise LimitError(problem=f"is nested deeper than {MAX_DEPTH} levels", problem_mark=mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        children = node.value if isinstance(node, yaml.SequenceNode) else ()
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        values = 1 + sum(self._values[id(child)] for child in children)
+        if values > MAX_VALUES:
+            raise LimitError(
+                problem=f"holds more than {MAX_VALUES:,} values once its aliases are expanded "
+                "(an alias bomb?)",
+                problem_mark=mark,
+            )
+        self._values[id(node)] = values
+        return node
 
     def construct_mapping(self, node, deep=False):
         first_line: dict = {}
@@ -54,26 +100,66 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def read_yaml(path: Path) -> dict:
-    """Parse one YAML mapping with the safe loader, naming the file in any error."""
+def read_text(path: Path, kind: str = "scenario") -> str:
+    """An input file's text: a regular file, at most MAX_FILE_BYTES, UTF-8; anything else is
+    refused before more than that is read (a device or a FIFO is never opened). `kind` names
+    what the file should be in messages ('scenario', 'targets')."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        shipped = ", ".join(shipped_scenarios())
+        hint = (
+            f"or the name of a shipped scenario ({', '.join(shipped_scenarios())})"
+            if kind == "scenario"
+            else "(the shipped one is scenarios/calibration/targets.yaml)"
+        )
+        raise ScenarioError(
+            "", f"file not found; give the path of a {kind} YAML file {hint}", str(path)
+        ) from None
+    except OSError as err:
+        raise ScenarioError("", f"cannot be read ({err.strerror})", str(path)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError("", "is a folder; give a YAML file", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(
+            "", "is not a regular file (a device, FIFO or socket); give a YAML file", str(path)
+        )
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError("", f"cannot be read ({err.strerror})", str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(
             "",
-            f"file not found; give the path of a scenario YAML file or the name of a shipped "
-            f"scenario ({shipped})",
+            f"is {max(info.st_size, len(data)) / 2**20:.1f} MB, above the limit of "
+            f"{MAX_FILE_BYTES // 2**20} MB for an input file; a scenario is a few hundred kB "
+            "at most (the baseline is 92 kB)",
+            str(path),
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ScenarioError(
+            "",
+            f"is not UTF-8 text: byte 0x{data[err.start]:02x} at line {line}, column {column}; "
+            "save it as UTF-8",
             str(path),
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError("", f"cannot be read ({err})", str(path)) from None
+
+
+def read_yaml(path: Path, kind: str = "scenario") -> dict:
+    """Parse one YAML mapping with the safe loader, naming the file in any error."""
+    text = read_text(path, kind)
     try:
         data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
+        if isinstance(err, LimitError):
+            raise ScenarioError("", f"is refused{where}: it {problem}", str(path)) from None
         if isinstance(err, DuplicateKeyError):
             problem += "; each key may appear once in a mapping"
         elif isinstance(err, yaml.constructor.ConstructorError):
@@ -86,7 +172,12 @@ def read_yaml(path: Path) -> dict:
             problem += "; check the indentation and quoting on and just above that line"
         raise ScenarioError("", f"is not valid YAML{where}: {problem}", str(path)) from None
     if not isinstance(data, dict):
-        raise ScenarioError("", "must hold a mapping of scenario fields at top level", str(path))
+        found = "a list" if isinstance(data, list) else f"the single value {data!r}"[:60]
+        what = "is empty" if data is None else f"holds {found} at top level"
+        raise ScenarioError(
+            "", f"{what}; it must hold a mapping of {kind} fields (see docs/scenarios.md)",
+            str(path),
+        )  # fmt: skip
     return data
 
 
@@ -101,9 +192,13 @@ def scenario_data(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     base_path = (path.parent / base).resolve()
     if not base_path.exists() and not Path(base).suffix:
         base_path = resolve_path(base)  # the name of a shipped scenario
-    if base_path in seen:
-        raise ScenarioError("extends", f"{base} extends itself in a cycle", str(path))
-    return overlay(scenario_data(base_path, (*seen, base_path)), data)
+    chain = (*seen, path.resolve())
+    if base_path in chain:
+        cycle = " -> ".join(p.name for p in (*chain[chain.index(base_path) :], base_path))
+        raise ScenarioError(
+            "extends", f"the files extend each other in a cycle: {cycle}", str(path)
+        )
+    return overlay(scenario_data(base_path, chain), data)
 
 
 def load_scenario(path: str | Path, **levers: float) -> Scenario:

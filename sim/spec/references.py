@@ -50,17 +50,18 @@ def check_references(s: Scenario) -> None:
             )
     _unique([f"{r.power}-{r.state}" for r in s.relations], "relations", "power-state pair")
     for i, r in enumerate(s.relations):
-        need(r.power, powers, f"relations[{i}].power")
-        need(r.state, states, f"relations[{i}].state")
+        need(r.power, powers, f"relations[{i}] ({r.power}-{r.state}).power")
+        need(r.state, states, f"relations[{i}] ({r.power}-{r.state}).state")
     names = [c.name for c in s.commodities]
     _unique(names, "commodities", "name")
     for k in REQUIRED_COMMODITIES:
         need(k, names, f"commodities (required groups: {', '.join(REQUIRED_COMMODITIES)})")
     _unique([flow_label(f.exporter, f.importer, f.commodity) for f in s.trade], "trade", "flow")
     for i, f in enumerate(s.trade):
-        need(f.exporter, codes, f"trade[{i}].exporter")
-        need(f.importer, codes, f"trade[{i}].importer")
-        need(f.commodity, names, f"trade[{i}].commodity")
+        item = f"trade[{i}] ({flow_label(f.exporter, f.importer, f.commodity)})"
+        need(f.exporter, codes, f"{item}.exporter")
+        need(f.importer, codes, f"{item}.importer")
+        need(f.commodity, names, f"{item}.commodity")
         if f.exporter == f.importer:
             raise ScenarioError(f"trade[{i}]", "exporter and importer must differ")
         if f.route is not None:
@@ -70,13 +71,14 @@ def check_references(s: Scenario) -> None:
                     f"trade[{i}].route", "only flows to or from the host use crossings"
                 )
     for i, c in enumerate(s.crossings):
-        need(c.transit_state, states, f"crossings[{i}].transit_state")
+        need(c.transit_state, states, f"crossings[{i}] ({c.id}).transit_state")
         if c.alternate is not None:
-            need(c.alternate, [x for x in crossings if x != c.id], f"crossings[{i}].alternate")
+            others = [x for x in crossings if x != c.id]
+            need(c.alternate, others, f"crossings[{i}] ({c.id}).alternate")
     _unique([t.name for t in s.shocks], "shocks", "name")
     for i, m in enumerate(s.migration):
-        need(m.origin, states, f"migration[{i}].origin")
-        need(m.destination, powers, f"migration[{i}].destination")
+        need(m.origin, states, f"migration[{i}] ({m.origin}-{m.destination}).origin")
+        need(m.destination, powers, f"migration[{i}] ({m.origin}-{m.destination}).destination")
     for i, e in enumerate(s.events):
         _check_event(s, e, f"events[{i}] ({e.month} {e.type})", need)
     names = [x.name for x in [*s.levers, *s.uncertainties, *s.outcomes]]

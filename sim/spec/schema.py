@@ -81,6 +81,8 @@ def _bounded(low: float | None = None, high: float | None = None):
 
     def check(q: Quantity) -> Quantity:
         if (low is not None and q.value < low) or (high is not None and q.value > high):
+            if high is None:
+                raise ValueError(f"value {q.value} is below {low}, the least allowed")
             raise ValueError(f"value {q.value} is outside the allowed range [{low}, {high}]")
         return q
 

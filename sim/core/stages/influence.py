@@ -10,19 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core.rows import dot
 from sim.core.state import State
 
 
 def pair_trade(p: Params, trade: np.ndarray) -> np.ndarray:
     """Trade between each power and each state, both directions, shape (R, P, S)."""
-    return (trade @ p.flow.pair).reshape(trade.shape[0], len(p.powers), len(p.states))
+    return dot(trade, p.flow.pair).reshape(trade.shape[0], len(p.powers), len(p.states))
 
 
 def total_trade(p: Params, trade: np.ndarray, month: int) -> np.ndarray:
     """Each state's total trade with everyone, rest of world included, shape (R, S)."""
     a = p.actor
     rest = a.rest_of_world * (1.0 + a.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
-    return (trade @ p.flow.involves + rest)[:, p.states]
+    return (dot(trade, p.flow.involves) + rest)[:, p.states]
 
 
 def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
@@ -71,7 +72,8 @@ def components(p: Params, st: State, month: int, host_revenue0: float) -> np.nda
     support = economic_support(p, st)
     other_support = np.broadcast_to(p.actor.other_support[p.states], (worlds, len(p.states)))
     other_dip = np.broadcast_to(p.actor.other_diplomatic[p.states], (worlds, len(p.states)))
-    trade_share = pair_trade(p, st.trade) / total_trade(p, st.trade, month)[:, None, :]
+    pairs, total = pair_trade(p, st.trade), total_trade(p, st.trade, month)[:, None, :]
+    trade_share = np.divide(pairs, total, out=np.zeros_like(pairs), where=total > 0)
     return np.stack(
         [
             trade_share,

@@ -12,6 +12,7 @@ import numpy as np
 from sim.core import rng
 from sim.core.channels import Effects
 from sim.core.params import Params
+from sim.core.rows import dot
 from sim.core.state import State
 
 
@@ -34,9 +35,9 @@ def apply_effects(st: State, effects: Effects, magnitude: np.ndarray, hold: int 
     `hold`: months a crossing this blocks stays blocked before it recovers (stochastic closures,
     drawn at the end of a month, hold 2 so that the next month's trade meets them in full)."""
     magnitude = np.atleast_2d(magnitude)
-    st.impulse = st.impulse + magnitude @ effects.threat
-    st.turbulence = st.turbulence + magnitude @ effects.turbulence
-    st.networks = np.clip(st.networks + magnitude @ effects.network, 0.0, 1.0)
+    st.impulse = st.impulse + dot(magnitude, effects.threat)
+    st.turbulence = st.turbulence + dot(magnitude, effects.turbulence)
+    st.networks = np.clip(st.networks + dot(magnitude, effects.network), 0.0, 1.0)
     closing = effects.closing
     if closing.size:
         blocked = (magnitude[:, closing, None] * effects.closure[None, closing]).max(axis=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core.rows import dot
 from sim.core.state import State
 
 
@@ -76,10 +77,10 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
     st.trade = shocked * (through + rerouted)
     f = p.flow
     carried = shocked[:, f.routed]
-    st.transit_revenue = (carried * through[:, f.routed]) @ f.fee_primary[f.routed] + (
-        carried * rerouted[:, f.routed]
-    ) @ f.fee_alternate[f.routed]
-    imports = st.trade @ (f.importer == p.host).astype(float)
+    st.transit_revenue = dot(carried * through[:, f.routed], f.fee_primary[f.routed]) + dot(
+        carried * rerouted[:, f.routed], f.fee_alternate[f.routed]
+    )
+    imports = dot(st.trade, (f.importer == p.host).astype(float))
     st.host_revenue = p.dynamics.host_tariff * imports + st.aid[:, p.host_state].sum()
 
 

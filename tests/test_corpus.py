@@ -1,0 +1,147 @@
+"""The bad-input corpus (tests/data/bad_input/cases.yaml): every case is a real command line in
+a fresh folder, and each must be refused with exit code 2, no traceback, a message that says
+what the case lists (file, line or field, what is allowed), and nothing written, changed or
+removed in the folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+from cli import ROOT
+from cli import sim as run_sim
+
+CORPUS = ROOT / "tests" / "data" / "bad_input"
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+HUGE = 50 * 2**20
+
+
+@pytest.fixture(scope="module")
+def result_folder(tmp_path_factory) -> Path:
+    """A small result folder of ours, copied into the cases that need one."""
+    folder = tmp_path_factory.mktemp("result") / "result"
+    done = run_sim("run", "baseline", "--worlds", "4", "--months", "6", "--no-progress",
+                   "--out", folder)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def prepare(folder: Path, setup: str, result: Path) -> None:
+    """The case's folder: the corpus files, then what its setup names."""
+    shutil.copytree(CORPUS / "files", folder / "files")
+    for part in filter(None, setup.split("+")):
+        kind, _, damage = part.partition(":")
+        if kind == "huge":
+            with open(folder / "files" / "huge.yaml", "wb") as f:
+                f.write(b"- 1\n" * (HUGE // 4))
+        elif kind == "fifo":
+            os.mkfifo(folder / "files" / "fifo")
+        elif kind == "user-folder":
+            (folder / "mine").mkdir()
+            (folder / "mine" / "notes.md").write_text("my notes\n")
+        elif kind == "user-file":
+            (folder / "notes.txt").write_text("my notes\n")
+        elif kind == "result":
+            shutil.copytree(result, folder / "result")
+            damage_result(folder / "result", damage)
+        else:
+            raise AssertionError(f"unknown setup {part!r}")
+
+
+def damage_result(folder: Path, damage: str) -> None:
+    chunks = sorted(p for p in (folder / "series.zarr").rglob("c/*") if p.is_file())
+    chunks = chunks or sorted(p for p in (folder / "series.zarr").rglob("*") if p.is_file())
+    if damage == "no-manifest":
+        (folder / "manifest.json").unlink()
+    elif damage == "torn-manifest":
+        text = (folder / "manifest.json").read_text()
+        (folder / "manifest.json").write_text(text[: len(text) // 2])
+    elif damage == "changed-chunk":
+        data = bytearray(chunks[-1].read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        chunks[-1].write_bytes(bytes(data))
+    elif damage == "changed-data-chunk":
+        chunk = sorted(p for p in (folder / "series.zarr" / "influence").rglob("*") if p.is_file()
+                       and p.name != "zarr.json")[0]  # fmt: skip
+        data = bytearray(chunk.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        chunk.write_bytes(bytes(data))
+    elif damage == "missing-chunk":
+        chunks[-1].unlink()
+    elif damage:
+        raise AssertionError(f"unknown damage {damage!r}")
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every path under the folder with its kind, size and (regular files under 1 MB) content
+    hash; special files are never opened."""
+    found = {}
+    for path in folder.rglob("*"):
+        info = path.lstat()
+        key = path.relative_to(folder).as_posix()
+        if stat.S_ISREG(info.st_mode):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if info.st_size < 2**20 else ""
+            found[key] = ("file", info.st_size, info.st_mtime_ns, digest)
+        else:
+            found[key] = ("dir" if stat.S_ISDIR(info.st_mode) else "special",)
+    return found
+
+
+def run_case(case: dict, folder: Path, result: Path) -> tuple:
+    folder.mkdir()
+    prepare(folder, case.get("setup", ""), result)
+    before = snapshot(folder)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *case["args"]],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    return proc, before, snapshot(folder)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory, result_folder) -> dict[str, tuple]:
+    """Every case run once, three at a time (each is a process of its own)."""
+    base = tmp_path_factory.mktemp("corpus")
+    with ThreadPoolExecutor(3) as pool:
+        futures = {
+            case["id"]: pool.submit(run_case, case, base / case["id"], result_folder)
+            for case in CASES
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_the_corpus_is_large_and_every_id_is_unique():
+    ids = [case["id"] for case in CASES]
+    assert len(ids) >= 60 and len(set(ids)) == len(ids)
+    used = {arg.split("/")[1] for case in CASES for arg in case["args"] if arg.startswith("files/")}
+    shipped = {p.name for p in (CORPUS / "files").iterdir()}
+    assert shipped - used <= {"cycle-b.yaml"}, f"corpus files no case uses: {shipped - used}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_bad_input_is_refused_cleanly(case, outcomes):
+    proc, before, after = outcomes[case["id"]]
+    err = proc.stderr
+    assert proc.returncode == case.get("exit", 2), f"exit {proc.returncode}\n{proc.stdout}\n{err}"
+    assert "Traceback" not in err, err
+    assert err.startswith(("error: ", "usage: ")), err
+    assert "\n\n" not in err.strip(), f"more than one paragraph:\n{err}"
+    assert proc.stdout == "", proc.stdout
+    for text in case["says"]:
+        assert text in err, f"{text!r} not in the message:\n{err}"
+    assert after == before, "the folder changed: " + ", ".join(
+        sorted(set(after).symmetric_difference(before))
+        or [k for k in after if after[k] != before[k]]
+    )
