@@ -784,12 +784,12 @@ def test_sim_compare_writes_a_table_and_plots_and_keeps_a_users_folder(policy, t
     assert reseeded.returncode == 2 and "seed 7 differs" in reseeded.stderr
 
 
-def test_a_batch_where_every_file_fails_loads_as_a_clear_error(tmp_path):
-    out = tmp_path / "batch"
-    report = run_batch([overlay(tmp_path, "bad", worlds=-3)], out, workers=1)
-    assert not report.ok and not report.runs
-    with pytest.raises(ResultError, match="no finished run"):
-        load_results(out)
+def test_a_batch_where_every_file_fails_is_refused_before_any_folder(tmp_path):
+    out, bad = tmp_path / "batch", overlay(tmp_path, "bad", worlds=-3)
+    with pytest.raises(ScenarioError, match="no file of the batch can be run") as caught:
+        run_batch([bad], out, workers=1)
+    assert f"{bad}: field 'worlds'" in str(caught.value)
+    assert not out.exists()
 
 
 def test_an_unreachable_scheduler_claims_no_folder(tmp_path):

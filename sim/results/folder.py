@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -144,6 +145,17 @@ def _existing_parent(folder: Path) -> Path:
     return parent
 
 
+def remove_partial(work: Path, patience: float = 5.0) -> None:
+    """Remove a partial folder of ours. After an interruption, threads of the writer (dask's,
+    zarr's) may still be finishing a chunk into it, and a first removal can race them: try
+    again until it is gone or `patience` seconds have passed."""
+    deadline = time.monotonic() + patience
+    shutil.rmtree(work, ignore_errors=True)
+    while work.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @contextmanager
 def claim_output(folder, force: bool = False):
     """Check an output folder before anything runs, lock it, and give a partial folder to write
@@ -166,7 +178,7 @@ def claim_output(folder, force: bool = False):
             yield claim
         finally:
             if not claim.committed:
-                shutil.rmtree(work, ignore_errors=True)
+                remove_partial(work)
 
 
 @contextmanager
