@@ -26,11 +26,13 @@ HUGE = 50 * 2**20
 
 @pytest.fixture(scope="module")
 def result_folder(tmp_path_factory) -> Path:
-    """A small result folder of ours, copied into the cases that need one."""
-    folder = tmp_path_factory.mktemp("result") / "result"
-    done = run_sim("run", "baseline", "--worlds", "4", "--months", "6", "--no-progress",
-                   "--out", folder)  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    """Small result folders of ours, copied into the cases that need one: result/ and other/
+    (another seed, so not paired with it)."""
+    folder = tmp_path_factory.mktemp("results")
+    for name, seed in (("result", "1"), ("other", "2")):
+        done = run_sim("run", "baseline", "--worlds", "4", "--months", "6", "--seed", seed,
+                       "--no-progress", "--out", folder / name)  # fmt: skip
+        assert done.returncode == 0, done.stderr
     return folder
 
 
@@ -50,8 +52,10 @@ def prepare(folder: Path, setup: str, result: Path) -> None:
         elif kind == "user-file":
             (folder / "notes.txt").write_text("my notes\n")
         elif kind == "result":
-            shutil.copytree(result, folder / "result")
+            shutil.copytree(result / "result", folder / "result")
             damage_result(folder / "result", damage)
+        elif kind == "other-seed":
+            shutil.copytree(result / "other", folder / "other")
         else:
             raise AssertionError(f"unknown setup {part!r}")
 
@@ -64,6 +68,8 @@ def damage_result(folder: Path, damage: str) -> None:
     elif damage == "torn-manifest":
         text = (folder / "manifest.json").read_text()
         (folder / "manifest.json").write_text(text[: len(text) // 2])
+    elif damage == "deep-manifest":
+        (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
     elif damage == "changed-chunk":
         data = bytearray(chunks[-1].read_bytes())
         data[len(data) // 2] ^= 0xFF

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from functools import cached_property
@@ -15,7 +14,7 @@ from dask.array import PerformanceWarning
 
 from sim.errors import ResultError
 from sim.results.dataset import Results
-from sim.results.folder import BATCH, BATCH_FORMAT
+from sim.results.folder import BATCH, BATCH_FORMAT, read_json
 from sim.results.store import load_results as load_run
 
 INDEX = "index.csv"  # a batch's table of runs, then the levers, uncertainties, outcome means
@@ -102,7 +101,7 @@ class BatchResults:
 def read_plan(folder: Path) -> dict:
     """A batch folder's plan and state (batch.json)."""
     try:
-        info = json.loads((folder / BATCH).read_text())
+        info = read_json(folder / BATCH)
     except (OSError, ValueError) as err:
         raise ResultError(folder / BATCH, f"cannot be read ({err})") from None
     if not isinstance(info, dict) or info.get("format") != BATCH_FORMAT:

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from contextlib import contextmanager, suppress
@@ -55,6 +56,23 @@ class OutputClaim:
         return self.folder
 
 
+MAX_JSON_BYTES = 256 * 2**20  # more than any manifest or batch plan this program writes
+
+
+def read_json(path: Path):
+    """A manifest or batch plan: a regular file within MAX_JSON_BYTES holding JSON. A missing
+    file raises FileNotFoundError; any other problem ValueError, saying what is wrong."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("not a regular file")
+    if info.st_size > MAX_JSON_BYTES:
+        raise ValueError(f"{info.st_size / 2**20:,.0f} MB, more than this program ever writes")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deep to be a file of this program") from None
+
+
 def write_listing(work: Path, files: list[str], of=None) -> None:
     """The manifest of a folder of files we wrote (an export, a comparison, a validation), so
     that `force` may replace that folder later, and nothing else."""
@@ -69,7 +87,7 @@ def written_by_us(folder: Path) -> set[str] | None:
     if (folder / BATCH).is_file():
         return _batch_files(folder)
     try:
-        info = json.loads((folder / MANIFEST).read_text())
+        info = read_json(folder / MANIFEST)
         kind = info.get("format")
         if kind == EXPORT_FORMAT:
             return {MANIFEST, *info["files"]}
@@ -90,7 +108,7 @@ def _batch_files(folder: Path) -> set[str] | None:
     """A batch folder's own files, and in each of its runs the files of the finished result
     folder or, for one not finished, its store (which nothing else writes into)."""
     try:
-        info = json.loads((folder / BATCH).read_text())
+        info = read_json(folder / BATCH)
         if info.get("format") != BATCH_FORMAT:
             return None
         keys = [run["key"] for run in info["runs"]]

@@ -29,7 +29,7 @@ from sim.core.params import compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError
 from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
-from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output
+from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output, read_json
 from sim.results.outcomes import OUTCOMES
 from sim.spec.schema import Scenario
 
@@ -248,7 +248,7 @@ def read_manifest(folder: Path) -> dict:
         what = "is a file, not a result folder" if folder.exists() else "does not exist"
         raise ResultError(folder, what)
     try:
-        info = json.loads((folder / MANIFEST).read_text())
+        info = read_json(folder / MANIFEST)
     except FileNotFoundError:
         raise ResultError(
             folder, f"has no {MANIFEST}: not a result folder, or its run did not finish"
