@@ -296,3 +296,34 @@ def test_no_command_is_a_usage_error():
     assert proc.returncode == 2
     assert "usage: sim" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ---- how a command ends: exit codes 2 (the system refused a path) and 3 (a bug) -----------------
+
+
+def _failing_command(monkeypatch, error: Exception) -> None:
+    import sim.cli
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setitem(sim.cli.COMMANDS, "schema", fail)
+
+
+def test_a_bug_exits_3_with_its_traceback_and_a_request_to_report_it(monkeypatch, capsys):
+    import sim.cli
+
+    _failing_command(monkeypatch, ZeroDivisionError("the model divided by zero"))
+    assert sim.cli.main(["schema"]) == sim.cli.EXIT_INTERNAL == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: the model divided by zero" in err
+    assert "internal error" in err and "please report it" in err
+
+
+def test_a_path_the_system_refuses_exits_2_with_its_name(monkeypatch, capsys):
+    import sim.cli
+
+    _failing_command(monkeypatch, PermissionError(13, "Permission denied", "/srv/out"))
+    assert sim.cli.main(["schema"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: /srv/out: Permission denied\n"
