@@ -539,3 +539,17 @@ def test_influence_csv_has_the_quantile_columns(full):
         table["median"] <= table.q95 + 1e-5
     ).all()
     assert (pd.to_datetime(table.date).unique() == full.dates).all()
+
+
+def test_a_certain_but_tiny_change_is_called_negligible(full):
+    """An effect whose interval excludes zero but which is below NEGLIGIBLE is no gain."""
+    from sim.analysis.compare import NEGLIGIBLE
+
+    tiny = full.scenario.with_values(us_aid=full.scenario.lever_values()["us_aid"] + 5)
+    comparison = paired(sim.run(tiny, worlds=full.worlds, seed=full.seed), full)
+    effects = comparison.effects(STATE).set_index("power")
+    small = effects[(effects.ci_low > 0) & (effects.difference < NEGLIGIBLE)]
+    assert len(small), effects  # the construction gives a certain, tiny effect to test
+    for power in small.index:
+        assert effects.effect[power] == "negligible"
+        assert line_of(headline(comparison, STATE), power).startswith(f"{power} changes negligibly")

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from threadpoolctl import threadpool_limits
 
-from sim.analysis.compare import Comparison
+from sim.analysis.compare import NEGLIGIBLE, Comparison
 from sim.batch.runner import check_run, fill
 from sim.core.params import compile_scenario
 from sim.core.series import allocate
@@ -115,9 +115,9 @@ def scenario_yaml(scenario: Scenario) -> bytes:
 
 def headline(comparison: Comparison, state: str) -> list[str]:
     """Sentences saying, from the numbers, which powers gain and lose influence over `state`
-    against the run compared with, at the last month; an effect counts when its interval
-    excludes zero."""
-    last = comparison.final(state)
+    against the run compared with, at the last month (Comparison.effects: an effect counts
+    when its interval excludes zero and it is not negligible in size)."""
+    last = comparison.effects(state)
     name_a, name_b = comparison.a.scenario.name, comparison.b.scenario.name
     date = f"{np.datetime64(last.date.iloc[0], 'M')}"
     if not comparison.table.difference.any():
@@ -125,12 +125,14 @@ def headline(comparison: Comparison, state: str) -> list[str]:
     lines = []
     for row in last.sort_values("difference", ascending=False).itertuples():
         interval = f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
-        if row.ci_low > 0:
-            verb = f"gains {row.difference:+.4f} {interval}"
-        elif row.ci_high < 0:
-            verb = f"loses {row.difference:+.4f} {interval}"
-        else:
-            verb = f"shows no clear change ({row.difference:+.4f}, interval {interval} covers 0)"
+        verb = {
+            "gain": f"gains {row.difference:+.4f} {interval}",
+            "loss": f"loses {row.difference:+.4f} {interval}",
+            "negligible": f"changes negligibly ({row.difference:+.4f} {interval}, less than "
+            f"{NEGLIGIBLE})",
+            "unclear": f"shows no clear change ({row.difference:+.4f}, interval {interval} "
+            "covers 0)",
+        }[row.effect]
         lines.append(
             f"{row.power} {verb} influence over {state} by {date} "
             f"({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%} of worlds)."

@@ -21,6 +21,7 @@ from sim.results.dataset import Results
 from sim.results.folder import MANIFEST, write_listing
 
 CONFIDENCE = 0.95
+NEGLIGIBLE = 0.005  # half a point of the index: a smaller effect, however certain, is negligible
 
 
 class Comparison:
@@ -53,6 +54,19 @@ class Comparison:
         last = self.table[self.table.month == self.table.month.max()]
         state = state or self.state
         return last if state is None else last[last.state == state]
+
+    def effects(self, state: str | None = None, negligible: float = NEGLIGIBLE) -> pd.DataFrame:
+        """The last month's rows with an `effect` each: 'gain' or 'loss' when the interval
+        excludes zero and the difference is at least `negligible` in size, 'negligible' when
+        it excludes zero but is smaller, 'unclear' when the interval covers zero."""
+        rows = self.final(state).copy()
+        certain = (rows.ci_low > 0) | (rows.ci_high < 0)
+        large = certain & (rows.difference.abs() >= negligible)
+        rows["effect"] = np.select(
+            [large & (rows.difference > 0), large, certain], ["gain", "loss", "negligible"],
+            "unclear",
+        )  # fmt: skip
+        return rows
 
     def describe(self, state: str | None = None) -> str:
         """The last month for one state (default: the comparison's, else the host) as text,
