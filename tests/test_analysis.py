@@ -557,3 +557,32 @@ def test_run_batch_on_a_dask_client_leaves_it_open_and_gives_the_inline_results(
     pd.testing.assert_frame_equal(a.outcomes(), b.outcomes())
     assert len(a.outcomes()) == 10
     xr.testing.assert_identical(a.results("tiny").dataset, b.results("tiny").dataset)
+
+
+def test_an_unguarded_script_runs_batches_and_sensitivity_on_a_pool(tmp_path):
+    """A script file with no `if __name__ == "__main__"`: spawn would run its top level again in
+    every worker; the pool hides it from them, so the batch and the sample run once each."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "analysis.py"
+    script.write_text(
+        "import sim\n"
+        "print('top level ran')\n"
+        "report = sim.run_batch(['baseline', 'us_reengagement'], 'two', worlds=20, workers=2)\n"
+        "assert report.ok, (report.failed_files, report.failed_blocks)\n"
+        "s = sim.sensitivity('baseline', ['us_aid', 'sanctions_drag'], 'us_over_afghanistan',\n"
+        "                    n=4, worlds=3, months=12, workers=2)\n"
+        "print('ranked', list(s.ranked().index))\n"
+    )
+    for how in ("file", "stdin"):
+        folder = tmp_path / how
+        folder.mkdir()
+        done = subprocess.run(
+            [sys.executable, str(script)] if how == "file" else [sys.executable, "-"],
+            input=None if how == "file" else script.read_text(),
+            cwd=folder, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.count("top level ran") == 1, done.stdout  # not again in the workers
+        assert "ranked" in done.stdout and (folder / "two" / "index.csv").is_file()

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 
 from sim.errors import ScenarioError
 
@@ -55,7 +56,6 @@ class LocalPool(ProcessPoolExecutor):
     holds no copy of the parent's threads or open stores)."""
 
     def __init__(self, workers: int):
-        _check_main_script()
         self.workers = workers
         super().__init__(
             max_workers=workers,
@@ -64,18 +64,29 @@ class LocalPool(ProcessPoolExecutor):
             initargs=(os.getpid(),),
         )
 
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        with _main_script_hidden():  # workers are started here, when work is handed out
+            return super().submit(fn, *args, **kwargs)
 
-def _check_main_script() -> None:
-    """A fresh worker process re-reads the main script by its path (Python's spawn); a script
-    read from stdin (`python - < file`) has none, and every worker would die on start.
-    Notebooks and the command line are fine: they have a real script or none."""
+
+@contextmanager
+def _main_script_hidden():
+    """While the pool starts workers, the main script is hidden from them. Python's spawn
+    would otherwise run a script's top level again in every worker, so that an unguarded
+    `run_batch(...)` in a script (no `if __name__ == "__main__"`) starts batches inside its
+    workers, and a script read from stdin kills them. The workers run only this package's
+    functions and need nothing from the script."""
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if getattr(main, "__spec__", None) is None and path and not os.path.exists(path):
-        raise RuntimeError(
-            f"a process pool cannot start from a script read from {path}: its workers would "
-            "have to read it again; save the script to a file, or use workers=1"
-        )
+    if main is None:
+        yield
+        return
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    main.__spec__ = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
 
 
 class DaskExecutor(Executor):

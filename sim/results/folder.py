@@ -215,8 +215,8 @@ def claim_batch(folder, force: bool = False, resume: bool = False):
             if (folder / BATCH).is_file() and not force:
                 raise ResultError(
                     folder,
-                    "holds an earlier batch; give --resume to finish it, --force to replace "
-                    "it, or choose another output folder",
+                    "holds an earlier batch; give --resume (resume=True) to finish it, --force "
+                    "(force=True) to replace it, or choose another output folder",
                 )
             _check_replaceable(folder, force)
             old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
