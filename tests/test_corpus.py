@@ -71,19 +71,20 @@ def damage_result(folder: Path, damage: str) -> None:
     elif damage == "deep-manifest":
         (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
     elif damage == "changed-chunk":
-        data = bytearray(chunks[-1].read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        chunks[-1].write_bytes(bytes(data))
+        flip_a_byte(chunks[-1])
     elif damage == "changed-data-chunk":
-        chunk = sorted(p for p in (folder / "series.zarr" / "influence").rglob("*") if p.is_file()
-                       and p.name != "zarr.json")[0]  # fmt: skip
-        data = bytearray(chunk.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        chunk.write_bytes(bytes(data))
+        flip_a_byte(sorted(p for p in (folder / "series.zarr" / "influence").rglob("*")
+                           if p.is_file() and p.name != "zarr.json")[0])  # fmt: skip
     elif damage == "missing-chunk":
         chunks[-1].unlink()
     elif damage:
         raise AssertionError(f"unknown damage {damage!r}")
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
 
 
 def snapshot(folder: Path) -> dict[str, tuple]:

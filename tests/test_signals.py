@@ -45,9 +45,10 @@ def wait_until(started, process: subprocess.Popen, what: str, limit: float = 120
     raise AssertionError(f"no sign of {what} within {limit} s")
 
 
-def stop(process: subprocess.Popen, signum: int, folder: Path) -> str:
-    """Send the signal; the process must end within 10 s with exit code 130 and no traceback;
-    returns its stderr."""
+def stop(process: subprocess.Popen, signum: int, folder: Path, output: str) -> str:
+    """Send the signal; the process must end within 10 s with exit code 130 and no traceback,
+    leaving neither its `output` nor a partial folder, lock or temporary file; returns its
+    stderr."""
     process.send_signal(signum)
     try:
         process.wait(timeout=10)
@@ -58,6 +59,8 @@ def stop(process: subprocess.Popen, signum: int, folder: Path) -> str:
     assert process.returncode == 130, err[-2000:]
     assert "Traceback" not in err, err[-4000:]
     assert "interrupted:" in err
+    assert not (folder / output).exists()
+    assert leftovers(folder) == []
     return err
 
 
@@ -73,20 +76,16 @@ def stderr_says(folder: Path, text: str):
 def test_an_interrupted_run_leaves_nothing_and_says_how_to_resume(tmp_path, signum):
     process = start(tmp_path, "run", "baseline", "--worlds", "4000", "--out", "r")
     wait_until(lambda: any(tmp_path.glob(".r.partial-*/series.zarr")), process, "the run")
-    err = stop(process, signum, tmp_path)
+    err = stop(process, signum, tmp_path, "r")
     assert "nothing was written to r/" in err
     assert "sim batch baseline --out DIR" in err and "--resume" in err
-    assert not (tmp_path / "r").exists()
-    assert leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=IDS)
 def test_an_interrupted_validation_writes_nothing(tmp_path, signum):
     process = start(tmp_path, "validate", "--worlds", "3000", "--out", "v")
     wait_until(stderr_says(tmp_path, "note: checking baseline"), process, "the validation")
-    stop(process, signum, tmp_path)
-    assert not (tmp_path / "v").exists()
-    assert leftovers(tmp_path) == []
+    stop(process, signum, tmp_path, "v")
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=IDS)
@@ -94,9 +93,7 @@ def test_an_interrupted_calibration_writes_nothing(tmp_path, signum):
     process = start(tmp_path, "calibrate", "--worlds", "400", "--out", "fit.yaml")
     wait_until(stderr_says(tmp_path, "note: fitting"), process, "the fit")
     time.sleep(0.5)  # into the fitting itself (no file shows it; the note comes just before)
-    stop(process, signum, tmp_path)
-    assert not (tmp_path / "fit.yaml").exists()
-    assert leftovers(tmp_path) == []
+    stop(process, signum, tmp_path, "fit.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +113,7 @@ def test_an_interrupted_export_leaves_the_result_and_no_export(tmp_path, result,
     before = listing(result)
     process = start(tmp_path, "export", result, "--format", "csv", "--out", tmp_path / "e")
     wait_until(lambda: any(tmp_path.glob(".e.partial-*/*.csv")), process, "the export")
-    stop(process, signum, tmp_path)
-    assert not (tmp_path / "e").exists()
-    assert leftovers(tmp_path) == []
+    stop(process, signum, tmp_path, "e")
     assert listing(result) == before
 
 

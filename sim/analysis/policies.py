@@ -35,9 +35,11 @@ def policy_table(
     runs = labelled_runs(runs)
     first = next(iter(runs.values()))
     state = state or first.scenario.codes("host")[0]
-    base = runs[baseline] if isinstance(baseline, str) and baseline in runs else baseline
-    if isinstance(baseline, str) and base is baseline:
+    if isinstance(baseline, str) and baseline not in runs:
         raise KeyError(f"no run labelled {baseline!r}; runs: {', '.join(runs)}")
+    base = runs[baseline] if isinstance(baseline, str) else baseline
+    if base is not None:  # read once, not once per policy
+        other = base.series("influence", power=power, state=state).isel(month=-1).compute()
     rows = []
     for label, res in runs.items():
         final = res.series("influence", power=power, state=state).isel(month=-1).compute()
@@ -46,7 +48,6 @@ def policy_table(
         row |= dict(zip(("q05", "median", "q95"), spread.values.tolist(), strict=True))
         if base is not None:
             check_paired(res, base)
-            other = base.series("influence", power=power, state=state).isel(month=-1).compute()
             paired = _values(mean_interval(final - other, confidence))
             row |= {"difference": paired["mean"], "diff_low": paired["ci_low"]}
             row |= {"diff_high": paired["ci_high"], "share_higher": float((final > other).mean())}

@@ -226,7 +226,8 @@ def _design(scenario: Scenario, factors: list[str], n: int, seed: int):
     for i in range(d):
         ab[i, :, i] = b[:, i]
     rows = np.vstack([a, b, *ab])
-    dists = [factor_distribution(scenario.factors()[name], scenario) for name in factors]
+    declared = scenario.factors()
+    dists = [factor_distribution(declared[name], scenario) for name in factors]
     values = np.column_stack([dist.ppf(rows[:, i]) for i, dist in enumerate(dists)])
     labels = ["A"] * n + ["B"] * n + [f"AB[{name}]" for name in factors for _ in range(n)]
     return values, labels

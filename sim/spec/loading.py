@@ -56,14 +56,13 @@ class StrictLoader(yaml.SafeLoader):
         self._values: dict[int, int] = {}  # id(node) -> its values with aliases expanded
 
     def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
             node = super().compose_node(parent, index)
             if id(node) not in self._values:
                 raise LimitError(problem="has an alias to the value it is part of",
                                  problem_mark=mark)  # fmt: skip
             return node
-        mark = self.peek_event().start_mark
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise LimitError(problem=f"is nested deeper than {MAX_DEPTH} levels", problem_mark=mark)
