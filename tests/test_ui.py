@@ -243,12 +243,16 @@ def test_an_out_of_range_number_shows_why_and_is_not_applied(watched):
     w = watched()
     w.full()
     worlds = w.page.locator(".input-worlds input")
-    worlds.fill("100000000")
-    worlds.press("Enter")
+    worlds.fill("100000000")  # no Enter: a typed number applies when typing pauses
     error = w.page.locator(".error-worlds")
     error.wait_for(timeout=WAIT)
     assert "outside the allowed range" in error.text_content()
     assert "500 worlds" in w.page.locator(".status").text_content()
+    worlds.fill("200")  # a number in range applies, and the error goes
+    w.page.wait_for_function(
+        "document.querySelector('.status')?.textContent.includes('200 worlds')", timeout=WAIT
+    )
+    error.wait_for(state="detached", timeout=WAIT)
 
 
 def test_five_sessions_at_once_each_get_their_own_results(browser, app_url):

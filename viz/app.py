@@ -10,6 +10,7 @@ shipped scenarios, which are immutable.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ from viz.view import (
 from viz.world import OneWorld
 
 PLAY_INTERVAL = 0.4  # seconds between months when a world plays
+TYPING_PAUSE = 0.5  # s after the last keystroke before a typed number applies
 SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
 PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
@@ -140,24 +142,31 @@ def Upload(on_file):
 
 @solara.component
 def NumberInput(name: str, view: solara.Reactive, scenario: Scenario):
-    """worlds or seed, typed; a value out of range shows why and is not applied."""
-    error = solara.use_reactive("")
+    """worlds or seed, typed: applied once typing pauses; a value out of range shows why and is
+    not applied.
 
-    def apply(value):
+    The typed text reaches the server as the field's value, so nothing depends on an Enter or blur
+    event, which the browser may send before a throttled value (an Enter would then apply the old
+    number)."""
+    error = solara.use_reactive("")
+    typed = solara.use_reactive(getattr(view.value, name))
+
+    def apply(cancel: threading.Event):
+        if cancel.wait(TYPING_PAUSE):
+            return  # typed on: the newer value applies instead
+        value = typed.value
         try:
             check_number(name, int(value), scenario)
         except (ScenarioError, TypeError, ValueError) as err:
             error.set(err.message if isinstance(err, ScenarioError) else str(err))
             return
         error.set("")
-        view.set(view.value.replace(**{name: int(value)}))
+        if value != getattr(view.value, name):
+            view.set(view.value.replace(**{name: int(value)}))
 
+    solara.use_thread(apply, [typed.value], intrusive_cancel=False)
     solara.InputInt(
-        name.capitalize(),
-        value=getattr(view.value, name),
-        on_value=apply,
-        continuous_update=False,
-        classes=[f"input-{name}"],
+        name.capitalize(), value=typed, continuous_update=True, classes=[f"input-{name}"]
     )
     if error.value:
         solara.Error(f"{name}: {error.value}", classes=[f"error-{name}"])
