@@ -30,7 +30,7 @@ from sim.core.stages.shocks import (
     recover_crossings,
     stationary_excitation,
 )
-from sim.core.stages.trade import capacity_signals, settle, trade_stage
+from sim.core.stages.trade import capacity_signals, settle, start_income, trade_stage
 from sim.core.state import State, initial_state
 from sim.spec.schema import Scenario
 from sim.spec.vocab import NETWORKS
@@ -129,7 +129,7 @@ class RegionalInfluenceModel(mesa.Model):
         decide_neighbors(p, st, last, ref)
 
         noise = rng.normal(self.seed, self.world_ids, t, rng.Stream.TRADE_NOISE, p.flow.keys)
-        trade_stage(p, st, last, t, noise, ref.capacity_signals, ref.sanctions)
+        trade_stage(p, st, last, t, noise, ref)
 
         grow_networks(p, st, last, ref)
         counts, magnitude, st.excitation = draw_shocks(p, last, self.seed, self.world_ids, t)
@@ -189,4 +189,5 @@ def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
         pressure=pressure(p, st, float(st.host_revenue[0]))[0],
         network_boost=expected_network_boost(p),
         host_revenue=float(st.host_revenue[0]),
+        income=start_income(p, st),
     )

@@ -44,6 +44,7 @@ class ActorParams:
     rest_of_world_growth: np.ndarray  # 1/year
     other_support: np.ndarray
     other_diplomatic: np.ndarray
+    income_growth: np.ndarray  # 1/year
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,11 @@ class CommodityParams:
     names: list[str]
     price: np.ndarray
     volatility: np.ndarray
-    growth_rate: np.ndarray
+    growth_rate: np.ndarray  # switching inertia, 1/month
     engagement_lift: np.ndarray
+    substitution: np.ndarray  # Armington elasticity between suppliers
+    demand_elasticity: np.ndarray  # of demand to the composite cost
+    essentiality: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,11 @@ class FlowParams:
     touches_host: np.ndarray  # bool
     fee_primary: np.ndarray  # (F, N) transit revenue per USD M through the primary crossing
     fee_alternate: np.ndarray  # (F, N) the same through the alternate crossing
+    market: np.ndarray  # (F, Q) 1 where the flow supplies market q (an importer's commodity)
+    base_share: np.ndarray  # (F,) the flow's share of its market at the start
+    market_base: np.ndarray  # (Q,) each market's demand at the start, USD M/month
+    market_importer: np.ndarray  # (Q,) actor index of the importer
+    market_commodity: np.ndarray  # (Q,) commodity index
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,7 @@ class Dynamics:
     sanctions_drag: float
     host_revenue_elasticity: float
     host_tariff: float
+    income_elasticity: float
 
 
 @dataclass(frozen=True)
@@ -303,6 +313,7 @@ def _actors(s: Scenario) -> ActorParams:
         rest_of_world_growth=_values(a, "rest_of_world_growth"),
         other_support=_values(a, "other_support"),
         other_diplomatic=_values(a, "other_diplomatic"),
+        income_growth=_values(a, "income_growth"),
     )
 
 
@@ -352,6 +363,9 @@ def _commodities(s: Scenario) -> CommodityParams:
         volatility=_values(c, "volatility"),
         growth_rate=_values(c, "growth_rate"),
         engagement_lift=_values(c, "engagement_lift"),
+        substitution=_values(c, "substitution"),
+        demand_elasticity=_values(c, "demand_elasticity"),
+        essentiality=_values(c, "essentiality"),
     )
 
 
@@ -398,13 +412,20 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
     alternate_of_flow = (
         np.where(route >= 0, alternate[np.maximum(route, 0)], -1) if len(alternate) else route
     )
+    base = np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR
+    markets = sorted(set(zip(importer.tolist(), commodity.tolist(), strict=True)))
+    market = np.zeros((n_f, len(markets)))
+    market[np.arange(n_f), [markets.index(m) for m in zip(importer, commodity, strict=True)]] = 1
+    market_base = base @ market
+    supplied = market @ np.where(market_base > 0, market_base, 1.0)
+    suppliers = market @ market.sum(axis=0)  # how many flows share each flow's market
     return FlowParams(
         labels=labels,
         keys=rng.label_keys(labels),
         exporter=exporter,
         importer=importer,
         commodity=commodity,
-        base_trade=np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR,
+        base_trade=base,
         trend=np.array([f.trend for f in s.trade]),
         route=route,
         routed=np.flatnonzero(route >= 0),
@@ -414,6 +435,11 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         touches_host=(exporter == host) | (importer == host),
         fee_primary=fee_matrix(route),
         fee_alternate=fee_matrix(alternate_of_flow),
+        market=market,
+        base_share=np.where(market @ market_base > 0, base / supplied, 1.0 / suppliers),
+        market_base=market_base,
+        market_importer=np.array([m[0] for m in markets], dtype=np.int64),
+        market_commodity=np.array([m[1] for m in markets], dtype=np.int64),
     )
 
 

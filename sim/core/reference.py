@@ -23,3 +23,4 @@ class Reference:
     pressure: np.ndarray  # (2,)
     network_boost: np.ndarray  # (2,)
     host_revenue: float
+    income: np.ndarray  # (N,) each actor's income at the start (GDP plus aid and remittances)

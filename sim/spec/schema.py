@@ -171,6 +171,10 @@ class Actor(Strict):
         default=Quantity(value=0.5, unit="share", source="assumption: mid-range start"),
         description="state: starting openness to trade with the host",
     )
+    income_growth: _bounded(-0.5, 1.0) = Field(
+        default=Quantity(value=0.03, unit="1/year", source="assumption: nominal growth of 3%"),
+        description="annual growth of income (GDP in USD), which drives import demand",
+    )
     priorities: PowerPriorities | StatePriorities
 
     @model_validator(mode="after")
@@ -206,8 +210,21 @@ class Commodity(Strict):
     name: Literal[COMMODITIES]  # type: ignore[valid-type]
     price: _bounded(0.01) = Field(description="USD per tonne (positive), converts values to tonnes")
     volatility: _bounded(0.0, 1.0) = Field(description="monthly log-sd of multiplicative noise")
-    growth_rate: Rate = Field(description="monthly logistic growth rate toward capacity")
-    engagement_lift: NonNegative = Field(description="capacity gain per unit of engagement change")
+    growth_rate: Rate = Field(
+        description="switching inertia: monthly share of the gap to the demanded flow closed"
+    )
+    engagement_lift: NonNegative = Field(
+        description="gain of a supplier's weight in demand per unit of engagement change"
+    )
+    substitution: _bounded(1.05, 20.0) = Field(
+        description="Armington elasticity of substitution between suppliers of the group"
+    )
+    demand_elasticity: _bounded(0.0, 3.0) = Field(
+        description="elasticity of an importer's demand for the group to its composite cost"
+    )
+    essentiality: Share = Field(
+        description="how essential the group is to the importer (1: fuel, food, power)"
+    )
 
 
 class Flow(Strict):
@@ -348,6 +365,9 @@ class Dynamics(Strict):
         description="elasticity of the host's own security capacity to its revenue"
     )
     host_tariff: Share = Field(description="host customs revenue as share of import value")
+    income_elasticity: _bounded(0.0, 3.0) = Field(
+        description="elasticity of import demand to the importer's income (GDP, aid, remittances)"
+    )
 
 
 def _ordered_bounds(factor):

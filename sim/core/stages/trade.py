@@ -1,13 +1,19 @@
-"""Trade stage: flows grow toward an engagement-raised capacity, pass crossings (rerouting
-around disrupted ones), bear the sanctions drag and multiplicative noise, and pay transit fees."""
+"""Trade stage: each importer's demand for a commodity group, met by its suppliers in CES
+(Armington) shares; flows move toward their share with switching inertia, pass crossings
+(rerouting around disrupted ones), bear the sanctions drag and multiplicative noise, and pay
+transit fees."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core.reference import Reference
 from sim.core.rows import dot
+from sim.core.stages.influence import remittances
 from sim.core.state import State
+
+BN_YEAR = MONTHS_PER_YEAR / 1000.0  # USD M/month to USD bn/year
 
 
 def capacity_signals(p: Params, st: State) -> np.ndarray:
@@ -19,34 +25,96 @@ def capacity_signals(p: Params, st: State) -> np.ndarray:
     return np.concatenate([economic, st.trade_openness, np.zeros((worlds, 1))], axis=1)
 
 
-def capacity(p: Params, st: State, month: int, signals0: np.ndarray) -> np.ndarray:
-    """Capacity of each flow, USD M/month, shape (R, F)."""
+def supplier_weights(p: Params, st: State, month: int, signals0: np.ndarray) -> np.ndarray:
+    """Each flow's weight among its market's suppliers, (R, F), summing to 1 over a market: the
+    start share grown by the flow's trend, agreements (capacity multipliers) and the change of
+    economic engagement or trade openness that carries it. A push by one supplier therefore
+    takes share from the others; it does not enlarge the market."""
     f = p.flow
     lift = p.commodity.engagement_lift[f.commodity]
     change = capacity_signals(p, st)[:, f.capacity_signal] - signals0[f.capacity_signal]
     trend = (1.0 + f.trend) ** (month / MONTHS_PER_YEAR)
-    return f.base_trade * trend * st.capacity_multiplier * np.maximum(1.0 + lift * change, 0.0)
+    weight = f.base_share * trend * st.capacity_multiplier * np.maximum(1.0 + lift * change, 0.0)
+    total = dot(dot(weight, f.market), f.market.T)
+    return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
 
 
-def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of each flow that passes its own crossing and share rerouted, each (R, F).
+def received(p: Params, st: State) -> np.ndarray:
+    """Aid and remittances each actor receives, USD bn/year, (R, N) (zero for powers)."""
+    out = np.zeros((st.migrants.shape[0], p.n_actors))
+    out[:, p.states] = st.aid.sum(axis=0) + remittances(p, st.migrants).sum(axis=1)
+    return out * BN_YEAR
+
+
+def start_income(p: Params, st: State) -> np.ndarray:
+    """Each actor's income at the start (world 0): GDP plus aid and remittances, USD bn/year."""
+    return p.actor.gdp + received(p, st)[0]
+
+
+def income_index(p: Params, st: State, month: int, start: np.ndarray) -> np.ndarray:
+    """Each actor's income relative to the start, (R, N): GDP grown at its rate, plus aid and
+    remittances received, over `start_income`."""
+    gdp = p.actor.gdp * (1.0 + p.actor.income_growth) ** (month / MONTHS_PER_YEAR)
+    return (gdp + received(p, st)) / np.maximum(start, 1e-12)
+
+
+def demand(
+    p: Params, st: State, month: int, signals0: np.ndarray, income0: np.ndarray
+) -> np.ndarray:
+    """What each flow would carry were its route open, (R, F), USD M/month at start prices.
+
+    Each market (an importer's demand for one commodity group) is met by its suppliers in CES
+    (Armington) shares: a supplier's share is its weight times its availability times its
+    delivered cost to the power -sigma, over the same summed over the market. The market's
+    demand grows with the importer's income (elasticity `income_elasticity`) and falls with
+    the CES cost index (elasticity `demand_elasticity`), which rises when a preferred supplier
+    is blocked: the rest of the lost trade is diverted to the other suppliers."""
+    f, k = p.flow, p.commodity
+    sigma = k.substitution[f.commodity]
+    through, rerouted, premium = route_shares(p, st.disruption)
+    available = through + rerouted
+    cost = 1.0 + premium
+    weight = supplier_weights(p, st, month, signals0)
+    market_cost = dot(weight * available * cost ** (1.0 - sigma), f.market)  # (R, Q)
+    ms = k.substitution[f.market_commodity]
+    index = np.maximum(market_cost, 1e-12) ** (1.0 / (1.0 - ms))
+    income = income_index(p, st, month, income0)[:, f.market_importer]
+    quantity = (
+        f.market_base
+        * income**p.dynamics.income_elasticity
+        * index ** -k.demand_elasticity[f.market_commodity]
+    )
+    reach = dot(weight * available * cost**-sigma, f.market)
+    per_unit = np.divide(quantity, reach, out=np.zeros_like(quantity), where=reach > 0)
+    return weight * cost**-sigma * dot(per_unit, f.market.T)
+
+
+def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of each flow that passes its own crossing, share rerouted, and the cost premium on
+    what arrives (the rerouted part's extra cost averaged over both), each (R, F).
 
     A flow without a route passes whole. Of the blocked part, `reroute_share` takes the
-    alternate crossing (if that one is open) and loses `reroute_cost` of its value on the way.
-    Only routed flows are computed (most flows have no named crossing).
+    alternate crossing (if that one is open) at `reroute_cost` extra. Only routed flows are
+    computed (most flows have no named crossing).
     """
     worlds, flows = disruption.shape[0], len(p.flow.route)
     through, rerouted = np.ones((worlds, flows)), np.zeros((worlds, flows))
+    premium = np.zeros((worlds, flows))
     routed, c = p.flow.routed, p.crossing
     crossing = p.flow.route[routed]
     alt = c.alternate[crossing]
     blocked = disruption[:, crossing]
     alt_open = np.where(alt >= 0, 1.0 - disruption[:, np.maximum(alt, 0)], 0.0)
     through[:, routed] = 1.0 - blocked
-    rerouted[:, routed] = (
-        blocked * c.reroute_share[crossing] * alt_open * (1.0 - c.reroute_cost[crossing])
+    rerouted[:, routed] = blocked * c.reroute_share[crossing] * alt_open
+    arrives = through[:, routed] + rerouted[:, routed]
+    premium[:, routed] = np.divide(
+        rerouted[:, routed] * c.reroute_cost[crossing],
+        arrives,
+        out=np.zeros_like(arrives),
+        where=arrives > 0,
     )
-    return through, rerouted
+    return through, rerouted, premium
 
 
 def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: float) -> np.ndarray:
@@ -73,7 +141,7 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
         * sanctions_factor(p, st.sanctions, sanctions0)
         * np.exp(sigma * noise - 0.5 * sigma**2)
     )
-    through, rerouted = route_shares(p, st.disruption)
+    through, rerouted, _ = route_shares(p, st.disruption)
     st.trade = shocked * (through + rerouted)
     f = p.flow
     carried = shocked[:, f.routed]
@@ -90,13 +158,12 @@ def trade_stage(
     last: State,
     month: int,
     noise: np.ndarray,
-    signals0: np.ndarray,
-    sanctions0: float,
+    ref: Reference,
 ) -> None:
-    """Advance trade and migration one month."""
-    cap = np.maximum(capacity(p, st, month, signals0), 1e-12)
+    """Advance trade and migration one month: each flow closes part of its gap to demand
+    (switching inertia), then passes its route."""
+    target = demand(p, st, month, ref.capacity_signals, ref.income)
     rate = p.commodity.growth_rate[p.flow.commodity]
-    growth = rate * last.potential * (1.0 - last.potential / cap)
-    st.potential = np.maximum(last.potential + growth, 0.0)
-    settle(p, st, noise, sanctions0)
+    st.potential = np.maximum(last.potential + rate * (target - last.potential), 0.0)
+    settle(p, st, noise, ref.sanctions)
     grow_migration(p, st, last)
