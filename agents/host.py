@@ -1,6 +1,6 @@
 """The host (the Taliban government of Afghanistan): openness toward each power, and its
-counter-terrorism and counter-narcotics effort. Its trade and aid revenue feed its own security
-capacity (see sim.core.stages.influence.own_security)."""
+counter-terrorism and counter-narcotics effort. Its customs and the aid it receives directly
+(not through the UN) feed its own security capacity (sim.core.stages.influence.own_security)."""
 
 from __future__ import annotations
 
@@ -29,17 +29,29 @@ def support_shares(p: Params, st: State) -> np.ndarray:
     return support / np.maximum(total, 1e-12)
 
 
+def toward(start: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """A share moved from `start` by `signal` on the logistic scale: a small signal moves it
+    by about `signal`, a large one brings it near a bound but never onto it."""
+    start = np.clip(start, 0.01, 0.99)
+    slope = start * (1.0 - start)
+    return 1.0 / (1.0 + np.exp(-(np.log(start / (1.0 - start)) + signal / slope)))
+
+
 def decide_host(p: Params, st: State, last: State, ref: Reference) -> None:
+    """Openness to each power follows recognition, its share of support and its sanctions, and
+    balances against a power whose influence over the host has grown (hedging)."""
     h, w = p.host_state, p.state.weights
-    target = (
-        p.relation.openness[:, h]
-        + w.recognition[h] * (last.recognition - p.relation.recognition[:, h])
+    signal = (
+        w.recognition[h] * (last.recognition - p.relation.recognition[:, h])
         + w.support[h] * (support_shares(p, last) - ref.support_share)
         - w.sovereignty[h] * (last.sanctions - ref.power_sanctions)
+        - w.balancing[h] * (last.influence[:, :, h] - ref.influence[:, h])
     )
+    start = p.relation.openness[:, h]
+    target = np.where(p.relation.related[:, h], toward(start, signal), 0.0)
     kappa = p.dynamics.state_adjustment
     current = last.openness[:, :, h]
-    st.openness[:, :, h] = current + kappa * (np.clip(target, 0.0, 1.0) - current)
+    st.openness[:, :, h] = current + kappa * (target - current)
 
     threat_change = st.threat[:, p.host] - ref.threat[p.host]
     trafficking_change = last.networks[:, 1] - p.network.initial[1]

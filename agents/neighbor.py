@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import Actor
+from agents.host import toward
+from agents.power import alliance_alarm
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.rows import dot
@@ -28,25 +30,41 @@ def host_opportunity(p: Params, st: State) -> np.ndarray:
     return (with_host + st.transit_revenue)[:, p.states]
 
 
+def partner_shares(p: Params) -> np.ndarray:
+    """Where each state turns for security, (P, S): the powers' alignment with it times their
+    security capacity, as shares over the powers."""
+    pull = p.relation.alignment * p.actor.security_capacity[p.powers][:, None]
+    return pull / np.maximum(pull.sum(axis=0, keepdims=True), 1e-12)
+
+
 def decide_neighbors(p: Params, st: State, last: State, ref: Reference) -> None:
+    """Posture follows threat (their own, and a treaty partner's); trade openness follows trade
+    and transit against what the state had come to expect, so it recovers after a closure;
+    reliance on each power rises with threat by the power's alignment and capability."""
     nb, w = p.neighbors, p.state.weights
-    threat_change = (st.threat - ref.threat)[:, p.states][:, nb]
-    opportunity = host_opportunity(p, last)[:, nb] / np.maximum(ref.opportunity[nb], 1e-12) - 1.0
+    change = st.threat - ref.threat
+    alarm = (change + alliance_alarm(p, change))[:, p.states][:, nb]
+    threat_change = change[:, p.states][:, nb]
+    now, expected = host_opportunity(p, last)[:, nb], last.expected_opportunity[:, nb]
+    opportunity = np.clip(now / np.maximum(expected, 1e-12) - 1.0, -1.0, 1.0)
+    memory = p.dynamics.expectation_memory
+    st.expected_opportunity = memory * last.expected_opportunity + (
+        1.0 - memory
+    ) * host_opportunity(p, last)
     kappa, security = p.dynamics.state_adjustment, w.security[nb]
 
-    posture_target = np.clip(p.state.initial_posture[nb] + security * threat_change, 0.0, 1.0)
+    posture_target = np.clip(p.state.initial_posture[nb] + security * alarm, 0.0, 1.0)
     st.posture[:, nb] = last.posture[:, nb] + kappa * (posture_target - last.posture[:, nb])
 
-    open_target = (
-        p.state.initial_trade_openness[nb]
-        + w.opportunity[nb] * np.clip(opportunity, -1, 1)
-        - security * threat_change
+    open_target = toward(
+        p.state.initial_trade_openness[nb],
+        w.opportunity[nb] * opportunity - security * threat_change,
     )
     current = last.trade_openness[:, nb]
-    st.trade_openness[:, nb] = current + kappa * (np.clip(open_target, 0.0, 1.0) - current)
+    st.trade_openness[:, nb] = current + kappa * (open_target - current)
 
-    partner_target = np.clip(
-        p.relation.alignment[:, nb] * (1.0 + security * threat_change)[:, None, :], 0.0, 1.0
-    )
+    alignment = p.relation.alignment[:, nb]
+    rise = (security * alarm)[:, None, :] * partner_shares(p)[None][:, :, nb]
+    partner_target = np.where(alignment > 0, np.clip(alignment + rise, 0.0, 1.0), 0.0)
     current = last.partner[:, :, nb]
     st.partner[:, :, nb] = current + kappa * (partner_target - current)

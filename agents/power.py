@@ -2,8 +2,10 @@
 sanctions and conditionality pressure on the host, and formal recognition of the host.
 
 One rule for all powers; their contrast lies in the priority weights. Each target is the
-power's anchor plus weighted changes of its signals since the start; engagement closes part of
-the gap each month (partial adjustment) and is scaled back to the power's budget.
+power's anchor plus weighted signals: threat changes at the states it has security ties with
+and at the source of the threat (the host), trade against what it has come to expect, recent
+shocks, rivals' gains and the host's openness. Engagement closes part of the gap each month
+(partial adjustment) and is fitted to the power's budget with security served first.
 """
 
 from __future__ import annotations
@@ -38,19 +40,60 @@ def _per_pair(weight: np.ndarray) -> np.ndarray:
     return weight[None, :, None]
 
 
+def alliance_alarm(p: Params, change: np.ndarray) -> np.ndarray:
+    """The alarm each actor shares as a member of a collective-defence treaty, (R, N): the
+    largest threat rise at another member times the treaty's solidarity (0 for non-members)."""
+    alarm = np.zeros_like(change)
+    for members, solidarity in zip(p.alliance.members, p.alliance.solidarity, strict=True):
+        rise = np.where(members > 0, np.maximum(change, 0.0), 0.0)
+        first = rise.argmax(axis=1)
+        top = np.take_along_axis(rise, first[:, None], axis=1)
+        np.put_along_axis(rise, first[:, None], 0.0, axis=1)
+        second = rise.max(axis=1, keepdims=True)
+        others = np.where(np.arange(len(members)) == first[:, None], second, top)
+        alarm = np.maximum(alarm, solidarity * others * members)
+    return alarm
+
+
+def security_concern(p: Params, change: np.ndarray) -> np.ndarray:
+    """How much each power's security engagement with each state should respond, (R, P, S).
+
+    A threat rise in a state moves the powers with security ties to it (a treaty, a base) by
+    the tie's strength, and treaty members share each other's alarm; the host, the source of
+    the threats, draws every power's response to threat there and to threat at the power's
+    home (an attack at home, like Crocus, raises engagement with the host on counter-terrorism).
+    """
+    at_state = (change + alliance_alarm(p, change))[:, p.states]
+    concern = p.relation.security_tie[None] * at_state[:, None, :]
+    concern[:, :, p.host_state] += change[:, None, p.host] + change[:, p.powers]
+    return concern
+
+
+def fit_budget(p: Params, engagement: np.ndarray) -> np.ndarray:
+    """Engagement scaled to each power's budget, security served first: if security alone
+    exceeds the budget it is scaled down; economic and diplomatic engagement share the rest."""
+    budget = p.power.budget[None, :]
+    security = engagement[..., 0].sum(axis=2)
+    rest = engagement[..., 1:].sum(axis=(2, 3))
+    keep_security = np.minimum(1.0, budget / np.maximum(security, 1e-12))
+    room = np.maximum(budget - security * keep_security, 0.0)
+    keep_rest = np.minimum(1.0, room / np.maximum(rest, 1e-12))
+    scale = np.stack([keep_security, keep_rest, keep_rest], axis=-1)  # (R, P, 3)
+    return engagement * scale[:, :, None, :]
+
+
 def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
     w = p.power.weights
-    # threat perceived by each state plus the power's own, the latter directed at the states
-    # threats come from (weighted by their exposure): an attack at home, like Crocus, raises a
-    # power's security engagement with the host and the most exposed neighbours
-    change = st.threat - ref.threat
-    exposure = p.actor.exposure[p.states][None, None, :]
-    threat_change = change[:, None, p.states] + change[:, p.powers, None] * exposure
+    threat_change = security_concern(p, st.threat - ref.threat)
     rivalry = _per_pair(w.rivalry) * rival_gains(last)
-    trade_now, trade0 = pair_trade(p, last.trade), ref.pair_trade
+    trade_now, expected = pair_trade(p, last.trade), last.expected_trade
     opportunity = np.clip(
-        np.divide(trade_now, trade0, out=np.ones_like(trade_now), where=trade0 > 0) - 1.0, -1.0, 1.0
+        np.divide(trade_now, expected, out=np.ones_like(trade_now), where=expected > 0) - 1.0,
+        -1.0,
+        1.0,
     )
+    memory = p.dynamics.expectation_memory
+    st.expected_trade = memory * last.expected_trade + (1.0 - memory) * trade_now
     instability = (last.turbulence - ref.turbulence)[:, None, p.states]
     openness_change = last.openness - p.relation.openness
     target = np.stack(
@@ -66,18 +109,29 @@ def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
     )
     target = np.where(p.relation.related[..., None], np.clip(target, 0.0, 1.0), 0.0)
     engagement = last.engagement + p.dynamics.power_adjustment * (target - last.engagement)
-    total = engagement.sum(axis=(2, 3))
-    scale = np.minimum(1.0, p.power.budget / np.maximum(total, 1e-12))
-    st.engagement = engagement * scale[:, :, None, None]
-
+    st.engagement = fit_budget(p, engagement)
     st.sanctions = _sanctions(p, st, last, ref)
-    # recognition follows diplomacy crossing the threshold upward, so a scheduled withdrawal
-    # holds until diplomacy falls below the threshold and rises past it again
+    _recognise(p, st, last)
+
+
+def _recognition_conditions(p: Params, st: State) -> np.ndarray:
+    """Whether each power's stated conditions for recognising the host hold, (R, P): its
+    diplomacy at its threshold, enough other powers having recognised, its sanctions eased."""
+    pw = p.power
     diplomacy = st.engagement[:, :, p.host_state, 2]
-    before = last.engagement[:, :, p.host_state, 2]
-    threshold = p.power.recognition_threshold
-    crossed = (diplomacy >= threshold) & (before < threshold)
-    st.recognition = np.maximum(st.recognition, crossed)
+    others = st.recognition.sum(axis=1, keepdims=True) - st.recognition
+    return (
+        (diplomacy >= pw.recognition_threshold)
+        & (others >= pw.recognition_after)
+        & (st.sanctions <= pw.recognition_max_sanctions)
+    )
+
+
+def _recognise(p: Params, st: State, last: State) -> None:
+    """A power recognises the host when its conditions come to hold (were not met last month),
+    so a scheduled withdrawal holds until they lapse and hold again."""
+    now, before = _recognition_conditions(p, st), _recognition_conditions(p, last)
+    st.recognition = np.maximum(st.recognition, now & ~before)
 
 
 def legitimacy_signal(p: Params, st: State) -> np.ndarray:
@@ -87,7 +141,14 @@ def legitimacy_signal(p: Params, st: State) -> np.ndarray:
 
 
 def _sanctions(p: Params, st: State, last: State, ref: Reference) -> np.ndarray:
-    w = p.power.weights.legitimacy
-    target = st.sanctions_anchor + w * (legitimacy_signal(p, last) - ref.legitimacy)
+    """Sanctions move with the legitimacy others grant the host beyond what the power had come
+    to expect: a jump (a recognition) raises them, a level it has grown used to does not, so
+    pressure does not ratchet and a lever moved to a new level holds there."""
+    legitimacy = legitimacy_signal(p, last)
+    target = st.sanctions_anchor + p.power.weights.legitimacy * (
+        legitimacy - last.expected_legitimacy
+    )
+    memory = p.dynamics.legitimacy_memory
+    st.expected_legitimacy = memory * last.expected_legitimacy + (1.0 - memory) * legitimacy
     target = np.clip(target, 0.0, 1.0)
     return last.sanctions + p.dynamics.power_adjustment * (target - last.sanctions)

@@ -84,6 +84,7 @@ class RegionalInfluenceModel(mesa.Model):
         self._make_agents()
         self.state = initial_balance(self.params, self.worlds)
         self.reference = reference_values(scenario, self.params, self.state)
+        expect_reference(self.state, self.reference)
         self.recorder = Recorder(self.params, self.horizon, self.worlds)
         self.collect = worlds == 1 if collect is None else collect
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -168,6 +169,14 @@ def initial_balance(p: Params, worlds: int) -> State:
     return st
 
 
+def expect_reference(st: State, ref: Reference) -> None:
+    """Actors start out expecting the start of the scenario as written, so a lever moved away
+    from it is a change they notice, like every other signal."""
+    st.expected_trade[:] = ref.pair_trade
+    st.expected_opportunity[:] = ref.opportunity
+    st.expected_legitimacy[:] = ref.legitimacy
+
+
 def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
     """What decision rules compare against: the start of the scenario as written. Levers moved
     away from it (Scenario.lever_reference) act as changes from that balance."""
@@ -189,5 +198,6 @@ def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
         pressure=pressure(p, st, float(st.host_revenue[0]))[0],
         network_boost=expected_network_boost(p),
         host_revenue=float(st.host_revenue[0]),
+        influence=st.influence[0].copy(),
         income=start_income(p, st),
     )

@@ -125,7 +125,8 @@ def labels(data: dict) -> dict[str, list[str]]:
 def remove_actors(data: dict, gone: set[str], unroute: bool) -> None:
     """Remove actors and everything that names them (sim.spec.references lists the places):
     relations, trade, the crossings they own (with flows routed through them, dropped or
-    unrouted, and alternates pointing at them), migration corridors and events."""
+    unrouted, and alternates pointing at them), migration corridors, alliance memberships
+    (an alliance left with one member goes) and events."""
     data["actors"] = [a for a in data["actors"] if a["code"] not in gone]
     data["relations"] = [
         r for r in data["relations"] if r["power"] not in gone and r["state"] not in gone
@@ -148,6 +149,9 @@ def remove_actors(data: dict, gone: set[str], unroute: bool) -> None:
     data["migration"] = [
         m for m in data["migration"] if m["origin"] not in gone and m["destination"] not in gone
     ]
+    for a in data["alliances"]:
+        a["members"] = [c for c in a["members"] if c not in gone]
+    data["alliances"] = [a for a in data["alliances"] if len(a["members"]) >= 2]
     data["events"] = [
         e
         for e in data["events"]

@@ -68,6 +68,7 @@ class StateWeights:
     recognition: np.ndarray
     support: np.ndarray
     sovereignty: np.ndarray
+    balancing: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class PowerParams:
 
     initial_sanctions: np.ndarray
     budget: np.ndarray
-    recognition_threshold: np.ndarray
+    recognition_threshold: np.ndarray  # diplomatic engagement with the host
+    recognition_after: np.ndarray  # other powers that must have recognised first
+    recognition_max_sanctions: np.ndarray  # its own sanctions must be at most this
     weights: PowerWeights
 
 
@@ -99,6 +102,9 @@ class RelationParams:
     alignment: np.ndarray
     recognition: np.ndarray
     related: np.ndarray  # bool: the pair is declared in relations
+    security_tie: np.ndarray  # treaty, base or defence-cooperation tie
+    aid_via_un: np.ndarray  # share of aid that bypasses the state
+    investment: np.ndarray  # disbursed at the start, USD M/month
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,15 @@ class CorridorParams:
 
 
 @dataclass(frozen=True)
+class AllianceParams:
+    """Collective-defence treaties, (A, ...) each."""
+
+    names: list[str]
+    members: np.ndarray  # (A, N) 1 for each member actor
+    solidarity: np.ndarray  # (A,)
+
+
+@dataclass(frozen=True)
 class InfluenceParams:
     weights: np.ndarray  # (4,) in the order of INFLUENCE_COMPONENTS
     inertia: float
@@ -199,6 +214,8 @@ class Dynamics:
     host_revenue_elasticity: float
     host_tariff: float
     income_elasticity: float
+    expectation_memory: float
+    legitimacy_memory: float
 
 
 @dataclass(frozen=True)
@@ -220,6 +237,7 @@ class Params:
     network: NetworkParams
     channels: ShockChannels
     corridor: CorridorParams
+    alliance: AllianceParams
     influence: InfluenceParams
     dynamics: Dynamics
     events: dict[int, list[Event]] = field(default_factory=dict)
@@ -293,6 +311,7 @@ def compile_scenario(s: Scenario) -> Params:
         network=_networks(s),
         channels=build_channels(s),
         corridor=_corridors(s, ax),
+        alliance=_alliances(s, ax),
         influence=InfluenceParams(
             weights=np.array([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
             inertia=s.influence.inertia.value,
@@ -327,6 +346,8 @@ def _powers(s: Scenario, ax: Axes) -> PowerParams:
         initial_sanctions=_values(powers, "sanctions"),
         budget=_values(powers, "budget"),
         recognition_threshold=_values(powers, "recognition_threshold"),
+        recognition_after=_values(powers, "recognition_after"),
+        recognition_max_sanctions=_values(powers, "recognition_max_sanctions"),
         weights=PowerWeights(**_priority_arrays(PowerWeights, [a.priorities for a in powers])),
     )
 
@@ -343,7 +364,7 @@ def _states(s: Scenario, ax: Axes) -> StateParams:
 def _relations(s: Scenario, ax: Axes) -> RelationParams:
     shape = (len(ax.power), len(ax.state))
     engagement = np.zeros((*shape, len(INSTRUMENTS)))
-    aid, openness, alignment = (np.zeros(shape) for _ in range(3))
+    aid, openness, alignment, tie, via_un, invest = (np.zeros(shape) for _ in range(6))
     recognition = np.zeros(shape)  # a pair without a declared relation: none
     related = np.zeros(shape, dtype=bool)
     for r in s.relations:
@@ -352,7 +373,11 @@ def _relations(s: Scenario, ax: Axes) -> RelationParams:
         engagement[cell] = [getattr(r, k).value for k in INSTRUMENTS]
         aid[cell], openness[cell] = r.aid.value, r.openness.value
         alignment[cell], recognition[cell] = r.alignment.value, r.recognition.value
-    return RelationParams(engagement, aid, openness, alignment, recognition, related)
+        tie[cell], via_un[cell] = r.security_tie.value, r.aid_via_un.value
+        invest[cell] = r.investment.value
+    return RelationParams(
+        engagement, aid, openness, alignment, recognition, related, tie, via_un, invest
+    )
 
 
 def _commodities(s: Scenario) -> CommodityParams:
@@ -481,4 +506,15 @@ def _corridors(s: Scenario, ax: Axes) -> CorridorParams:
         capacity=_values(m, "capacity"),
         growth=_values(m, "growth"),
         remittance=_values(m, "remittance") * 1e3 / 1e6,
+    )
+
+
+def _alliances(s: Scenario, ax: Axes) -> AllianceParams:
+    members = np.zeros((len(s.alliances), len(ax.codes)))
+    for i, a in enumerate(s.alliances):
+        members[i, [ax.actor[c] for c in a.members]] = 1.0
+    return AllianceParams(
+        names=[a.name for a in s.alliances],
+        members=members,
+        solidarity=_values(s.alliances, "solidarity"),
     )

@@ -23,4 +23,5 @@ class Reference:
     pressure: np.ndarray  # (2,)
     network_boost: np.ndarray  # (2,)
     host_revenue: float
+    influence: np.ndarray  # (P, S) influence at the start
     income: np.ndarray  # (N,) each actor's income at the start (GDP plus aid and remittances)

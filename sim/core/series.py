@@ -87,6 +87,12 @@ SERIES: dict[str, Series] = {
         "each state's border posture toward the host (0 open, 1 sealed)",
         lambda p, st, counts: st.posture,
     ),
+    "trade_openness": Series(
+        ("state",),
+        "share [0, 1]",
+        "each state's openness to trade with the host",
+        lambda p, st, counts: st.trade_openness,
+    ),
     "trade": Series(
         ("flow",),
         "USD M/month",

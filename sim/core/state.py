@@ -40,6 +40,9 @@ class State:
     migration_capacity: np.ndarray  # (M,)
     influence: np.ndarray  # (R, P, S) influence of power p over state s
     influence_trend: np.ndarray  # (R, P, S) slow moving average of influence
+    expected_trade: np.ndarray  # (R, P, S) what each power expects to trade with each state
+    expected_opportunity: np.ndarray  # (R, S) what each state expects from the host's trade
+    expected_legitimacy: np.ndarray  # (R, P) the legitimacy of the host each power expects
     transit_revenue: np.ndarray  # (R, N) USD M/month
     host_revenue: np.ndarray  # (R,) customs and aid, USD M/month
 
@@ -80,6 +83,9 @@ def initial_state(p: Params, worlds: int) -> State:
         migration_capacity=p.corridor.capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),
         influence_trend=tile(np.zeros((len(p.powers), n_s))),
+        expected_trade=tile(np.zeros((len(p.powers), n_s))),
+        expected_opportunity=tile(np.zeros(n_s)),
+        expected_legitimacy=tile(np.zeros(len(p.powers))),
         transit_revenue=tile(np.zeros(p.n_actors)),
         host_revenue=np.zeros(worlds),
     )

@@ -79,6 +79,11 @@ def check_references(s: Scenario) -> None:
     for i, m in enumerate(s.migration):
         need(m.origin, states, f"migration[{i}] ({m.origin}-{m.destination}).origin")
         need(m.destination, powers, f"migration[{i}] ({m.origin}-{m.destination}).destination")
+    _unique([a.name for a in s.alliances], "alliances", "name")
+    for i, a in enumerate(s.alliances):
+        for code in a.members:
+            need(code, codes, f"alliances[{i}] ({a.name}).members")
+        _unique(a.members, f"alliances[{i}] ({a.name}).members", "member")
     for i, e in enumerate(s.events):
         _check_event(s, e, f"events[{i}] ({e.month} {e.type})", need)
     names = [x.name for x in [*s.levers, *s.uncertainties, *s.outcomes]]

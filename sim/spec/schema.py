@@ -118,6 +118,10 @@ class StatePriorities(Strict):
     recognition: Weight = Field(description="host only: openness response to recognition")
     support: Weight = Field(description="host only: openness response to economic support share")
     sovereignty: Weight = Field(description="host only: openness retreat under sanctions")
+    balancing: Weight = Field(
+        default=Quantity(value=0.0, unit="weight", source="assumption: no balancing"),
+        description="host only: openness retreat from a power whose influence has risen (hedging)",
+    )
 
 
 class Actor(Strict):
@@ -134,15 +138,23 @@ class Actor(Strict):
     )
     economic_capacity: NonNegative = Field(
         default=Quantity(value=0.0, unit="USD M/month", source="assumption: states invest none"),
-        description="power: investment it can direct at full economic engagement",
+        description="power: investment per unit of economic engagement beyond the start",
     )
     budget: Quantity = Field(
         default=Quantity(value=99.0, unit="engagement units", source="assumption: no limit"),
         description="power: ceiling on the sum of its engagement over states and instruments",
     )
-    recognition_threshold: Quantity = Field(
-        default=Quantity(value=2.0, unit="engagement", source="assumption: never recognises"),
+    recognition_threshold: _bounded(0.0, 1.0) = Field(
+        default=Quantity(value=1.0, unit="engagement", source="assumption: full engagement"),
         description="power: diplomatic engagement with the host at which it formally recognises",
+    )
+    recognition_after: _bounded(0.0, 20.0) = Field(
+        default=Quantity(value=0.0, unit="powers", source="assumption: no precondition"),
+        description="power: how many other powers must have recognised the host first",
+    )
+    recognition_max_sanctions: Share = Field(
+        default=Quantity(value=1.0, unit="share", source="assumption: no precondition"),
+        description="power: it recognises only while its own sanctions are at most this",
     )
     rest_of_world_trade: NonNegative = Field(
         default=Quantity(value=0.0, unit="USD M/year", source="assumption: not used for powers"),
@@ -204,6 +216,31 @@ class Relation(Strict):
         default=Quantity(value=1.0, unit="0/1", source="assumption: states recognise each other"),
         description="formal recognition of the state by the power (the host's is contested)",
     )
+    security_tie: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: no security tie"),
+        description="treaty, base or defence-cooperation tie (1: a base and a treaty); directs "
+        "the power's response to threats in the state",
+    )
+    investment: NonNegative = Field(
+        default=Quantity(value=0.0, unit="USD M/month", source="assumption: none disbursed"),
+        description="investment disbursed at the start; economic engagement beyond its start "
+        "adds the power's economic_capacity per unit",
+    )
+    aid_via_un: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: aid given bilaterally"),
+        description="share of the aid channelled through UN agencies and NGOs, not the state",
+    )
+
+
+class Alliance(Strict):
+    """A collective-defence treaty: its members respond together to a threat at any of them."""
+
+    name: str
+    members: list[str] = Field(min_length=2, description="actor codes")
+    solidarity: Share = Field(description="share of a member's threat the others respond to")
+    source: str
+
+    _source_kind = field_validator("source")(Quantity._source_has_kind.__func__)
 
 
 class Commodity(Strict):
@@ -368,6 +405,12 @@ class Dynamics(Strict):
     income_elasticity: _bounded(0.0, 3.0) = Field(
         description="elasticity of import demand to the importer's income (GDP, aid, remittances)"
     )
+    expectation_memory: Share = Field(
+        description="monthly share kept of the moving expectation that signals are measured against"
+    )
+    legitimacy_memory: Share = Field(
+        description="the same for the legitimacy others grant the host, which sanctions follow"
+    )
 
 
 def _ordered_bounds(factor):
@@ -477,6 +520,7 @@ class Scenario(Strict):
     shocks: list[ShockType]
     events: list[Event] = []
     migration: list[Migration] = []
+    alliances: list[Alliance] = Field(default=[], description="collective-defence treaties")
     influence: InfluenceWeights
     dynamics: Dynamics
     levers: list[Lever] = []

@@ -35,8 +35,11 @@ def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
 
 
 def economic_support(p: Params, st: State) -> np.ndarray:
-    """Aid, investment and remittances from each power to each state, USD M/month, (R, P, S)."""
-    investment = st.engagement[..., 1] * p.actor.economic_capacity[p.powers][:, None]
+    """Aid, investment and remittances from each power to each state, USD M/month, (R, P, S):
+    investment as disbursed at the start, moved by economic engagement since then."""
+    change = st.engagement[..., 1] - p.relation.engagement[..., 1]
+    capacity = p.actor.economic_capacity[p.powers][:, None]
+    investment = np.maximum(p.relation.investment + change * capacity, 0.0)
     return st.aid + investment + remittances(p, st.migrants)
 
 

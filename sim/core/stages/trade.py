@@ -149,7 +149,8 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
         carried * rerouted[:, f.routed], f.fee_alternate[f.routed]
     )
     imports = dot(st.trade, (f.importer == p.host).astype(float))
-    st.host_revenue = p.dynamics.host_tariff * imports + st.aid[:, p.host_state].sum()
+    direct_aid = st.aid[:, p.host_state] @ (1.0 - p.relation.aid_via_un[:, p.host_state])
+    st.host_revenue = p.dynamics.host_tariff * imports + direct_aid  # UN-channelled aid is not
 
 
 def trade_stage(
