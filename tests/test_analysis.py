@@ -105,14 +105,15 @@ def test_more_russian_security_raises_russian_influence_with_an_interval_above_z
     assert rev.ci_high == pytest.approx(-rus.ci_low, abs=1e-12)
     assert rev.share_positive == pytest.approx(1 - rus.share_positive)  # no ties here
 
-    # pairing pays: world i of one run shares its draws with world i of the other, so the
-    # paired interval is narrower than one over independent ensembles (Welch), by far for a
-    # small change (the baseline's 0.1 against 0)
-    for a_run, b_run, ratio in ((up, down, 1.0), (runs["base"], down, 0.5)):
-        a, b = final_cell(a_run, "RUS", "AFG"), final_cell(b_run, "RUS", "AFG")
-        paired = row(compare(a_run, b_run).final("AFG"), power="RUS")
-        welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
-        assert paired.ci_high - paired.ci_low < ratio * (welch.high - welch.low)
+    # pairing pays: world i of one run shares its draws with world i of the other, so for a
+    # small change (the baseline's 0.1 against 0) the paired interval is far narrower than one
+    # over independent ensembles (Welch). (For a change as large as 0 to 1 the two runs' worlds
+    # need not stay correlated, and the gain may vanish: no claim is made there.)
+    a_run, b_run = runs["base"], down
+    a, b = final_cell(a_run, "RUS", "AFG"), final_cell(b_run, "RUS", "AFG")
+    paired = row(compare(a_run, b_run).final("AFG"), power="RUS")
+    welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert paired.ci_high - paired.ci_low < 0.5 * (welch.high - welch.low)
 
     assert "russia_up - russia_down" in c.describe("AFG")
     assert "RUS: +" in c.describe("AFG")

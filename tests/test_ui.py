@@ -231,7 +231,8 @@ def test_a_link_opens_with_its_levers_and_reports_bad_entries(watched):
     w = watched("v.us_aid=100&seed=7&worlds=200&state=TJK&v.nope=1&worlds=5")
     w.full()
     assert (
-        "US aid to Afghanistan (USD M/month): 100" in w.page.locator(".lever-us_aid").text_content()
+        "US aid to Afghanistan from 2025 (USD M/month): 100"
+        in w.page.locator(".lever-us_aid").text_content()
     )
     assert "seed 7" in w.page.locator(".status").text_content()
     problems = w.page.locator(".link-problem").all_text_contents()

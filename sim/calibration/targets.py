@@ -23,14 +23,16 @@ MONTH = r"^\d{4}-\d{2}$"
 
 
 class Flows(Strict):
-    """Which trade flows a measure sums: each list limits one field (empty: any)."""
+    """Which trade flows a measure sums: each list limits one field (empty: any); `not_exporter`
+    leaves out flows from those exporters."""
 
     exporter: list[str] = []
     importer: list[str] = []
     commodity: list[str] = []
+    not_exporter: list[str] = []
 
     def matches(self, flow) -> bool:
-        return all(
+        return flow.exporter not in self.not_exporter and all(
             not allowed or getattr(flow, name) in allowed
             for name, allowed in (
                 ("exporter", self.exporter),
@@ -86,11 +88,19 @@ class Target(Strict):
 
 
 class Selection(Strict):
-    """One recorded series, one label per axis, averaged over a window of months."""
+    """One recorded series, one label per axis, averaged over a window of months; for the
+    `trade` series, `flows` sums the matching flows instead of selecting one."""
 
     series: str
     select: dict[str, str] = {}
+    flows: Flows | None = None
     months: Window
+
+    @model_validator(mode="after")
+    def _flows_of_trade(self):
+        if self.flows is not None and (self.series != "trade" or self.select):
+            raise ValueError("`flows` sums flows of the `trade` series, without `select`")
+        return self
 
 
 class Change(Strict):
@@ -103,26 +113,58 @@ class Change(Strict):
     levers: dict[str, float] = {}
 
 
+class Pinned(Strict):
+    """A variable the scenario holds at a bound on purpose, and why."""
+
+    series: str
+    select: dict[str, str]
+    reason: str
+
+
 class Fact(Strict):
-    """A stylised fact: the sign of a paired difference, with common random numbers."""
+    """A stylised fact: the sign or size of a paired difference, with common random numbers.
+
+    With `change`, the difference is changed minus unchanged; with `versus` too, of the measure
+    minus the other selection (a difference in differences); with `per`, divided by minus the
+    paired change of `per` (a share of what `per` lost, e.g. lost imports diverted)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     change: Change | None = None
     measure: Selection
     versus: dict[str, str] | None = Field(
-        default=None, description="with no change: the other selection of the same run"
+        default=None, description="the other selection (of the same run, or of both runs)"
     )
+    per: Selection | None = Field(default=None, description="with change: divide by its loss")
     relative: bool = Field(default=False, description="difference relative to the unchanged")
-    expect: Literal["increase", "decrease", "none", "within"]
+    expect: Literal["increase", "decrease", "none", "within", "at_least"]
     tolerance: float = Field(default=0.0, ge=0, description="for `within`: allowed |difference|")
+    value: float = Field(default=0.0, description="for `at_least`: the least effect that passes")
     source: str
 
     @model_validator(mode="after")
     def _comparison(self):
-        if (self.change is None) == (self.versus is None):
-            raise ValueError("give exactly one of `change` (a paired run) or `versus`")
+        if self.change is None and self.versus is None:
+            raise ValueError("give `change` (a paired run), `versus` (another selection) or both")
+        if self.per is not None and (self.change is None or self.relative):
+            raise ValueError("`per` needs a `change` and excludes `relative`")
         return self
+
+
+class Saturation(Strict):
+    """No variable may sit near a bound in too many worlds (averaged over one year), unless
+    `pinned` lists it with the reason."""
+
+    year: int = Field(ge=1900, le=2200)
+    margin: float = Field(
+        default=0.02, gt=0, lt=0.5, description="distance that counts as at a bound"
+    )
+    share: float = Field(default=0.25, gt=0, le=1, description="most worlds allowed near a bound")
+    series: dict[str, Literal["both", "upper"]] = Field(
+        description="series to check and which bounds: both, or the upper only"
+    )
+    pinned: list[Pinned] = []
+    source: str
 
 
 class Calibrated(Strict):
@@ -139,4 +181,5 @@ class Targets(Strict):
     seed: int = Field(default=20240101, ge=0, lt=MAX_SEED)
     targets: list[Target]
     facts: list[Fact]
+    saturation: Saturation | None = None
     calibrate: list[Calibrated] = []

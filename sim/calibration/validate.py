@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.batch.runner import run
-from sim.calibration.targets import Change, Fact, Flows, Selection, Target, Targets
+from sim.calibration.targets import Change, Fact, Flows, Saturation, Selection, Target, Targets
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.results.folder import write_listing
@@ -112,55 +112,142 @@ def changed_scenario(s: Scenario, change: Change) -> Scenario:
 
 
 def selection_values(res: Results, sel: Selection, **override: str) -> np.ndarray:
-    """A series averaged over a window of months, one value per world, (worlds,)."""
+    """A series averaged over a window of months, one value per world, (worlds,): one label
+    on each axis, or for trade the sum of the matching flows."""
+    window = _window(res.scenario, sel.months)
+    if sel.flows is not None:
+        trade = res.dataset["trade"].values[window].astype(np.float64)
+        return trade[:, :, _flow_mask(res.scenario, sel.flows)].sum(axis=2).mean(axis=0)
     data = res.series(sel.series, **{**sel.select, **override})
     if data.ndim > 2:
         raise ScenarioError(
             f"facts.{sel.series}.select", f"select one label on each of the dims {data.dims[2:]}"
         )
-    return data.values[_window(res.scenario, sel.months)].astype(np.float64).mean(axis=0)
+    return data.values[window].astype(np.float64).mean(axis=0)
+
+
+def fact_effect(fact: Fact, base: Results, rerun) -> np.ndarray:
+    """The paired effect of a fact in every world, (worlds,)."""
+
+    def measured(res: Results) -> np.ndarray:
+        value = selection_values(res, fact.measure)
+        if fact.versus is not None:
+            value = value - selection_values(res, fact.measure, **fact.versus)
+        return value
+
+    before = measured(base)
+    if fact.change is None:
+        return before
+    changed = rerun(changed_scenario(base.scenario, fact.change))
+    if fact.expect == "none":  # the changed run's own values: it must never show the measure
+        return measured(changed)
+    diff = measured(changed) - before
+    if fact.per is not None:
+        lost = selection_values(base, fact.per) - selection_values(changed, fact.per)
+        return diff / np.maximum(lost, 1e-12)
+    if fact.relative:
+        return diff / np.maximum(np.abs(before), 1e-12)
+    return diff
 
 
 def check_fact(fact: Fact, base: Results, rerun) -> dict:
     """Paired difference (changed minus unchanged, or measure minus `versus`) over worlds."""
-    before = selection_values(base, fact.measure)
-    if fact.change is not None:
-        after = selection_values(rerun(changed_scenario(base.scenario, fact.change)), fact.measure)
-    else:
-        after, before = before, selection_values(base, fact.measure, **fact.versus)
-    diff = after - before
-    if fact.relative:
-        diff = diff / np.maximum(np.abs(before), 1e-12)
+    diff = fact_effect(fact, base, rerun)
     mean = float(diff.mean())
     half = Z95 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
     low, high = mean - half, mean + half
-    scale = " (relative)" if fact.relative else ""
+    scale = " (relative)" if fact.relative else " (share of loss)" if fact.per else ""
     if fact.expect == "increase":
         passed, expected = low > 0, f"> 0{scale}"
     elif fact.expect == "decrease":
         passed, expected = high < 0, f"< 0{scale}"
+    elif fact.expect == "at_least":
+        passed, expected = low >= fact.value, f">= {fact.value:g}{scale}"
     elif fact.expect == "within":
         within = -fact.tolerance <= low and high <= fact.tolerance
         passed, expected = within, f"0 +- {fact.tolerance:g}{scale}"
     else:  # none: the changed run never shows the measure, in any world or month
-        mean, low, high = float(after.max()), float(after.min()), float(after.max())
+        mean, low, high = float(diff.max()), float(diff.min()), float(diff.max())
         passed, expected = mean == 0.0, "0 in every world"
     return {
         "kind": "fact",
         "name": fact.name,
         "label": fact.label,
         "expected": expected,
-        "value": 0.0,
-        "lowest": -fact.tolerance if fact.expect == "within" else np.nan,
+        "value": fact.value if fact.expect == "at_least" else 0.0,
+        "lowest": -fact.tolerance
+        if fact.expect == "within"
+        else fact.value
+        if fact.expect == "at_least"
+        else np.nan,
         "highest": fact.tolerance if fact.expect == "within" else np.nan,
         "simulated": mean,
         "low": low,
         "high": high,
         "tolerance": f"+- {fact.tolerance:g}" if fact.expect == "within" else "95% CI",
-        "unit": "relative" if fact.relative else "difference",
+        "unit": "relative" if fact.relative else "share" if fact.per else "difference",
         "passed": bool(passed),
         "source": fact.source,
     }
+
+
+# ---- saturation ------------------------------------------------------------------------------
+def _pinned_mask(res: Results, check: Saturation, name: str) -> np.ndarray:
+    """True for the elements of a series that `pinned` names, shaped like one month's record."""
+    data = res.dataset[name].isel(month=0, world=0)
+    mask = np.zeros(data.shape, dtype=bool)
+    for pin in check.pinned:
+        if pin.series == name:
+            where = {dim: data[dim].values == label for dim, label in pin.select.items()}
+            hit = np.ones(data.shape, dtype=bool)
+            for dim, m in where.items():
+                shape = [1] * data.ndim
+                shape[data.dims.index(dim)] = -1
+                hit &= m.reshape(shape)
+            mask |= hit
+    return mask
+
+
+def check_saturation(res: Results, check: Saturation) -> list[dict]:
+    """A row per series: the largest share of worlds in which one of its (unpinned, declared)
+    variables, averaged over the year, lies within `margin` of a bound."""
+    s = res.scenario
+    window = slice(s.month_index(f"{check.year}-01"), s.month_index(f"{check.year}-12") + 1)
+    rows = []
+    for name, bounds in check.series.items():
+        data = res.dataset[name]
+        values = data.values[window].astype(np.float64).mean(axis=0)  # (worlds, ...)
+        near = values >= 1.0 - check.margin
+        if bounds == "both":
+            near |= values <= check.margin
+        share = near.mean(axis=0)
+        moving = data.values.std(axis=(0, 1)) > 0  # a variable nothing moves is not a rule's
+        share = np.where(_pinned_mask(res, check, name) | ~moving, 0.0, share)
+        worst = np.unravel_index(int(np.argmax(share)), share.shape) if share.size else ()
+        where = ", ".join(
+            f"{dim}={data[dim].values[i]}" for dim, i in zip(data.dims[2:], worst, strict=True)
+        )
+        top = float(share[worst]) if share.size else 0.0
+        where = where if top > 0 else "none"
+        rows.append(
+            {
+                "kind": "saturation",
+                "name": f"saturation_{name}",
+                "label": f"{name} near a bound in {check.year} (worst: {where})",
+                "expected": f"<= {check.share:g} of worlds",
+                "value": check.share,
+                "lowest": np.nan,
+                "highest": check.share,
+                "simulated": top,
+                "low": top,
+                "high": top,
+                "tolerance": f"margin {check.margin:g}",
+                "unit": "share of worlds",
+                "passed": top <= check.share,
+                "source": check.source,
+            }
+        )
+    return rows
 
 
 # ---- the whole check -------------------------------------------------------------------------
@@ -169,6 +256,9 @@ def cut_to_targets(s: Scenario, targets: Targets) -> Scenario:
     after it dropped), so validation and calibration simulate no more than they use."""
     lasts = [t.months.last for t in targets.targets]
     lasts += [f.measure.months.last for f in targets.facts]
+    lasts += [f.per.months.last for f in targets.facts if f.per is not None]
+    if targets.saturation is not None:
+        lasts.append(f"{targets.saturation.year}-12")
     months = max(s.month_index(m) for m in lasts) + 1
     data = s.model_dump(mode="json")
     data["events"] = [e for e in data["events"] if s.month_index(e["month"]) < months]
@@ -193,6 +283,8 @@ def validate(
     base = rerun(scenario)
     rows = [check_target(base, t) for t in targets.targets]
     rows += [check_fact(f, base, rerun) for f in targets.facts]
+    if targets.saturation is not None:
+        rows += check_saturation(base, targets.saturation)
     return pd.DataFrame(rows)
 
 
@@ -213,7 +305,7 @@ def plot_validation(table: pd.DataFrame):
     tolerance shaded. Right: each fact's paired effect with its 95% CI against zero."""
     from matplotlib.figure import Figure
 
-    targets, facts = table[table.kind == "target"], table[table.kind == "fact"]
+    targets, facts = table[table.kind == "target"], table[table.kind != "target"]
     fig = Figure(figsize=(15, 0.36 * max(len(targets), len(facts)) + 1.6))
     left, right = fig.subplots(1, 2)
     for ax, part in ((left, targets), (right, facts)):

@@ -16,6 +16,7 @@ _KEYS = (
     ("exporter", "importer", "commodity"),
     ("origin", "destination"),
     ("name",),
+    ("label",),  # events, e.g. `events.US aid ends.value`
 )
 
 
