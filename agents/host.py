@@ -25,16 +25,17 @@ class Host(Actor):
 def support_shares(p: Params, st: State) -> np.ndarray:
     """Each power's share of the economic support the host receives, (R, P)."""
     support = economic_support(p, st)[:, :, p.host_state]
-    total = support.sum(axis=1, keepdims=True) + p.actor.other_support[p.host]
+    others = p.actor.other_support[p.host] + p.holders.support.sum()
+    total = support.sum(axis=1, keepdims=True) + others
     return support / np.maximum(total, 1e-12)
 
 
 def toward(start: np.ndarray, signal: np.ndarray) -> np.ndarray:
-    """A share moved from `start` by `signal` on the logistic scale: a small signal moves it
-    by about `signal`, a large one brings it near a bound but never onto it."""
+    """A share moved from `start` by `signal` on the logistic scale (4 per unit: a signal moves
+    a share near 0.5 about one for one): it slows near a bound and never reaches it, and a
+    share near 0 (a state closed to a power) stays near 0 under a modest signal."""
     start = np.clip(start, 0.01, 0.99)
-    slope = start * (1.0 - start)
-    return 1.0 / (1.0 + np.exp(-(np.log(start / (1.0 - start)) + signal / slope)))
+    return 1.0 / (1.0 + np.exp(-(np.log(start / (1.0 - start)) + 4.0 * signal)))
 
 
 def decide_host(p: Params, st: State, last: State, ref: Reference) -> None:

@@ -414,9 +414,13 @@ def format_summary(res) -> str:
     states = list(dict.fromkeys(table["state"]))
     lines.append("power  " + "".join(f"{s:>22}" for s in states))
     for power, rows in table.groupby("power", sort=False):
-        cells = [f"{r.median:.3f} [{r.q05:.2f},{r.q95:.2f}]" for r in rows.itertuples()]
+        by_state = {r.state: r for r in rows.itertuples()}
+        cells = [
+            f"{r.median:.3f} [{r.q05:.2f},{r.q95:.2f}]" if (r := by_state.get(s)) else "-"
+            for s in states
+        ]
         lines.append(f"{power:<7}" + "".join(f"{c:>22}" for c in cells))
-        changes = [f"{r.change:+.3f}" for r in rows.itertuples()]
+        changes = [f"{r.change:+.3f}" if (r := by_state.get(s)) else "" for s in states]
         lines.append(f"{'  chg':<7}" + "".join(f"{c:>22}" for c in changes))
     return "\n".join(lines)
 

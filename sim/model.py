@@ -164,7 +164,7 @@ def initial_balance(p: Params, worlds: int) -> State:
     ).copy()
     st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
     settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
-    st.influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
+    st.influence, st.holder_influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
     st.influence_trend = st.influence.copy()
     return st
 

@@ -99,6 +99,11 @@ def test_influence_is_a_share(arrays):
     total = influence.astype(np.float64).sum(axis=2)  # over powers: (month, world, state)
     assert total.max() <= 1.0 + TOLERANCE
     assert influence.max() > 0.0
+    # over the host, the neighbours holding influence count too: still at most 1 in all
+    held = arrays["host_influence"]
+    assert_within(held, 0.0, 1.0, "host_influence")
+    assert held.astype(np.float64).sum(axis=2).max() <= 1.0 + TOLERANCE
+    assert held.shape[2] > influence.shape[2] and held[..., influence.shape[2] :].max() > 0.0
 
 
 def test_trade_and_migrants_are_never_negative(arrays):

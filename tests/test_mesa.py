@@ -26,9 +26,8 @@ HORIZON = 6
 
 @pytest.fixture(scope="module")
 def small(short):
-    """The baseline's first months, with the events that fall inside them."""
-    events = [e.model_dump() for e in short.events if short.month_index(e.month) < HORIZON]
-    return short.replace(horizon_months=HORIZON, events=events)
+    """The baseline's first months, with the events (and levers) that fall inside them."""
+    return short.first_months(HORIZON)
 
 
 def batch(parameters: dict, seeds: list[int], max_steps: int) -> list[dict]:
@@ -161,37 +160,37 @@ def test_stepping_the_model_equals_the_runner(small):
 # ---- batch_run ---------------------------------------------------------------------------
 def test_batch_run_sweeps_a_lever_over_seeds(small):
     seeds = [SEED, SEED + 1]
-    results = batch({"scenario": [small], "us_aid": [0.0, 150.0]}, seeds, max_steps=50)
+    results = batch({"scenario": [small], "china_economic": [0.0, 1.0]}, seeds, max_steps=50)
     assert len(results) == 2 * len(seeds)  # one row per run: collected at its last step
     for row in results:
-        assert {"RunId", "Step", "us_aid", "influence_USA_AFG", "threat_TJK"} <= set(row)
+        assert {"RunId", "Step", "china_economic", "influence_CHN_AFG", "threat_TJK"} <= set(row)
         assert int(row["Step"]) in (HORIZON - 1, HORIZON)  # 3.3 counts from 0, 3.5 from 1
-        assert 0.0 <= row["influence_USA_AFG"] <= 1.0
-    assert sorted(row["us_aid"] for row in results) == [0.0, 0.0, 150.0, 150.0]
-    # more US aid, more US influence over the host, seed by seed
-    by_aid = {
-        aid: sorted(r["influence_USA_AFG"] for r in results if r["us_aid"] == aid)
-        for aid in (0.0, 150.0)
+        assert 0.0 <= row["influence_CHN_AFG"] <= 1.0
+    assert sorted(row["china_economic"] for row in results) == [0.0, 0.0, 1.0, 1.0]
+    # more Chinese economic engagement, more Chinese influence over the host, seed by seed
+    by_level = {
+        level: sorted(r["influence_CHN_AFG"] for r in results if r["china_economic"] == level)
+        for level in (0.0, 1.0)
     }
-    assert min(by_aid[150.0]) > max(by_aid[0.0])
+    assert min(by_level[1.0]) > max(by_level[0.0])
     # each run is the runner's world 0 for its seed: batch_run really seeds the model
     p = compile_scenario(small)
-    usa, afg = p.power_index("USA"), p.state_index("AFG")
+    chn, afg = p.power_index("CHN"), p.state_index("AFG")
     found = set()
     for row in results:
-        scenario = small.with_levers(us_aid=row["us_aid"])
+        scenario = small.with_levers(china_economic=row["china_economic"])
         matches = [
             seed
             for seed in seeds
             if np.isclose(
-                runner.run_block(scenario, seed, first=0, count=1)["influence"][-1, 0, usa, afg],
-                row["influence_USA_AFG"],
+                runner.run_block(scenario, seed, first=0, count=1)["influence"][-1, 0, chn, afg],
+                row["influence_CHN_AFG"],
                 rtol=1e-6,
                 atol=0.0,
             )
         ]
         assert len(matches) == 1
-        found.add((row["us_aid"], matches[0]))
+        found.add((row["china_economic"], matches[0]))
     assert len(found) == len(results)
 
 

@@ -439,6 +439,9 @@ def test_runs_are_finite_and_keep_their_bounds(generated, n_worlds, seed):
     assert_within(influence, 0.0, 1.0, "influence")
     total = influence.astype(np.float64).sum(axis=2)  # over powers: (month, world, state)
     assert total.max(initial=0.0) <= 1.0 + TOLERANCE, f"influence sums to {total.max()}"
+    held = arrays["host_influence"].astype(np.float64)  # powers and neighbours over the host
+    assert_within(held, 0.0, 1.0, "host_influence")
+    assert held.sum(axis=2).max(initial=0.0) <= 1.0 + TOLERANCE, "host influence sums above 1"
 
     for name in STOCKS:  # (initial: a run may have no corridor or no flow)
         assert arrays[name].min(initial=0.0) >= 0.0, f"{name} goes negative"

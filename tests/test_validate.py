@@ -32,8 +32,9 @@ def test_sim_validate_passes_on_the_shipped_baseline(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     table = pd.read_csv(tmp_path / "v" / "validation.csv")
     assert table["passed"].all()
-    assert {"target", "fact"} == set(table["kind"])
-    assert len(table) == len(load_targets().targets) + len(load_targets().facts)
+    targets = load_targets()
+    assert {"target", "fact", "saturation"} == set(table["kind"])
+    assert len(table) == len(targets.targets) + len(targets.facts) + len(targets.saturation.series)
     assert (tmp_path / "v" / "validation.png").read_bytes()[:4] == b"\x89PNG"
     assert f"{len(table)} of {len(table)} checks pass" in done.stdout
 
@@ -152,3 +153,86 @@ def test_bad_targets_file_is_refused_with_file_and_field(tmp_path, edit, field):
     assert done.returncode == 2
     assert str(path) in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "v").exists()
+
+
+def _edited(baseline, *edits):
+    """The baseline with (path, value) edits applied, validated again."""
+    from sim.spec.loading import parse_scenario
+    from sim.spec.paths import set_path
+
+    data = baseline.model_dump(mode="json")
+    for path, value in edits:
+        if path == "alliances":
+            data["alliances"] = value
+        else:
+            set_path(data, path, value)
+    return parse_scenario(data)
+
+
+@pytest.mark.parametrize(
+    ("fact", "edits"),
+    [
+        # switching frozen: no supplier replaces Pakistan within the year
+        (
+            "closure_diverts_imports",
+            [
+                (f"commodities.{k}.growth_rate", 0.001)
+                for k in ("fuel", "agrifood", "minerals", "manufactures", "electricity")
+            ],
+        ),
+        # no base, no treaty: Russia answers a Tajik attack no more than a Turkmen one
+        ("tajik_attack_russia_over_turkmenistan", [("relations.RUS-TJK.security_tie", 0.0)]),
+        ("tajik_attack_kyrgyz_posture", [("alliances", [])]),
+        ("tajik_attack_russia_in_kazakhstan", [("alliances", [])]),
+        # a host funded fifty-fold by others: restored US aid is a drop in its support
+        ("us_reengagement_raises_us_influence", [("actors.AFG.other_support", 3000.0)]),
+        # China ready to follow the first recogniser: Russia's recognition in July 2025 brings
+        # China's before the shocks of 2026
+        ("shocks_bring_no_chinese_recognition", [("actors.CHN.recognition_threshold", 0.3)]),
+    ],
+)
+def test_each_plausibility_check_can_fail(baseline, fact, edits):
+    targets = load_targets()
+    chosen = next(f for f in targets.facts if f.name == fact)
+    one = targets.model_copy(update={"targets": [], "facts": [chosen], "saturation": None})
+    assert validate(one, baseline, worlds=200, seed=4).iloc[0]["passed"]
+    assert not validate(one, _edited(baseline, *edits), worlds=200, seed=4).iloc[0]["passed"]
+
+
+def test_the_saturation_check_fails_when_a_rule_saturates(baseline):
+    """With no hedging and a strong pull toward a recogniser, the host's openness to Russia
+    sits at 1: the check names it."""
+    targets = load_targets()
+    only = targets.model_copy(update={"targets": [], "facts": []})
+    assert validate(only, baseline, worlds=200, seed=4)["passed"].all()
+    saturated = _edited(
+        baseline,
+        ("actors.AFG.priorities.balancing", 0.0),
+        ("actors.AFG.priorities.recognition", 5.0),
+    )
+    table = validate(only, saturated, worlds=200, seed=4).set_index("name")
+    row = table.loc["saturation_host_openness"]
+    assert not row["passed"] and "power=RUS" in row["label"]
+    assert table.loc["saturation_engagement", "passed"]  # the others are not affected
+
+
+def test_a_pinned_variable_is_exempt_and_an_unpinned_one_is_not(baseline):
+    """Russia's sanctions sit at 0 by construction: pinned with a reason they pass; unpinned,
+    the check would flag them if they moved. Give Russia a legitimacy weight and starting
+    pressure of 0.01 and drop the pin: its sanctions move, stay near 0, and fail."""
+    targets = load_targets()
+    sat = targets.saturation
+    unpinned = sat.model_copy(
+        update={"pinned": [x for x in sat.pinned if x.select != {"power": "RUS"}]}
+    )
+    only = targets.model_copy(update={"targets": [], "facts": [], "saturation": unpinned})
+    assert (
+        validate(only, baseline, worlds=200, seed=4)
+        .set_index("name")
+        .loc["saturation_sanctions", "passed"]
+    )  # constant at 0: no rule moves it, nothing to flag
+    moving = _edited(
+        baseline, ("actors.RUS.sanctions", 0.01), ("actors.RUS.priorities.legitimacy", 0.01)
+    )
+    row = validate(only, moving, worlds=200, seed=4).set_index("name").loc["saturation_sanctions"]
+    assert not row["passed"] and "power=RUS" in row["label"]

@@ -259,10 +259,7 @@ def cut_to_targets(s: Scenario, targets: Targets) -> Scenario:
     lasts += [f.per.months.last for f in targets.facts if f.per is not None]
     if targets.saturation is not None:
         lasts.append(f"{targets.saturation.year}-12")
-    months = max(s.month_index(m) for m in lasts) + 1
-    data = s.model_dump(mode="json")
-    data["events"] = [e for e in data["events"] if s.month_index(e["month"]) < months]
-    return Scenario.model_validate({**data, "horizon_months": months})
+    return s.first_months(max(s.month_index(m) for m in lasts) + 1)
 
 
 def validate(

@@ -105,6 +105,8 @@ class RelationParams:
     security_tie: np.ndarray  # treaty, base or defence-cooperation tie
     aid_via_un: np.ndarray  # share of aid that bypasses the state
     investment: np.ndarray  # disbursed at the start, USD M/month
+    access_control: np.ndarray  # share of what the state seeks that the power controls
+    written_economic: np.ndarray  # economic engagement as written (levers at their reference)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,9 @@ class FlowParams:
     capacity_signal: np.ndarray  # index into the vector of capacity signals (stages.trade)
     involves: np.ndarray  # (F, N) 1 where the actor is exporter or importer
     pair: np.ndarray  # (F, P*S) 1 where the flow joins power p and state s
+    pair_import: np.ndarray  # (F, P*S) 1 where state s imports the flow from power p
+    imports: np.ndarray  # (F, N) 1 for the flow's importer
+    exports: np.ndarray  # (F, N) 1 for the flow's exporter
     touches_host: np.ndarray  # bool
     fee_primary: np.ndarray  # (F, N) transit revenue per USD M through the primary crossing
     fee_alternate: np.ndarray  # (F, N) the same through the alternate crossing
@@ -185,6 +190,20 @@ class CorridorParams:
 
 
 @dataclass(frozen=True)
+class HolderParams:
+    """Neighbours that hold influence over the host (with `host_ties`), (Hn,) each."""
+
+    codes: list[str]
+    actors: np.ndarray  # actor indices
+    support: np.ndarray  # USD M/month
+    diplomatic: np.ndarray
+    openness: np.ndarray
+    access_control: np.ndarray
+    pair: np.ndarray  # (F, Hn) 1 where the flow joins the holder and the host
+    pair_import: np.ndarray  # (F, Hn) 1 where the host imports the flow from the holder
+
+
+@dataclass(frozen=True)
 class AllianceParams:
     """Collective-defence treaties, (A, ...) each."""
 
@@ -195,8 +214,10 @@ class AllianceParams:
 
 @dataclass(frozen=True)
 class InfluenceParams:
-    weights: np.ndarray  # (4,) in the order of INFLUENCE_COMPONENTS
+    weights: np.ndarray  # (5,) in the order of INFLUENCE_COMPONENTS
     inertia: float
+    export_dependence: float
+    rest_dependence: float
 
 
 @dataclass(frozen=True)
@@ -238,6 +259,7 @@ class Params:
     channels: ShockChannels
     corridor: CorridorParams
     alliance: AllianceParams
+    holders: HolderParams
     influence: InfluenceParams
     dynamics: Dynamics
     events: dict[int, list[Event]] = field(default_factory=dict)
@@ -312,9 +334,12 @@ def compile_scenario(s: Scenario) -> Params:
         channels=build_channels(s),
         corridor=_corridors(s, ax),
         alliance=_alliances(s, ax),
+        holders=_holders(s, ax),
         influence=InfluenceParams(
             weights=np.array([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
             inertia=s.influence.inertia.value,
+            export_dependence=s.influence.export_dependence.value,
+            rest_dependence=s.influence.rest_dependence.value,
         ),
         dynamics=Dynamics(**_quantities(Dynamics, s.dynamics)),
         events=events,
@@ -364,7 +389,7 @@ def _states(s: Scenario, ax: Axes) -> StateParams:
 def _relations(s: Scenario, ax: Axes) -> RelationParams:
     shape = (len(ax.power), len(ax.state))
     engagement = np.zeros((*shape, len(INSTRUMENTS)))
-    aid, openness, alignment, tie, via_un, invest = (np.zeros(shape) for _ in range(6))
+    aid, openness, alignment, tie, via_un, invest, access = (np.zeros(shape) for _ in range(7))
     recognition = np.zeros(shape)  # a pair without a declared relation: none
     related = np.zeros(shape, dtype=bool)
     for r in s.relations:
@@ -374,9 +399,22 @@ def _relations(s: Scenario, ax: Axes) -> RelationParams:
         aid[cell], openness[cell] = r.aid.value, r.openness.value
         alignment[cell], recognition[cell] = r.alignment.value, r.recognition.value
         tie[cell], via_un[cell] = r.security_tie.value, r.aid_via_un.value
-        invest[cell] = r.investment.value
+        invest[cell], access[cell] = r.investment.value, r.access_control.value
+    written = np.zeros(shape)  # investment is disbursed at the start as written
+    for r in s.at_reference().relations:
+        written[ax.power[r.power], ax.state[r.state]] = r.economic.value
     return RelationParams(
-        engagement, aid, openness, alignment, recognition, related, tie, via_un, invest
+        engagement,
+        aid,
+        openness,
+        alignment,
+        recognition,
+        related,
+        tie,
+        via_un,
+        invest,
+        access,
+        written,
     )
 
 
@@ -404,10 +442,11 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
     importer = np.array([ax.actor[f.importer] for f in s.trade], dtype=np.int64)
     commodity = np.array([k_of[f.commodity] for f in s.trade], dtype=np.int64)
     route = np.array([c_of[f.route] if f.route else -1 for f in s.trade], dtype=np.int64)
-    involves = np.zeros((n_f, n_n))
-    involves[np.arange(n_f), exporter] = 1.0
-    involves[np.arange(n_f), importer] = 1.0
-    pair = np.zeros((n_f, n_p * n_s))
+    imports, exports = np.zeros((n_f, n_n)), np.zeros((n_f, n_n))
+    imports[np.arange(n_f), importer] = 1.0
+    exports[np.arange(n_f), exporter] = 1.0
+    involves = imports + exports
+    pair, pair_import = np.zeros((n_f, n_p * n_s)), np.zeros((n_f, n_p * n_s))
     # What raises a flow's capacity indexes [economic engagement (P*S) | trade openness (S) | none].
     signal = np.full(n_f, n_p * n_s + n_s, dtype=np.int64)
     for f, (a, b) in enumerate(zip(exporter, importer, strict=True)):
@@ -415,6 +454,7 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         for pw, st in ((ca, cb), (cb, ca)):
             if pw in ax.power and st in ax.state:
                 pair[f, ax.power[pw] * n_s + ax.state[st]] = 1.0
+                pair_import[f, ax.power[pw] * n_s + ax.state[st]] = float(st == cb)
                 signal[f] = ax.power[pw] * n_s + ax.state[st]
         if host in (a, b) and pair[f].sum() == 0:
             other = b if a == host else a
@@ -457,6 +497,9 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         capacity_signal=signal,
         involves=involves,
         pair=pair,
+        pair_import=pair_import,
+        imports=imports,
+        exports=exports,
         touches_host=(exporter == host) | (importer == host),
         fee_primary=fee_matrix(route),
         fee_alternate=fee_matrix(alternate_of_flow),
@@ -517,4 +560,27 @@ def _alliances(s: Scenario, ax: Axes) -> AllianceParams:
         names=[a.name for a in s.alliances],
         members=members,
         solidarity=_values(s.alliances, "solidarity"),
+    )
+
+
+def _holders(s: Scenario, ax: Axes) -> HolderParams:
+    held = [a for a in s.actors if a.host_ties is not None]
+    actors = np.array([ax.actor[a.code] for a in held], dtype=np.int64)
+    exporter = np.array([ax.actor[f.exporter] for f in s.trade], dtype=np.int64)
+    importer = np.array([ax.actor[f.importer] for f in s.trade], dtype=np.int64)
+    to_host, from_host = importer == ax.host, exporter == ax.host
+    pair = (to_host[:, None] & (exporter[:, None] == actors[None])) | (
+        from_host[:, None] & (importer[:, None] == actors[None])
+    )
+    pair_import = to_host[:, None] & (exporter[:, None] == actors[None])
+    ties = [a.host_ties for a in held]
+    return HolderParams(
+        codes=[a.code for a in held],
+        actors=actors,
+        support=_values(ties, "support"),
+        diplomatic=_values(ties, "diplomatic"),
+        openness=_values(ties, "openness"),
+        access_control=_values(ties, "access_control"),
+        pair=pair.astype(float).reshape(len(s.trade), len(held)),
+        pair_import=pair_import.astype(float).reshape(len(s.trade), len(held)),
     )

@@ -39,6 +39,14 @@ SERIES: dict[str, Series] = {
         "influence of each power over each state",
         lambda p, st, counts: st.influence,
     ),
+    "host_influence": Series(
+        ("holder",),
+        "index [0, 1]",
+        "influence over the host of every holder: the powers and the neighbours with host_ties",
+        lambda p, st, counts: np.concatenate(
+            [st.influence[:, :, p.host_state], st.holder_influence], axis=1
+        ),
+    ),
     "engagement": Series(
         ("power", "state", "instrument"),
         "share [0, 1]",
@@ -131,6 +139,7 @@ def dim_labels(p: Params) -> dict[str, list[str]]:
     """Labels along every named dimension of the recorded series (not month and world)."""
     return {
         "power": p.power_codes,
+        "holder": p.power_codes + p.holders.codes,
         "state": p.state_codes,
         "actor": p.codes,
         "instrument": list(INSTRUMENTS),

@@ -40,6 +40,7 @@ class State:
     migration_capacity: np.ndarray  # (M,)
     influence: np.ndarray  # (R, P, S) influence of power p over state s
     influence_trend: np.ndarray  # (R, P, S) slow moving average of influence
+    holder_influence: np.ndarray  # (R, Hn) influence over the host of neighbours holding it
     expected_trade: np.ndarray  # (R, P, S) what each power expects to trade with each state
     expected_opportunity: np.ndarray  # (R, S) what each state expects from the host's trade
     expected_legitimacy: np.ndarray  # (R, P) the legitimacy of the host each power expects
@@ -83,6 +84,7 @@ def initial_state(p: Params, worlds: int) -> State:
         migration_capacity=p.corridor.capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),
         influence_trend=tile(np.zeros((len(p.powers), n_s))),
+        holder_influence=tile(np.zeros(len(p.holders.codes))),
         expected_trade=tile(np.zeros((len(p.powers), n_s))),
         expected_opportunity=tile(np.zeros(n_s)),
         expected_legitimacy=tile(np.zeros(len(p.powers))),

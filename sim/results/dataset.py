@@ -178,9 +178,23 @@ class Results:
         return table
 
     def summary(self) -> pd.DataFrame:
-        """A row per power and state: final-month median, 5% and 95% quantiles of influence, and
-        the median over worlds of its change since month 0."""
-        influence = self.dataset["influence"].astype(np.float64)
+        """A row per power and state, then per neighbour holding influence over the host (in the
+        `power` column, with the host as state): final-month median, 5% and 95% quantiles of
+        influence, and the median over worlds of its change since month 0."""
+        held = self.params.holders.codes
+        host = self.params.codes[self.params.host]
+        frames = [self._summary_of(self.dataset["influence"])]
+        if held:
+            holders = self.dataset["host_influence"].sel(holder=held)
+            frame = self._summary_of(
+                holders.rename(holder="power").expand_dims(state=[host], axis=-1)
+            )
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    @staticmethod
+    def _summary_of(influence: xr.DataArray) -> pd.DataFrame:
+        influence = influence.astype(np.float64)
         final = influence.isel(month=-1)
         bands = final.quantile(list(QUANTILES), dim="world", skipna=False)
         change = (final - influence.isel(month=0)).median("world", skipna=False)
@@ -193,7 +207,9 @@ class Results:
             }
         ).compute()
         frame = table.reset_coords(drop=True).to_dataframe().reset_index()
-        return frame.astype({"power": str, "state": str})
+        return frame.astype({"power": str, "state": str})[
+            ["power", "state", "median", "q05", "q95", "change"]
+        ]
 
     def outcomes(self) -> pd.DataFrame:
         """The scenario's outcomes (its named measures), a row per world, a column each."""

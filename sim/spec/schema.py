@@ -124,6 +124,18 @@ class StatePriorities(Strict):
     )
 
 
+class HostTies(Strict):
+    """A neighbour's hold over the host, which makes it an influence holder beside the powers:
+    what it gives and controls there, and the host's openness to it."""
+
+    support: NonNegative = Field(description="aid, investment and remittances to the host")
+    diplomatic: NonNegative = Field(description="its diplomatic engagement with the host")
+    openness: Share = Field(description="the host's openness to it")
+    access_control: Share = Field(
+        description="share of what the host seeks from outside (ports, transit) it controls"
+    )
+
+
 class Actor(Strict):
     """A power, the host or a neighbour; everything about it is data."""
 
@@ -187,10 +199,15 @@ class Actor(Strict):
         default=Quantity(value=0.03, unit="1/year", source="assumption: nominal growth of 3%"),
         description="annual growth of income (GDP in USD), which drives import demand",
     )
+    host_ties: HostTies | None = Field(
+        default=None, description="neighbour: its hold over the host (it then holds influence)"
+    )
     priorities: PowerPriorities | StatePriorities
 
     @model_validator(mode="after")
     def _priorities_match_role(self) -> Actor:
+        if self.host_ties is not None and self.role != "neighbor":
+            raise ValueError("host_ties are for neighbours (powers hold influence anyway)")
         want = PowerPriorities if self.role == "power" else StatePriorities
         if not isinstance(self.priorities, want):
             raise ValueError(
@@ -225,6 +242,11 @@ class Relation(Strict):
         default=Quantity(value=0.0, unit="USD M/month", source="assumption: none disbursed"),
         description="investment disbursed at the start; economic engagement beyond its start "
         "adds the power's economic_capacity per unit",
+    )
+    access_control: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: controls nothing"),
+        description="share of what the state seeks from outside (frozen reserves, banking, the "
+        "UN seat) that the power controls; conditioning it (sanctions) is leverage",
     )
     aid_via_un: Share = Field(
         default=Quantity(value=0.0, unit="share", source="assumption: aid given bilaterally"),
@@ -377,13 +399,29 @@ class InfluenceWeights(Strict):
     security: Share
     economic: Share
     diplomatic: Share
+    leverage: Share = Field(
+        default=Quantity(value=0.0, unit="weight", source="assumption: no leverage component"),
+        description="weight of control over what the state seeks (reserves, banking, UN seat)",
+    )
     inertia: Share = Field(description="monthly share of the gap to raw influence closed")
+    export_dependence: Share = Field(
+        default=Quantity(value=0.5, unit="weight", source="assumption: half an import's weight"),
+        description="weight of a state's exports to a power in its trade dependence, against 1 "
+        "for an essential, hard-to-replace import",
+    )
+    rest_dependence: Share = Field(
+        default=Quantity(value=0.5, unit="weight", source="assumption: mixed goods"),
+        description="the same for its trade with partners not modelled",
+    )
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> InfluenceWeights:
-        total = self.trade.value + self.security.value + self.economic.value + self.diplomatic.value
+        total = sum(
+            getattr(self, k).value
+            for k in ("trade", "security", "economic", "diplomatic", "leverage")
+        )
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"the four component weights sum to {total:g}; they must sum to 1")
+            raise ValueError(f"the component weights sum to {total:g}; they must sum to 1")
         return self
 
 
@@ -568,6 +606,34 @@ class Scenario(Strict):
         raise KeyError(
             f"unknown lever {name!r}; declared levers: {[lv.name for lv in self.levers]}"
         )
+
+    def first_months(self, months: int) -> Scenario:
+        """The scenario cut to its first `months` months: later events are dropped, and with
+        them the levers and uncertainties that set one of them (and sweep factors naming those)."""
+        data = self.model_dump(mode="json")
+        data["events"] = [e for e in data["events"] if self.month_index(e["month"]) < months]
+
+        def resolves(path: str) -> bool:
+            try:
+                get_path(data, path)
+            except KeyError:
+                return False
+            return True
+
+        for kind in ("levers", "uncertainties"):
+            data[kind] = [item for item in data[kind] if resolves(item["path"])]
+        kept = {item["name"] for item in data["levers"] + data["uncertainties"]}
+        data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k in kept}
+        sweep = data["sweep"]
+        if sweep is not None:
+            named = list(sweep["grid"] or sweep["over"])
+            if named and not any(name in kept for name in named):
+                data["sweep"] = None  # nothing left to sweep (an empty `over` means all)
+            elif sweep["grid"] is not None:
+                sweep["grid"] = {k: v for k, v in sweep["grid"].items() if k in kept}
+            else:
+                sweep["over"] = [name for name in sweep["over"] if name in kept]
+        return Scenario.model_validate({**data, "horizon_months": months})
 
     def with_levers(self, **values: float) -> Scenario:
         """A copy with declared levers set; each value must lie within the lever's bounds."""

@@ -12,7 +12,7 @@ COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures", "electricity")
 REQUIRED_COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures")
 NETWORKS = ("extremist", "trafficking")
 EFFORTS = ("counter_terrorism", "enforcement")  # the host's effort against each network
-INFLUENCE_COMPONENTS = ("trade", "security", "economic", "diplomatic")
+INFLUENCE_COMPONENTS = ("trade", "security", "economic", "diplomatic", "leverage")
 
 # Stochastic shocks: one Poisson-Hawkes process per kind, split over its targets.
 SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure")

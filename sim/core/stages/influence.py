@@ -1,8 +1,10 @@
-"""Influence stage: the four dependence shares and the index built from them.
+"""Influence stage: the dependence shares (trade, security, economic support, diplomacy) and
+leverage, and the index built from them.
 
 Each share is taken over all of a state's partners including the rest of the world and its own
-capacity, so summed over powers it is at most 1; weights sum to 1 and openness is at most 1, so
-the influence of all powers over one state never exceeds 1.
+capacity, so summed over powers it is at most 1 (leverage too: the powers control at most all
+of what a state seeks); weights sum to 1 and openness is at most 1, so the influence of all
+powers over one state never exceeds 1.
 """
 
 from __future__ import annotations
@@ -19,11 +21,48 @@ def pair_trade(p: Params, trade: np.ndarray) -> np.ndarray:
     return dot(trade, p.flow.pair).reshape(trade.shape[0], len(p.powers), len(p.states))
 
 
-def total_trade(p: Params, trade: np.ndarray, month: int) -> np.ndarray:
-    """Each state's total trade with everyone, rest of world included, shape (R, S)."""
+def import_weights(p: Params, trade: np.ndarray) -> np.ndarray:
+    """What a dollar of each flow weighs in its importer's dependence, (R, F): the commodity's
+    essentiality times the cost of replacing the supplier. Losing a supplier with market share
+    s raises the CES cost index by (1 - s)^(-1/(sigma - 1)) - 1; per unit of share this is
+    1/(sigma - 1) for a small supplier and more for a dominant one, scaled here so that a small
+    supplier of a good with sigma = 3 weighs its essentiality."""
+    f, k = p.flow, p.commodity
+    market = dot(dot(trade, f.market), f.market.T)
+    share = np.clip(
+        np.divide(trade, market, out=np.zeros_like(trade), where=market > 0), 1e-6, 0.95
+    )
+    sigma = k.substitution[f.commodity]
+    replace = ((1.0 - share) ** (-1.0 / (sigma - 1.0)) - 1.0) / share
+    return k.essentiality[f.commodity] * 2.0 * replace
+
+
+def trade_dependence(p: Params, trade: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each state's trade dependence on each power, (R, P, S), and the host's on each neighbour
+    that holds influence, (R, Hn): its imports from the partner weighted by essentiality and
+    replaceability, plus its exports to it at `export_dependence`, over the same for all its
+    trade (the rest of the world at `rest_dependence`)."""
+    f, w, h = p.flow, p.influence, p.holders
+    worlds = trade.shape[0]
+    weighted = trade * import_weights(p, trade)
+
+    def with_partner(pair: np.ndarray, pair_import: np.ndarray) -> np.ndarray:
+        return dot(weighted, pair_import) + w.export_dependence * dot(trade, pair - pair_import)
+
     a = p.actor
     rest = a.rest_of_world * (1.0 + a.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
-    return (dot(trade, p.flow.involves) + rest)[:, p.states]
+    total = (
+        dot(weighted, f.imports)
+        + w.export_dependence * dot(trade, f.exports)
+        + w.rest_dependence * rest
+    )[:, p.states]
+    powers = with_partner(f.pair, f.pair_import).reshape(worlds, len(p.powers), len(p.states))
+    host_total = total[:, p.host_state, None]
+    holders = with_partner(h.pair, h.pair_import)
+    return (
+        np.divide(powers, total[:, None, :], out=np.zeros_like(powers), where=total[:, None] > 0),
+        np.divide(holders, host_total, out=np.zeros_like(holders), where=host_total > 0),
+    )
 
 
 def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
@@ -36,8 +75,9 @@ def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
 
 def economic_support(p: Params, st: State) -> np.ndarray:
     """Aid, investment and remittances from each power to each state, USD M/month, (R, P, S):
-    investment as disbursed at the start, moved by economic engagement since then."""
-    change = st.engagement[..., 1] - p.relation.engagement[..., 1]
+    investment as disbursed at the start as written, moved by economic engagement since (a
+    lever that moves the start engagement moves investment with it)."""
+    change = st.engagement[..., 1] - p.relation.written_economic
     capacity = p.actor.economic_capacity[p.powers][:, None]
     investment = np.maximum(p.relation.investment + change * capacity, 0.0)
     return st.aid + investment + remittances(p, st.migrants)
@@ -69,33 +109,93 @@ def _share(part: np.ndarray, rest: np.ndarray) -> np.ndarray:
     return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
 
 
-def components(p: Params, st: State, month: int, host_revenue0: float) -> np.ndarray:
-    """The four dependence shares, shape (R, 4, P, S) in the order of INFLUENCE_COMPONENTS."""
-    worlds = st.trade.shape[0]
-    support = economic_support(p, st)
-    other_support = np.broadcast_to(p.actor.other_support[p.states], (worlds, len(p.states)))
-    other_dip = np.broadcast_to(p.actor.other_diplomatic[p.states], (worlds, len(p.states)))
-    pairs, total = pair_trade(p, st.trade), total_trade(p, st.trade, month)[:, None, :]
-    trade_share = np.divide(pairs, total, out=np.zeros_like(pairs), where=total > 0)
-    return np.stack(
+def control_scale(p: Params) -> np.ndarray:
+    """Per state, (S,), what scales declared control so that all holders together control at
+    most all of what the state seeks (1 unless the declared shares sum above 1)."""
+    total = p.relation.access_control.sum(axis=0)
+    total[p.host_state] += p.holders.access_control.sum()
+    return 1.0 / np.maximum(total, 1.0)
+
+
+def leverage(p: Params, st: State) -> np.ndarray:
+    """Each power's leverage over each state, (R, P, S): the mean of its control over what the
+    state seeks from outside (frozen reserves, banking, the UN seat) and its share of the aid
+    the state receives, half held by owning them and half by conditioning them: sanctions and
+    aid conditionality are a source of leverage, not only a cost."""
+    aid_total = st.aid.sum(axis=0) + p.actor.other_support[p.states]
+    aid_share = st.aid / np.maximum(aid_total, 1e-12)
+    condition = np.full(st.openness.shape, 0.5)
+    condition[:, :, p.host_state] = 0.5 + 0.5 * st.sanctions
+    control = p.relation.access_control * control_scale(p)
+    return condition * 0.5 * (control + aid_share)
+
+
+def _others(p: Params, worlds: int, outside: np.ndarray, holders: np.ndarray) -> np.ndarray:
+    """What a state gets from partners that hold no modelled influence, plus (at the host) what
+    the neighbours holding influence give, (R, S): the rest of a share's denominator."""
+    rest = np.broadcast_to(outside[p.states], (worlds, len(p.states))).copy()
+    rest[:, p.host_state] += holders.sum()
+    return rest
+
+
+def components(
+    p: Params, st: State, month: int, host_revenue0: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dependence shares in the order of INFLUENCE_COMPONENTS: of each state on each power,
+    (R, 5, P, S), and of the host on each neighbour holding influence, (R, 5, Hn)."""
+    worlds, a, h, host = st.trade.shape[0], p.actor, p.holders, p.host_state
+    trade, held_trade = trade_dependence(p, st.trade, month)
+    support, standing = economic_support(p, st), diplomatic_standing(p, st)
+    other_support = _others(p, worlds, a.other_support, h.support)
+    other_dip = _others(p, worlds, a.other_diplomatic, h.diplomatic)
+    powers = np.stack(
         [
-            trade_share,
+            trade,
             _share(security_provision(p, st), own_security(p, st, host_revenue0)),
             _share(support, other_support),
-            _share(diplomatic_standing(p, st), other_dip),
+            _share(standing, other_dip),
+            leverage(p, st),
         ],
         axis=1,
     )
+    support_total = support[:, :, host].sum(axis=1, keepdims=True) + other_support[:, host, None]
+    dip_total = standing[:, :, host].sum(axis=1, keepdims=True) + other_dip[:, host, None]
+    holders = np.stack(
+        [
+            held_trade,
+            np.zeros_like(held_trade),  # no security provision modelled
+            h.support / np.maximum(support_total, 1e-12),
+            h.diplomatic / np.maximum(dip_total, 1e-12),
+            np.broadcast_to(
+                0.25 * h.access_control * control_scale(p)[host], held_trade.shape
+            ),  # half held, half conditioned as for powers, with no aid share: 0.5 x 0.5
+        ],
+        axis=1,
+    )
+    return powers, holders
 
 
-def raw_influence(p: Params, st: State, month: int, host_revenue0: float) -> np.ndarray:
-    """Openness-weighted sum of the components, shape (R, P, S), each in [0, 1]."""
-    shares = components(p, st, month, host_revenue0)
-    return st.openness * np.einsum("c,rcps->rps", p.influence.weights, shares)
+def _weigh(p: Params, shares: np.ndarray, openness: np.ndarray) -> np.ndarray:
+    """The dependence a state accepts counts by its openness to the holder; leverage over it
+    counts whatever its openness. `shares` has the components on axis 1."""
+    w = p.influence.weights
+    accepted = np.tensordot(w[:-1], np.moveaxis(shares[:, :-1], 1, 0), axes=1)
+    return openness * accepted + w[-1] * shares[:, -1]
 
 
-def update_influence(p: Params, st: State, raw: np.ndarray) -> None:
+def raw_influence(
+    p: Params, st: State, month: int, host_revenue0: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted components: influence of each power over each state, (R, P, S), and of each
+    neighbour holding influence over the host, (R, Hn); summed over all holders at most 1."""
+    powers, holders = components(p, st, month, host_revenue0)
+    return _weigh(p, powers, st.openness), _weigh(p, holders, p.holders.openness)
+
+
+def update_influence(p: Params, st: State, raw: tuple[np.ndarray, np.ndarray]) -> None:
     """Influence moves part of the way toward its raw value; the trend memory follows it."""
-    st.influence += p.influence.inertia * (raw - st.influence)
+    powers, holders = raw
+    st.influence += p.influence.inertia * (powers - st.influence)
+    st.holder_influence += p.influence.inertia * (holders - st.holder_influence)
     keep = p.dynamics.trend_memory
     st.influence_trend = keep * st.influence_trend + (1.0 - keep) * st.influence

@@ -61,32 +61,37 @@ def income_index(p: Params, st: State, month: int, start: np.ndarray) -> np.ndar
 def demand(
     p: Params, st: State, month: int, signals0: np.ndarray, income0: np.ndarray
 ) -> np.ndarray:
-    """What each flow would carry were its route open, (R, F), USD M/month at start prices.
+    """What each flow would carry were its own route open, (R, F), USD M/month at start prices.
 
     Each market (an importer's demand for one commodity group) is met by its suppliers in CES
     (Armington) shares: a supplier's share is its weight times its availability times its
     delivered cost to the power -sigma, over the same summed over the market. The market's
     demand grows with the importer's income (elasticity `income_elasticity`) and falls with
     the CES cost index (elasticity `demand_elasticity`), which rises when a preferred supplier
-    is blocked: the rest of the lost trade is diverted to the other suppliers."""
+    is blocked: the rest of the lost trade is diverted to the other suppliers. A blocked
+    supplier's own figure is what it would sell were its route open and the others' as they
+    are, so it stays bounded even when every route of a market is closed."""
     f, k = p.flow, p.commodity
     sigma = k.substitution[f.commodity]
     through, rerouted, premium = route_shares(p, st.disruption)
     available = through + rerouted
     cost = 1.0 + premium
     weight = supplier_weights(p, st, month, signals0)
-    market_cost = dot(weight * available * cost ** (1.0 - sigma), f.market)  # (R, Q)
-    ms = k.substitution[f.market_commodity]
-    index = np.maximum(market_cost, 1e-12) ** (1.0 / (1.0 - ms))
-    income = income_index(p, st, month, income0)[:, f.market_importer]
-    quantity = (
-        f.market_base
-        * income**p.dynamics.income_elasticity
-        * index ** -k.demand_elasticity[f.market_commodity]
+
+    def over_market(term: np.ndarray) -> np.ndarray:
+        """Each flow's market total of `term`, counting the flow itself as open, (R, F)."""
+        return dot(dot(term * available, f.market), f.market.T) + term * (1.0 - available)
+
+    cost_index = np.maximum(over_market(weight * cost ** (1.0 - sigma)), 1e-12) ** (
+        1.0 / (1.0 - sigma)
     )
-    reach = dot(weight * available * cost**-sigma, f.market)
-    per_unit = np.divide(quantity, reach, out=np.zeros_like(quantity), where=reach > 0)
-    return weight * cost**-sigma * dot(per_unit, f.market.T)
+    income = income_index(p, st, month, income0)[:, f.market_importer]
+    base = dot(f.market_base * income**p.dynamics.income_elasticity, f.market.T)
+    quantity = base * cost_index ** -k.demand_elasticity[f.commodity]
+    reach = over_market(weight * cost**-sigma)
+    return np.divide(
+        quantity * weight * cost**-sigma, reach, out=np.zeros_like(quantity), where=reach > 0
+    )
 
 
 def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
