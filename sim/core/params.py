@@ -237,6 +237,7 @@ class Dynamics:
     income_elasticity: float
     expectation_memory: float
     legitimacy_memory: float
+    migration_push: float
 
 
 @dataclass(frozen=True)

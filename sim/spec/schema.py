@@ -449,6 +449,9 @@ class Dynamics(Strict):
     legitimacy_memory: Share = Field(
         description="the same for the legitimacy others grant the host, which sanctions follow"
     )
+    migration_push: Weight = Field(
+        description="growth of a corridor's migrant capacity per unit rise of threat at home"
+    )
 
 
 def _ordered_bounds(factor):

@@ -129,11 +129,18 @@ def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: float) -> np.
     return np.where(p.flow.touches_host, drag[:, None], 1.0)
 
 
-def grow_migration(p: Params, st: State, last: State) -> None:
-    """Labour migrants grow logistically toward the programmes' capacity."""
-    cap = np.maximum(st.migration_capacity, 1e-9)
+def grow_migration(p: Params, st: State, last: State, month: int, ref: Reference) -> None:
+    """Labour migrants grow logistically toward what the programmes and conditions allow: the
+    programmes' capacity (set by policy events), raised by threat at home (`migration_push`
+    per unit rise) and scaled by income growth at the destination over that at home."""
+    c = p.corridor
+    income = income_index(p, st, month, ref.income)
+    pull = income[:, p.powers[c.destination]] / np.maximum(income[:, p.states[c.origin]], 1e-12)
+    threat = (st.threat - ref.threat)[:, p.states[c.origin]]
+    cap = st.migration_capacity * pull * np.maximum(1.0 + p.dynamics.migration_push * threat, 0.0)
+    cap = np.maximum(cap, 1e-9)
     st.migrants = np.maximum(
-        last.migrants + p.corridor.growth * last.migrants * (1.0 - last.migrants / cap), 0.0
+        last.migrants + c.growth * last.migrants * (1.0 - last.migrants / cap), 0.0
     )
 
 
@@ -172,4 +179,4 @@ def trade_stage(
     rate = p.commodity.growth_rate[p.flow.commodity]
     st.potential = np.maximum(last.potential + rate * (target - last.potential), 0.0)
     settle(p, st, noise, ref.sanctions)
-    grow_migration(p, st, last)
+    grow_migration(p, st, last, month, ref)
