@@ -736,19 +736,28 @@ def test_runs_with_other_seeds_are_not_compared(policy):
         compare(out / "runs/reseeded/p000", out / "runs/baseline/p000")
 
 
-def test_more_us_aid_and_less_us_sanctions_raise_us_influence(policy):
+def test_more_us_aid_raises_us_influence_and_less_sanctions_open_the_host(policy):
     out, _ = policy
     base = load_results(out / "runs/baseline/p000")
-    for key in ("runs/more_aid/p000", "runs/sanctions/p000"):  # aid 61.3 -> 150; sanctions 0.6 -> 0
-        c = compare(load_results(out / key), base)
-        usa = c.final("AFG").set_index("power").loc["USA"]
-        assert usa.difference > 0 and usa.ci_low > 0, key
-        assert usa.share_positive > 0.9 and usa.mean_a > usa.mean_b
-        assert c.a.worlds == WORLDS
-    # and the effect grows with the lever: sanctions at 0 beat sanctions at 0.3
-    low = compare(out / "runs/sanctions/p000", base).final("AFG").set_index("power")
-    mid = compare(out / "runs/sanctions/p001", base).final("AFG").set_index("power")
-    assert low.loc["USA", "difference"] > mid.loc["USA", "difference"] > 0
+    c = compare(load_results(out / "runs/more_aid/p000"), base)  # aid from 2025: 5 -> 150
+    usa = c.final("AFG").set_index("power").loc["USA"]
+    assert usa.difference > 0 and usa.ci_low > 0
+    assert usa.share_positive > 0.9 and usa.mean_a > usa.mean_b
+    assert c.a.worlds == WORLDS
+
+    # easing sanctions (0.6 -> 0 or 0.3) opens the host to the US, the more the lower they go;
+    # it also gives up the leverage of conditioning (docs/model.md 3.3.11), so US influence
+    # itself is a trade-off and is not asserted here
+    def openness_gain(key: str) -> np.ndarray:
+        final = {
+            name: load_results(out / name).dataset["host_openness"].sel(power="USA").isel(month=-1)
+            for name in (key, "runs/baseline/p000")
+        }
+        return (final[key] - final["runs/baseline/p000"]).values
+
+    low, mid = openness_gain("runs/sanctions/p000"), openness_gain("runs/sanctions/p001")
+    assert (low > 0).mean() > 0.9 and (mid > 0).mean() > 0.9
+    assert (low > mid).mean() > 0.9
 
 
 def test_sim_compare_writes_a_table_and_plots_and_keeps_a_users_folder(policy, tmp_path):
@@ -832,9 +841,10 @@ def test_outcomes_reach_the_index_and_the_table_of_experiments(tmp_path):
         mean = batch.index.loc[point, "mean_russia_over_afghanistan"]
         assert mean == pytest.approx(rows["russia_over_afghanistan"].mean(), rel=1e-5)
     assert set(table[table.point == 1].us_sanctions) == {1.0}
-    # paired: lifting US sanctions raises US influence over Afghanistan in (almost) every world
+    # paired: full US sanctions drag the host's trade, so Uzbek fuel exports to Afghanistan are
+    # lower in (almost) every world
     low, high = (table[table.point == p].set_index("world") for p in (0, 1))
-    assert (low.us_over_afghanistan > high.us_over_afghanistan).mean() > 0.9
+    assert (low.uzbek_fuel_exports > high.uzbek_fuel_exports).mean() > 0.9
 
 
 @pytest.mark.parametrize(

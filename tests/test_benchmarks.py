@@ -71,3 +71,22 @@ def test_bench_ui_quick_writes_every_figure(tmp_path):
     assert figures["ui_preview_s"] > 0
     assert figures["ui_full_s"] > figures["ui_preview_s"]  # the full chart comes after
     assert "Lever change to chart updated" in done.stdout
+
+
+def test_bench_compare_runs_a_checkout_against_itself(tmp_path):
+    """The side-by-side comparison prints both speeds and their ratio (here of one checkout
+    against itself), and refuses a folder that is not a checkout."""
+    script = SCRIPT.parent / "bench_compare.py"
+    root = SCRIPT.parents[1]
+    done = subprocess.run(
+        [sys.executable, str(script), "--against", str(root), "--worlds", "20", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "world-months/s" in done.stdout and "ratio this / other:" in done.stdout
+    refused = subprocess.run(
+        [sys.executable, str(script), "--against", str(tmp_path)], capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "is not a checkout" in refused.stderr
