@@ -12,7 +12,13 @@ from matplotlib.figure import Figure
 
 from sim.results.reduce import world_quantiles
 
-POWER_COLORS = {"RUS": "#c0392b", "CHN": "#d4a017", "USA": "#2e5fa8"}
+POWER_COLORS = {
+    "RUS": "#c0392b",
+    "CHN": "#d4a017",
+    "USA": "#2e5fa8",
+    "IRN": "#2e8b57",
+    "PAK": "#6a3d9a",
+}
 FALLBACK = colormaps["tab10"].colors
 
 
@@ -70,11 +76,22 @@ def plot_influence(res, state: str, ax=None):
     if state not in states:
         raise KeyError(f"unknown state {state!r}; allowed: {', '.join(states)}")
     q05, med, q95 = res.influence_bands.sel(state=state).values
-    for i, power in enumerate(res.labels("power")):
+    powers = res.labels("power")
+    for i, power in enumerate(powers):
         color = power_color(power, i)
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
-    ax.set_ylim(0, max(0.05, float(q95.max()) * 1.25))
+    top = float(q95.max())
+    held = res.params.holders.codes if state == res.params.codes[res.params.host] else []
+    if held:  # neighbours holding influence over the host: medians, dashed
+        medians = world_quantiles(res.dataset["host_influence"].sel(holder=held)).values[1]
+        for j, code in enumerate(held):
+            color = power_color(code, len(powers) + j)
+            ax.plot(
+                res.dates, medians[:, j], color=color, lw=1.4, ls="--", label=f"{code} (median)"
+            )
+        top = max(top, float(medians.max()))
+    ax.set_ylim(0, max(0.05, top * 1.25))
     _mark_events(ax, res)
     ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=24)
     ax.set_ylabel("influence index [0, 1]")
