@@ -17,9 +17,9 @@ BN_YEAR = MONTHS_PER_YEAR / 1000.0  # USD M/month to USD bn/year
 
 
 def capacity_signals(p: Params, st: State) -> np.ndarray:
-    """What raises each flow's capacity, flattened as [economic engagement (P*S) | trade openness
-    of the partner state (S) | nothing (1)], shape (R, P*S + S + 1); index with
-    p.flow.capacity_signal."""
+    """What raises each flow's weight among its market's suppliers, flattened as [economic
+    engagement (P*S) | trade openness of the partner state (S) | nothing (1)], shape
+    (R, P*S + S + 1); index with p.flow.capacity_signal."""
     worlds = st.trade_openness.shape[0]
     economic = st.engagement[..., 1].reshape(worlds, -1)
     return np.concatenate([economic, st.trade_openness, np.zeros((worlds, 1))], axis=1)
