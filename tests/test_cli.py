@@ -147,9 +147,12 @@ def test_run_writes_summary_csv(first):
     _, out = first
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["power", "state", "median", "q05", "q95", "change"]
-    assert len(summary) == len(POWERS) * len(STATES)
-    pairs = set(zip(summary["power"], summary["state"], strict=True))
-    assert pairs == {(p, s) for p in POWERS for s in STATES}
+    # every power over every state, then the neighbours holding influence over the host
+    held = [("IRN", "AFG"), ("PAK", "AFG")]
+    assert len(summary) == len(POWERS) * len(STATES) + len(held)
+    pairs = list(zip(summary["power"], summary["state"], strict=True))
+    assert set(pairs) == {(p, s) for p in POWERS for s in STATES} | set(held)
+    assert pairs[-len(held) :] == held
     assert summary[["median", "q05", "q95", "change"]].notna().all().all()
     assert (summary["q05"] <= summary["median"]).all()
     assert (summary["median"] <= summary["q95"]).all()

@@ -2,7 +2,8 @@
 
     DIR/manifest.json   written last: scenario as run, its hash, seed, worlds, versions,
                         timings, and every block of worlds with its files, sizes and checksum
-    DIR/summary.csv     final-month influence quantiles per power and state
+    DIR/summary.csv     final-month influence quantiles per power and state (and per neighbour
+                        holding influence over the host)
     DIR/plots/          influence_<STATE>.png per state, overview.png
     DIR/series.zarr/    every recorded series, chunked by blocks of worlds and by months
 
