@@ -62,10 +62,11 @@ def test_influence_is_tidy(res):
 def test_summary_shape_order_and_values(res):
     table = res.summary()
     assert list(table.columns) == ["power", "state", "median", "q05", "q95", "change"]
-    assert table.shape == (len(POWERS) * len(STATES), 6)
+    held = ["IRN", "PAK"]  # the neighbours with host_ties, over the host, after the powers
+    assert table.shape == (len(POWERS) * len(STATES) + len(held), 6)
     # power-major, in the scenario's order of powers and states
-    assert list(table["power"]) == [p for p in POWERS for _ in STATES]
-    assert list(table["state"]) == STATES * len(POWERS)
+    assert list(table["power"]) == [p for p in POWERS for _ in STATES] + held
+    assert list(table["state"]) == STATES * len(POWERS) + ["AFG"] * len(held)
     assert (table["q05"] <= table["median"]).all() and (table["median"] <= table["q95"]).all()
     # the same numbers from the tidy frame
     frame = res.influence()
@@ -77,6 +78,10 @@ def test_summary_shape_order_and_values(res):
     assert row["q05"] == pytest.approx(final.quantile(0.05), abs=1e-6)
     assert row["q95"] == pytest.approx(final.quantile(0.95), abs=1e-6)
     assert row["change"] == pytest.approx((final - start).median(), abs=1e-6)
+    # a neighbour's row is its host_influence
+    iran = res.dataset["host_influence"].sel(holder="IRN").astype(float)
+    row = table[table["power"] == "IRN"].iloc[0]
+    assert row["median"] == pytest.approx(float(iran.isel(month=-1).median()), abs=1e-6)
 
 
 def test_quantiles_for_one_state(res):
