@@ -90,3 +90,24 @@ def test_bench_compare_runs_a_checkout_against_itself(tmp_path):
         [sys.executable, str(script), "--against", str(tmp_path)], capture_output=True, text=True
     )
     assert refused.returncode == 2 and "is not a checkout" in refused.stderr
+
+
+def test_probe_behaviour_prints_every_probe():
+    """The behaviour probes run end to end (few worlds: the figures mean little here)."""
+    script = SCRIPT.parent / "probe_behaviour.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--worlds", "20"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    for line in (
+        "Torkham shut for 2026: others supply",
+        "Russia at its budget",
+        "Host openness to Russia in 2030",
+        "US sanctions in 2028",
+        "Crocus: Russia's security engagement raised by",
+        "Attack in Tajikistan",
+        "Restoring US aid and easing sanctions",
+        "Russia-Afghanistan trade",
+        "A year after a 3-month Termez closure",
+    ):
+        assert line in done.stdout, line
