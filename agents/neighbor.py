@@ -45,12 +45,10 @@ def decide_neighbors(p: Params, st: State, last: State, ref: Reference) -> None:
     change = st.threat - ref.threat
     alarm = (change + alliance_alarm(p, change))[:, p.states][:, nb]
     threat_change = change[:, p.states][:, nb]
-    now, expected = host_opportunity(p, last)[:, nb], last.expected_opportunity[:, nb]
-    opportunity = np.clip(now / np.maximum(expected, 1e-12) - 1.0, -1.0, 1.0)
+    gains, expected = host_opportunity(p, last), last.expected_opportunity
+    opportunity = np.clip(gains[:, nb] / np.maximum(expected[:, nb], 1e-12) - 1.0, -1.0, 1.0)
     memory = p.dynamics.expectation_memory
-    st.expected_opportunity = memory * last.expected_opportunity + (
-        1.0 - memory
-    ) * host_opportunity(p, last)
+    st.expected_opportunity = memory * expected + (1.0 - memory) * gains
     kappa, security = p.dynamics.state_adjustment, w.security[nb]
 
     posture_target = np.clip(p.state.initial_posture[nb] + security * alarm, 0.0, 1.0)

@@ -34,8 +34,7 @@ import sim
 from sim.batch import runner
 from sim.core.params import compile_scenario
 from sim.spec.loading import load_scenario, parse_scenario, shipped_scenarios
-from sim.spec.paths import get_path
-from sim.spec.schema import MAX_SEED, Scenario
+from sim.spec.schema import MAX_SEED, Scenario, drop_dangling_factors
 from sim.spec.vocab import ATTACKS, INSTRUMENTS, corridor_label, flow_label
 
 pytestmark = pytest.mark.model
@@ -163,8 +162,8 @@ def remove_actors(data: dict, gone: set[str], unroute: bool) -> None:
 
 def prune(data: dict) -> None:
     """Drop what no longer refers to anything: events outside the horizon or on a removed
-    corridor, levers and uncertainties whose path is gone, outcomes selecting removed labels,
-    lever references of dropped levers and sweep factors that are no longer declared."""
+    corridor, levers and uncertainties whose path is gone with their lever references and sweep
+    factors (sim.spec.schema.drop_dangling_factors), outcomes selecting removed labels."""
     start, horizon = data["start"], data["horizon_months"]
     corridors = {(m["origin"], m["destination"]) for m in data["migration"]}
     data["events"] = [
@@ -174,34 +173,13 @@ def prune(data: dict) -> None:
         and (e["type"] != "migration" or (e.get("target"), e.get("actor")) in corridors)
     ]
 
-    def resolves(path: str) -> bool:
-        try:
-            get_path(data, path)
-        except KeyError:
-            return False
-        return True
-
-    data["levers"] = [x for x in data["levers"] if resolves(x["path"])]
-    data["uncertainties"] = [x for x in data["uncertainties"] if resolves(x["path"])]
+    drop_dangling_factors(data)
     known = labels(data)
     data["outcomes"] = [
         o
         for o in data["outcomes"]
         if all(label in known[dim] for dim, label in o["select"].items() if dim in known)
     ]
-    levers = {x["name"] for x in data["levers"]}
-    data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k in levers}
-    factors = levers | {x["name"] for x in data["uncertainties"]}
-    sweep = data.get("sweep")
-    if sweep is not None:
-        if sweep["grid"] is not None:
-            sweep["grid"] = {k: v for k, v in sweep["grid"].items() if k in factors}
-            if not sweep["grid"]:
-                data["sweep"] = None
-        else:
-            sweep["over"] = [k for k in sweep["over"] if k in factors]
-            if not factors:
-                data["sweep"] = None
 
 
 def add_copy(draw, data: dict, template: str, code: str, scale: float) -> str:

@@ -163,15 +163,18 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
     half = Z95 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
     low, high = mean - half, mean + half
     scale = " (relative)" if fact.relative else " (share of loss)" if fact.per else ""
+    lowest = highest = np.nan  # the bounds of the allowed effect, where it has them
     if fact.expect == "increase":
         passed, expected = low > 0, f"> 0{scale}"
     elif fact.expect == "decrease":
         passed, expected = high < 0, f"< 0{scale}"
     elif fact.expect == "at_least":
         passed, expected = low >= fact.value, f">= {fact.value:g}{scale}"
+        lowest = fact.value
     elif fact.expect == "within":
         within = -fact.tolerance <= low and high <= fact.tolerance
         passed, expected = within, f"0 +- {fact.tolerance:g}{scale}"
+        lowest, highest = -fact.tolerance, fact.tolerance
     else:  # none: the changed run never shows the measure, in any world or month
         mean, low, high = float(diff.max()), float(diff.min()), float(diff.max())
         passed, expected = mean == 0.0, "0 in every world"
@@ -181,12 +184,8 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
         "label": fact.label,
         "expected": expected,
         "value": fact.value if fact.expect == "at_least" else 0.0,
-        "lowest": -fact.tolerance
-        if fact.expect == "within"
-        else fact.value
-        if fact.expect == "at_least"
-        else np.nan,
-        "highest": fact.tolerance if fact.expect == "within" else np.nan,
+        "lowest": lowest,
+        "highest": highest,
         "simulated": mean,
         "low": low,
         "high": high,

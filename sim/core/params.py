@@ -149,7 +149,6 @@ class FlowParams:
     base_share: np.ndarray  # (F,) the flow's share of its market at the start
     market_base: np.ndarray  # (Q,) each market's demand at the start, USD M/month
     market_importer: np.ndarray  # (Q,) actor index of the importer
-    market_commodity: np.ndarray  # (Q,) commodity index
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,6 @@ class HolderParams:
     """Neighbours that hold influence over the host (with `host_ties`), (Hn,) each."""
 
     codes: list[str]
-    actors: np.ndarray  # actor indices
     support: np.ndarray  # USD M/month
     diplomatic: np.ndarray
     openness: np.ndarray
@@ -207,7 +205,6 @@ class HolderParams:
 class AllianceParams:
     """Collective-defence treaties, (A, ...) each."""
 
-    names: list[str]
     members: np.ndarray  # (A, N) 1 for each member actor
     solidarity: np.ndarray  # (A,)
 
@@ -316,6 +313,7 @@ def compile_scenario(s: Scenario) -> Params:
     for e in s.events:
         events.setdefault(s.month_index(e.month), []).append(e)
     commodities = _commodities(s)
+    flow = _flows(s, ax, commodities)
     return Params(
         scenario=s,
         codes=ax.codes,
@@ -329,13 +327,13 @@ def compile_scenario(s: Scenario) -> Params:
         state=_states(s, ax),
         relation=_relations(s, ax),
         commodity=commodities,
-        flow=_flows(s, ax, commodities),
+        flow=flow,
         crossing=_crossings(s, ax),
         network=_networks(s),
         channels=build_channels(s),
         corridor=_corridors(s, ax),
         alliance=_alliances(s, ax),
-        holders=_holders(s, ax),
+        holders=_holders(s, ax, flow),
         influence=InfluenceParams(
             weights=np.array([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
             inertia=s.influence.inertia.value,
@@ -508,7 +506,6 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         base_share=np.where(market @ market_base > 0, base / supplied, 1.0 / suppliers),
         market_base=market_base,
         market_importer=np.array([m[0] for m in markets], dtype=np.int64),
-        market_commodity=np.array([m[1] for m in markets], dtype=np.int64),
     )
 
 
@@ -558,30 +555,22 @@ def _alliances(s: Scenario, ax: Axes) -> AllianceParams:
     for i, a in enumerate(s.alliances):
         members[i, [ax.actor[c] for c in a.members]] = 1.0
     return AllianceParams(
-        names=[a.name for a in s.alliances],
         members=members,
         solidarity=_values(s.alliances, "solidarity"),
     )
 
 
-def _holders(s: Scenario, ax: Axes) -> HolderParams:
+def _holders(s: Scenario, ax: Axes, flow: FlowParams) -> HolderParams:
     held = [a for a in s.actors if a.host_ties is not None]
     actors = np.array([ax.actor[a.code] for a in held], dtype=np.int64)
-    exporter = np.array([ax.actor[f.exporter] for f in s.trade], dtype=np.int64)
-    importer = np.array([ax.actor[f.importer] for f in s.trade], dtype=np.int64)
-    to_host, from_host = importer == ax.host, exporter == ax.host
-    pair = (to_host[:, None] & (exporter[:, None] == actors[None])) | (
-        from_host[:, None] & (importer[:, None] == actors[None])
-    )
-    pair_import = to_host[:, None] & (exporter[:, None] == actors[None])
+    pair_import = flow.imports[:, [ax.host]] * flow.exports[:, actors]  # host imports from it
     ties = [a.host_ties for a in held]
     return HolderParams(
         codes=[a.code for a in held],
-        actors=actors,
         support=_values(ties, "support"),
         diplomatic=_values(ties, "diplomatic"),
         openness=_values(ties, "openness"),
         access_control=_values(ties, "access_control"),
-        pair=pair.astype(float).reshape(len(s.trade), len(held)),
-        pair_import=pair_import.astype(float).reshape(len(s.trade), len(held)),
+        pair=pair_import + flow.exports[:, [ax.host]] * flow.imports[:, actors],
+        pair_import=pair_import,
     )

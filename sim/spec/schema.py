@@ -615,27 +615,7 @@ class Scenario(Strict):
         them the levers and uncertainties that set one of them (and sweep factors naming those)."""
         data = self.model_dump(mode="json")
         data["events"] = [e for e in data["events"] if self.month_index(e["month"]) < months]
-
-        def resolves(path: str) -> bool:
-            try:
-                get_path(data, path)
-            except KeyError:
-                return False
-            return True
-
-        for kind in ("levers", "uncertainties"):
-            data[kind] = [item for item in data[kind] if resolves(item["path"])]
-        kept = {item["name"] for item in data["levers"] + data["uncertainties"]}
-        data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k in kept}
-        sweep = data["sweep"]
-        if sweep is not None:
-            named = list(sweep["grid"] or sweep["over"])
-            if named and not any(name in kept for name in named):
-                data["sweep"] = None  # nothing left to sweep (an empty `over` means all)
-            elif sweep["grid"] is not None:
-                sweep["grid"] = {k: v for k, v in sweep["grid"].items() if k in kept}
-            else:
-                sweep["over"] = [name for name in sweep["over"] if name in kept]
+        drop_dangling_factors(data)
         return Scenario.model_validate({**data, "horizon_months": months})
 
     def with_levers(self, **values: float) -> Scenario:
@@ -723,3 +703,30 @@ class Scenario(Strict):
         """Current value of every declared lever and uncertainty."""
         data = self.model_dump(mode="json")
         return {name: float(get_path(data, x.path)) for name, x in self.factors().items()}
+
+
+def drop_dangling_factors(data: dict) -> None:
+    """In scenario data (a model dump), drop the levers and uncertainties whose path names
+    nothing any more (an event or an actor removed), their lever references, and the sweep
+    factors naming them; a sweep left with nothing to vary goes too."""
+
+    def resolves(path: str) -> bool:
+        try:
+            get_path(data, path)
+        except KeyError:
+            return False
+        return True
+
+    for kind in ("levers", "uncertainties"):
+        data[kind] = [item for item in data[kind] if resolves(item["path"])]
+    kept = {item["name"] for item in data["levers"] + data["uncertainties"]}
+    data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k in kept}
+    sweep = data.get("sweep")
+    if sweep is not None:
+        named = list(sweep["grid"] or sweep["over"])
+        if named and not any(name in kept for name in named):
+            data["sweep"] = None  # nothing left to sweep (an empty `over` means all)
+        elif sweep["grid"] is not None:
+            sweep["grid"] = {k: v for k, v in sweep["grid"].items() if k in kept}
+        else:
+            sweep["over"] = [name for name in sweep["over"] if name in kept]

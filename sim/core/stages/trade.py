@@ -59,7 +59,7 @@ def income_index(p: Params, st: State, month: int, start: np.ndarray) -> np.ndar
 
 
 def demand(
-    p: Params, st: State, month: int, signals0: np.ndarray, income0: np.ndarray
+    p: Params, st: State, month: int, signals0: np.ndarray, income: np.ndarray
 ) -> np.ndarray:
     """What each flow would carry were its own route open, (R, F), USD M/month at start prices.
 
@@ -85,8 +85,8 @@ def demand(
     cost_index = np.maximum(over_market(weight * cost ** (1.0 - sigma)), 1e-12) ** (
         1.0 / (1.0 - sigma)
     )
-    income = income_index(p, st, month, income0)[:, f.market_importer]
-    base = dot(f.market_base * income**p.dynamics.income_elasticity, f.market.T)
+    importer = income[:, f.market_importer]  # `income`: income_index, (R, N)
+    base = dot(f.market_base * importer**p.dynamics.income_elasticity, f.market.T)
     quantity = base * cost_index ** -k.demand_elasticity[f.commodity]
     reach = over_market(weight * cost**-sigma)
     return np.divide(
@@ -129,12 +129,12 @@ def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: float) -> np.
     return np.where(p.flow.touches_host, drag[:, None], 1.0)
 
 
-def grow_migration(p: Params, st: State, last: State, month: int, ref: Reference) -> None:
+def grow_migration(p: Params, st: State, last: State, income: np.ndarray, ref: Reference) -> None:
     """Labour migrants grow logistically toward what the programmes and conditions allow: the
     programmes' capacity (set by policy events), raised by threat at home (`migration_push`
-    per unit rise) and scaled by income growth at the destination over that at home."""
+    per unit rise) and scaled by income growth at the destination over that at home
+    (`income`: income_index, (R, N))."""
     c = p.corridor
-    income = income_index(p, st, month, ref.income)
     pull = income[:, p.powers[c.destination]] / np.maximum(income[:, p.states[c.origin]], 1e-12)
     threat = (st.threat - ref.threat)[:, p.states[c.origin]]
     cap = st.migration_capacity * pull * np.maximum(1.0 + p.dynamics.migration_push * threat, 0.0)
@@ -175,8 +175,9 @@ def trade_stage(
 ) -> None:
     """Advance trade and migration one month: each flow closes part of its gap to demand
     (switching inertia), then passes its route."""
-    target = demand(p, st, month, ref.capacity_signals, ref.income)
+    income = income_index(p, st, month, ref.income)  # aid and migrants do not change below
+    target = demand(p, st, month, ref.capacity_signals, income)
     rate = p.commodity.growth_rate[p.flow.commodity]
     st.potential = np.maximum(last.potential + rate * (target - last.potential), 0.0)
     settle(p, st, noise, ref.sanctions)
-    grow_migration(p, st, last, month, ref)
+    grow_migration(p, st, last, income, ref)
