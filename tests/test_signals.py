@@ -5,6 +5,7 @@ to real processes, once each has visibly started its work."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from cli import sim as run_sim
+
+from sim.errors import interrupts_held
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 IDS = ["SIGINT", "SIGTERM"]
@@ -79,6 +82,33 @@ def test_an_interrupted_run_leaves_nothing_and_says_how_to_resume(tmp_path, sign
     err = stop(process, signum, tmp_path, "r")
     assert "nothing was written to r/" in err
     assert "sim batch baseline --out DIR" in err and "--resume" in err
+
+
+def test_a_held_interrupt_is_acted_on_when_the_write_ends():
+    """Signals that arrive during a store's write wait for it (the write's threads would
+    otherwise recreate the partial folder after its removal, as CI once saw): the block runs to
+    its end, then Ctrl-C raises KeyboardInterrupt and SIGTERM runs its handler."""
+    terminated = []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
+    finished = False
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.1)  # the handlers run between bytecodes: they have had the chance
+                finished = True
+        assert finished
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.1)
+            assert terminated == []
+        assert terminated == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=IDS)

@@ -28,7 +28,7 @@ import zarr
 
 from sim.core.params import compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
-from sim.errors import ResultError
+from sim.errors import ResultError, interrupts_held
 from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output, read_json
 from sim.results.outcomes import OUTCOMES
@@ -60,7 +60,13 @@ def create_store(
 ) -> None:
     """Write the layout of a run's store (arrays, chunks, coordinates; no data yet). `like`, a
     store of the same shapes and blocks (another point of a sweep), is copied and given this
-    scenario's attributes: a tenth of the time of a new layout."""
+    scenario's attributes: a tenth of the time of a new layout. An interrupt waits for the
+    layout to be written (sim.errors.interrupts_held)."""
+    with interrupts_held():
+        _create_store(store, scenario, seed, worlds, block, like)
+
+
+def _create_store(store, scenario, seed, worlds, block, like) -> None:
     if like is not None:
         shutil.copytree(like, store, ignore=_chunk_folders)
         group = zarr.open_group(store, mode="r+", zarr_format=3)
@@ -96,7 +102,7 @@ def write_block(store: Path, block: int, first: int, arrays: dict[str, np.ndarra
     count = next(iter(arrays.values())).shape[1]
     _remove_cut_writes(store, first // block)
     data = xr.Dataset({n: ((*ENSEMBLE_DIMS, *SERIES[n].dims), a) for n, a in arrays.items()})
-    with zarr.config.set(WRITE_CONFIG):
+    with interrupts_held(), zarr.config.set(WRITE_CONFIG):
         data.to_zarr(
             store,
             region={"world": slice(first, first + count)},
