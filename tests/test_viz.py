@@ -484,6 +484,27 @@ def test_every_figure_draws(make, steps, strong, played):
     assert out.getvalue().startswith(b"\x89PNG")
 
 
+def test_the_influence_chart_shows_the_neighbours_that_hold_influence_over_the_host(steps, played):
+    """Iran and Pakistan (host_ties) hold influence over the host only: their medians are
+    drawn over AFG, and over no other state; cut at `until` in the one-world view."""
+    preview, _ = steps
+    iran = preview.dataset["host_influence"].sel(holder="IRN").median("world").values
+    for res, until in ((preview, None), (played, MONTHS // 2)):
+        lines = {
+            ln.get_label(): ln
+            for ln in charts.influence_chart(res, STATE, until=until).axes[0].lines
+        }
+        assert {"IRN (median)", "PAK (median)"} <= set(lines)
+        drawn = np.asarray(lines["IRN (median)"].get_ydata(), dtype=float)
+        assert len(drawn) == (res.months if until is None else until)
+        if until is None:
+            np.testing.assert_allclose(drawn, iran, rtol=1e-6)
+        labels = [
+            ln.get_label() for ln in charts.influence_chart(res, "TJK", until=until).axes[0].lines
+        ]
+        assert not any(code in label for label in labels for code in ("IRN", "PAK"))
+
+
 def test_mark_events_draws_a_line_per_scheduled_event(full):
     fig = Figure()
     ax = fig.subplots()

@@ -65,6 +65,15 @@ def _pack(entries: list[str], width: int) -> list[str]:
     return lines
 
 
+def holder_medians(res, state: str) -> tuple[list[str], np.ndarray]:
+    """The neighbours that hold influence over `state` (only the host has them) and their
+    median influence, (months, holders)."""
+    held = list(res.params.holders.codes)
+    if state != res.params.codes[res.params.host] or not held:
+        return [], np.empty((res.months, 0))
+    return held, world_quantiles(res.dataset["host_influence"].sel(holder=held)).values[1]
+
+
 def plot_influence(res, state: str, ax=None):
     """Median and 5-95% band of each power's influence over `state`, events marked."""
     if ax is None:
@@ -82,15 +91,11 @@ def plot_influence(res, state: str, ax=None):
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
     top = float(q95.max())
-    held = res.params.holders.codes if state == res.params.codes[res.params.host] else []
-    if held:  # neighbours holding influence over the host: medians, dashed
-        medians = world_quantiles(res.dataset["host_influence"].sel(holder=held)).values[1]
-        for j, code in enumerate(held):
-            color = power_color(code, len(powers) + j)
-            ax.plot(
-                res.dates, medians[:, j], color=color, lw=1.4, ls="--", label=f"{code} (median)"
-            )
-        top = max(top, float(medians.max()))
+    held, medians = holder_medians(res, state)
+    for j, code in enumerate(held):  # neighbours holding influence over the host, dashed
+        color = power_color(code, len(powers) + j)
+        ax.plot(res.dates, medians[:, j], color=color, lw=1.4, ls="--", label=f"{code} (median)")
+        top = max(top, float(medians[:, j].max()))
     ax.set_ylim(0, max(0.05, top * 1.25))
     _mark_events(ax, res)
     ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=24)
