@@ -37,12 +37,15 @@ $(VENV312)/bin/sim: pyproject.toml
 	$(VENV312)/bin/python -m pip install --quiet -e ".[test]"
 	touch $(VENV312)/bin/sim
 
+# the test files on two workers (pytest-xdist; a file's tests stay together, sharing its fixtures)
+XDIST = --numprocesses=2 --dist=loadfile
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 ifneq ($(PY312),)
 	$(MAKE) --no-print-directory $(VENV312)/bin/sim
 	$(VENV312)/bin/python -c "import mesa, sys; print('model tests on Python', sys.version.split()[0], 'mesa', mesa.__version__)"
-	$(VENV312)/bin/python -m pytest -m model
+	$(VENV312)/bin/python -m pytest -m model $(XDIST)
 endif
 
 library: $(BIN)/sim

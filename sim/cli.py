@@ -270,10 +270,11 @@ def _log_notes() -> None:
 def _load(name: str, **levers: float):
     """A scenario loaded and checked whole, its outcomes too, every error naming its file."""
     from sim.errors import ScenarioError
-    from sim.results.outcomes import check_outcomes
     from sim.spec.loading import load_scenario, resolve_path
 
     scenario = load_scenario(name, **levers)
+    from sim.results.outcomes import check_outcomes  # (pandas, xarray: once the file is good)
+
     try:
         check_outcomes(scenario)
     except ScenarioError as err:

@@ -6,6 +6,27 @@ import pytest
 
 from sim.spec.loading import load_scenario
 
+# The slowest files first: `make test` runs the files on two workers (pytest-xdist, whole files
+# to a worker), and a long file started last would keep one worker busy while the other waits.
+SLOW_FIRST = [
+    "test_notebooks.py",
+    "test_batch.py",
+    "test_ui.py",
+    "test_corpus.py",
+    "test_properties.py",
+    "test_docs.py",
+    "test_benchmarks.py",
+    "test_analysis.py",
+    "test_validate.py",
+    "test_output_safety.py",
+    "test_signals.py",
+]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's order kept
+
 
 @pytest.fixture(scope="session")
 def baseline():
