@@ -4,6 +4,8 @@
 #   make test   the same with the test extras, then lint (ruff, and import-linter for the
 #               layers of docs/architecture.md) and the whole test suite; the model
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
+#               (not the property-based ones: random scenarios through the same code, half
+#               the time of that second run, add little to a check of two versions)
 #   make library  run the scenario library and rewrite its section of docs/scenarios.md
 #   make notebooks  run the notebooks and render them with their outputs to docs/notebooks/
 #   make bench  the engine, batch and browser-app benchmarks (minutes; figures in
@@ -45,7 +47,7 @@ test: lint
 ifneq ($(PY312),)
 	$(MAKE) --no-print-directory $(VENV312)/bin/sim
 	$(VENV312)/bin/python -c "import mesa, sys; print('model tests on Python', sys.version.split()[0], 'mesa', mesa.__version__)"
-	$(VENV312)/bin/python -m pytest -m model $(XDIST)
+	$(VENV312)/bin/python -m pytest -m model $(XDIST) --ignore=tests/test_properties.py
 endif
 
 library: $(BIN)/sim
