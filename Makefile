@@ -39,8 +39,9 @@ $(VENV312)/bin/sim: pyproject.toml
 	$(VENV312)/bin/python -m pip install --quiet -e ".[test]"
 	touch $(VENV312)/bin/sim
 
-# the test files on two workers (pytest-xdist; a file's tests stay together, sharing its fixtures)
-XDIST = --numprocesses=2 --dist=loadfile
+# the test files on two workers (pytest-xdist; a file's tests stay together, sharing its fixtures),
+# in the order tests/conftest.py gives them (the slowest first; xdist would sort by test count)
+XDIST = --numprocesses=2 --dist=loadfile --no-loadscope-reorder
 
 test: lint
 	$(BIN)/python -m pytest $(XDIST)
