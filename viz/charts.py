@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
 from sim.results.dataset import Results
-from sim.results.plots import holder_medians, power_color
+from sim.results.plots import draw_holders, power_color
 from sim.results.reduce import world_quantiles
 
 WIDE, PANEL = (8.6, 3.6), (5.6, 3.2)
@@ -85,21 +85,18 @@ def influence_chart(
             ghost = world_quantiles(baseline.series("influence", state=state)).values[1]
             ax.plot(baseline.dates, ghost[:, i], color=color, lw=1.1, ls="--", alpha=0.55)
             top = max(top, float(ghost.max()))
-    held, medians = holder_medians(res, state)
-    for j, code in enumerate(held):  # neighbours holding influence over the host
-        color = power_color(code, len(res.labels("power")) + j)
-        line = medians[months, j]
-        ax.plot(res.dates[months], line, color=color, lw=1.3, ls="-.", label=f"{code} (median)")
-        top = max(top, float(line.max()) if line.size else 0.0)
+    held, held_top = draw_holders(ax, res, state, months, lw=1.3, ls="-.")
+    top = max(top, held_top)
     mark_events(ax, res, until)
     _time_axis(ax, res)
     ax.set_ylim(0, max(0.05, top * 1.2))
     ax.set_ylabel("influence index [0, 1]")
     worlds = "one world" if res.worlds == 1 else f"{res.worlds} worlds, median and 5-95%"
-    ghost = ", dashed: baseline" if baseline is not None else ""
-    ghost += ", dash-dot: neighbours" if held else ""
+    styles = (", dashed: baseline" if baseline is not None else "") + (
+        ", dash-dot: neighbours" if held else ""
+    )
     ax.set_title(
-        f"Influence over {state}: {res.scenario.name} ({worlds}{ghost})", fontsize=10, pad=14
+        f"Influence over {state}: {res.scenario.name} ({worlds}{styles})", fontsize=10, pad=14
     )
     ax.legend(loc="upper left", fontsize=8, ncols=5, frameon=False)
     return fig

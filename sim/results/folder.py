@@ -164,9 +164,10 @@ def _existing_parent(folder: Path) -> Path:
 
 
 def remove_partial(work: Path, patience: float = 5.0) -> None:
-    """Remove a partial folder of ours. After an interruption, threads of the writer (dask's,
-    zarr's) may still be finishing a chunk into it, and a first removal can race them: try
-    again until it is gone or `patience` seconds have passed."""
+    """Remove a partial folder of ours. An interrupt waits for a store's write to end
+    (sim.errors.interrupts_held), but after a write failed midway, threads of the writer
+    (dask's, zarr's) may still be finishing a chunk into it, and a first removal can race them:
+    try again until it is gone or `patience` seconds have passed."""
     deadline = time.monotonic() + patience
     shutil.rmtree(work, ignore_errors=True)
     while work.exists() and time.monotonic() < deadline:

@@ -65,13 +65,18 @@ def _pack(entries: list[str], width: int) -> list[str]:
     return lines
 
 
-def holder_medians(res, state: str) -> tuple[list[str], np.ndarray]:
-    """The neighbours that hold influence over `state` (only the host has them) and their
-    median influence, (months, holders)."""
+def draw_holders(ax, res, state: str, months: slice = slice(None), **style) -> tuple[int, float]:
+    """Draw the median influence of the neighbours that hold influence over `state` (only the
+    host has them) over `months`, in `style`; return how many were drawn and the highest value."""
     held = list(res.params.holders.codes)
     if state != res.params.codes[res.params.host] or not held:
-        return [], np.empty((res.months, 0))
-    return held, world_quantiles(res.dataset["host_influence"].sel(holder=held)).values[1]
+        return 0, 0.0
+    medians = world_quantiles(res.dataset["host_influence"].sel(holder=held)).values[1][months]
+    first = len(res.labels("power"))
+    for j, code in enumerate(held):
+        color = power_color(code, first + j)
+        ax.plot(res.dates[months], medians[:, j], color=color, label=f"{code} (median)", **style)
+    return len(held), float(medians.max()) if medians.size else 0.0
 
 
 def plot_influence(res, state: str, ax=None):
@@ -90,12 +95,7 @@ def plot_influence(res, state: str, ax=None):
         color = power_color(power, i)
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
-    top = float(q95.max())
-    held, medians = holder_medians(res, state)
-    for j, code in enumerate(held):  # neighbours holding influence over the host, dashed
-        color = power_color(code, len(powers) + j)
-        ax.plot(res.dates, medians[:, j], color=color, lw=1.4, ls="--", label=f"{code} (median)")
-        top = max(top, float(medians[:, j].max()))
+    top = max(float(q95.max()), draw_holders(ax, res, state, lw=1.4, ls="--")[1])
     ax.set_ylim(0, max(0.05, top * 1.25))
     _mark_events(ax, res)
     ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=24)
