@@ -14,7 +14,7 @@ from __future__ import annotations
 import mesa
 
 
-class Actor(mesa.Agent):
+class ActorAgent(mesa.Agent):
     """A state or power of the scenario; `index` is its position on the actor axis."""
 
     role = "actor"

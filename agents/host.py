@@ -1,19 +1,19 @@
 """The host (the Taliban government of Afghanistan): openness toward each power, and its
-counter-terrorism and counter-narcotics effort. Its customs and the aid it receives directly
+counter-terrorism and enforcement effort. Its customs and the aid it receives directly
 (not through the UN) feed its own security capacity (sim.core.stages.influence.own_security)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import ActorAgent
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.stages.influence import economic_support
 from sim.core.state import State
 
 
-class Host(Actor):
+class Host(ActorAgent):
     role = "host"
 
     @property

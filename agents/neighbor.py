@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import ActorAgent
 from agents.host import toward
 from agents.power import alliance_alarm
 from sim.core.params import Params
@@ -14,7 +14,7 @@ from sim.core.rows import dot
 from sim.core.state import State
 
 
-class Neighbor(Actor):
+class Neighbor(ActorAgent):
     role = "neighbor"
 
     @property

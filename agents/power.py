@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import ActorAgent
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.stages.influence import pair_trade
 from sim.core.state import State
 
 
-class Power(Actor):
+class Power(ActorAgent):
     role = "power"
 
     @property

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys, time
 from sim.batch.runner import run_block
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 scenario = load_scenario("baseline")
 worlds = int(sys.argv[1])
 run_block(scenario, scenario.seed, first=0, count=10)  # warm up imports and caches

@@ -158,7 +158,7 @@ def command_seconds(args: list[str], repeats: int) -> float:
 
 
 def measure(sizes: dict, repeats: int, say) -> dict:
-    from sim.spec.loading import load_scenario
+    from sim.scenario.loading import load_scenario
 
     base = load_scenario("baseline")
     months = base.horizon_months

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.batch.runner import run
 from sim.model import RegionalInfluenceModel
-from sim.spec.loading import load_scenario, parse_scenario
+from sim.scenario.loading import load_scenario, parse_scenario
 
 BASELINE = load_scenario("baseline")
 

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_scenario": "sim.spec.loading",
+    "load_scenario": "sim.scenario.loading",
     "compare": "sim.analysis.compare",
     "policy_table": "sim.analysis.policies",
     "sensitivity": "sim.analysis.sensitivity",
@@ -48,7 +48,7 @@ _LAZY = {
     "load_results": "sim.results.collection",
     "save_results": "sim.results.store",
     "Results": "sim.results.dataset",
-    "Scenario": "sim.spec.schema",
+    "Scenario": "sim.scenario.schema",
     "ScenarioError": "sim.errors",
     "ResultError": "sim.errors",
     "RegionalInfluenceModel": "sim.model",

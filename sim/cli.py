@@ -22,7 +22,6 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3  # a bug: the traceback is printed
 EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("out")
-MAX_SEED = 2**63  # as sim.spec.schema.MAX_SEED (not imported: `sim --help` stays fast)
 EXPORT_FORMATS = ("parquet", "netcdf", "csv")
 
 
@@ -41,8 +40,10 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    from sim.scenario.vocab import MAX_SEED, SEED_RANGE_TEXT  # (no imports of its own)
+
     if not 0 <= value < MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 2**63), got {value}")
+        raise argparse.ArgumentTypeError(f"must lie in {SEED_RANGE_TEXT}, got {value}")
     return value
 
 
@@ -270,7 +271,7 @@ def _log_notes() -> None:
 def _load(name: str, **levers: float):
     """A scenario loaded and checked whole, its outcomes too, every error naming its file."""
     from sim.errors import ScenarioError
-    from sim.spec.loading import load_scenario, resolve_path
+    from sim.scenario.loading import load_scenario, resolve_path
 
     scenario = load_scenario(name, **levers)
     from sim.results.outcomes import check_outcomes  # (pandas, xarray: once the file is good)
@@ -283,7 +284,7 @@ def _load(name: str, **levers: float):
 
 
 def cmd_run(args) -> int:
-    from sim.spec.loading import resolve_path, with_horizon
+    from sim.scenario.loading import resolve_path, with_horizon
 
     scenario = _load(args.scenario, **dict(args.set))
     if args.months is not None:
@@ -427,7 +428,7 @@ def format_summary(res) -> str:
 
 
 def cmd_explain(args) -> int:
-    from sim.spec.explain import format_factors, format_rows, parameter_rows
+    from sim.scenario.explain import format_factors, format_rows, parameter_rows
 
     scenario = _load(args.scenario)
     rows = parameter_rows(scenario)
@@ -442,7 +443,7 @@ def cmd_explain(args) -> int:
 def cmd_schema(args) -> int:
     import json
 
-    from sim.spec.schema import Scenario
+    from sim.scenario.schema import Scenario
 
     print(json.dumps(Scenario.model_json_schema(), indent=2))
     return 0
@@ -473,7 +474,7 @@ def cmd_validate(args) -> int:
 def cmd_calibrate(args) -> int:
     from sim.calibration.calibrate import calibrate, check_overlay_path, save_calibration
     from sim.calibration.validate import TARGETS_FILE, load_targets
-    from sim.spec.loading import resolve_path
+    from sim.scenario.loading import resolve_path
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario

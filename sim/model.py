@@ -32,8 +32,8 @@ from sim.core.stages.shocks import (
 )
 from sim.core.stages.trade import capacity_signals, settle, start_income, trade_stage
 from sim.core.state import State, initial_state
-from sim.spec.schema import Scenario
-from sim.spec.vocab import NETWORKS
+from sim.scenario.schema import Scenario
+from sim.scenario.vocab import NETWORKS
 
 
 class RegionalInfluenceModel(mesa.Model):
@@ -67,7 +67,7 @@ class RegionalInfluenceModel(mesa.Model):
         **levers: float,
     ):
         if scenario is None:
-            from sim.spec.loading import load_scenario
+            from sim.scenario.loading import load_scenario
 
             scenario = load_scenario("baseline")
         if levers:

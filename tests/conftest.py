@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 
 # The slowest files first: `make test` runs the files on two workers (pytest-xdist, whole files
 # to a worker), and a long file started last would keep one worker busy while the other waits.

@@ -14,7 +14,7 @@ from cli import BASELINE
 from cli import sim as run_sim
 
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 
 EXTENDS = f"extends: {BASELINE}\n"
 SMALL = ["--worlds", "2", "--months", "3", "--no-progress"]

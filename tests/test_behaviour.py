@@ -12,8 +12,8 @@ import pytest
 
 from sim.batch import runner
 from sim.core.params import compile_scenario
-from sim.spec.paths import set_path
-from sim.spec.schema import Event, Scenario
+from sim.scenario.paths import set_path
+from sim.scenario.schema import Event, Scenario
 
 pytestmark = pytest.mark.model
 

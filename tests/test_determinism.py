@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim.batch import runner
-from sim.spec.schema import Event
+from sim.scenario.schema import Event
 
 pytestmark = pytest.mark.model
 

@@ -14,13 +14,13 @@ import yaml
 from cli import sim as run_sim
 from pydantic import BaseModel
 
-import sim.spec.schema as scenario_module
+import sim.scenario.schema as scenario_module
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
-from sim.spec.loading import load_scenario, parse_scenario, resolve_path, scenario_data
-from sim.spec.paths import get_path, overlay
-from sim.spec.schema import Scenario
-from sim.spec.vocab import COMMODITIES, EVENT_NEEDS, EVENT_TYPES, INSTRUMENTS, SOURCE_KINDS
+from sim.scenario.loading import load_scenario, parse_scenario, resolve_path, scenario_data
+from sim.scenario.paths import get_path, merge_overlay
+from sim.scenario.schema import Scenario
+from sim.scenario.vocab import COMMODITIES, EVENT_NEEDS, EVENT_TYPES, INSTRUMENTS, SOURCE_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_MD = ROOT / "docs" / "scenarios.md"
@@ -172,7 +172,7 @@ def test_yaml_example_is_valid(number, tmp_path):
         load_scenario(write_example(example, tmp_path))
     else:
         base = scenario_data(resolve_path("baseline"))
-        parse_scenario(overlay(base, yaml.safe_load(example)))
+        parse_scenario(merge_overlay(base, yaml.safe_load(example)))
 
 
 def test_complete_example_runs(tmp_path):

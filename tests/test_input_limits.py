@@ -11,7 +11,7 @@ from cli import BASELINE, ROOT, sim
 
 from sim.batch.runner import check_run, run
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 
 EXTENDS = f"extends: {BASELINE}\n"
 SMALL = ("--worlds", "2", "--months", "3", "--no-progress")

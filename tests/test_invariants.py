@@ -11,7 +11,7 @@ import pytest
 
 from sim.batch import runner
 from sim.core.params import compile_scenario
-from sim.spec.schema import Event
+from sim.scenario.schema import Event
 
 pytestmark = pytest.mark.model
 

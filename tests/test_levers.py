@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim.batch.runner import run
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 
 pytestmark = pytest.mark.model
 

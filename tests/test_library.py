@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.spec.loading import read_yaml
-from sim.spec.vocab import flow_label
+from sim.scenario.loading import read_yaml
+from sim.scenario.vocab import flow_label
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

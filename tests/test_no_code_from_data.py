@@ -9,7 +9,7 @@ import pytest
 import yaml
 from cli import ROOT
 
-from sim.spec.loading import StrictLoader
+from sim.scenario.loading import StrictLoader
 
 PACKAGES = ["sim", "agents", "viz", "scenarios"]
 SOURCES = sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
@@ -21,7 +21,7 @@ YAML_SAFE |= {"AliasEvent", "SequenceNode", "MappingNode"}  # what the strict lo
 
 def test_the_tree_is_scanned():
     assert len(SOURCES) > 50
-    assert ROOT / "sim" / "spec" / "loading.py" in SOURCES
+    assert ROOT / "sim" / "scenario" / "loading.py" in SOURCES
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -52,7 +52,7 @@ def test_no_code_is_run_from_data(path):
 
 def test_the_one_yaml_load_uses_a_safe_loader():
     assert issubclass(StrictLoader, yaml.SafeLoader)
-    text = (ROOT / "sim" / "spec" / "loading.py").read_text()
+    text = (ROOT / "sim" / "scenario" / "loading.py").read_text()
     calls = [line.strip() for line in text.splitlines() if "yaml.load(" in line]
     assert calls == [
         "data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader subclass)"

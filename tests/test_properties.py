@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 import sim
 from sim.batch import runner
 from sim.core.params import compile_scenario
-from sim.spec.loading import load_scenario, parse_scenario, shipped_scenarios
-from sim.spec.schema import MAX_SEED, Scenario, drop_dangling_factors
-from sim.spec.vocab import ATTACKS, INSTRUMENTS, corridor_label, flow_label
+from sim.scenario.loading import load_scenario, parse_scenario, shipped_scenarios
+from sim.scenario.schema import Scenario, drop_dangling_factors
+from sim.scenario.vocab import ATTACKS, INSTRUMENTS, MAX_SEED, corridor_label, flow_label
 
 pytestmark = pytest.mark.model
 
@@ -122,7 +122,7 @@ def labels(data: dict) -> dict[str, list[str]]:
 
 
 def remove_actors(data: dict, gone: set[str], unroute: bool) -> None:
-    """Remove actors and everything that names them (sim.spec.references lists the places):
+    """Remove actors and everything that names them (sim.scenario.references lists the places):
     relations, trade, the crossings they own (with flows routed through them, dropped or
     unrouted, and alternates pointing at them), migration corridors, alliance memberships
     (an alliance left with one member goes) and events."""
@@ -163,7 +163,7 @@ def remove_actors(data: dict, gone: set[str], unroute: bool) -> None:
 def prune(data: dict) -> None:
     """Drop what no longer refers to anything: events outside the horizon or on a removed
     corridor, levers and uncertainties whose path is gone with their lever references and sweep
-    factors (sim.spec.schema.drop_dangling_factors), outcomes selecting removed labels."""
+    factors (sim.scenario.schema.drop_dangling_factors), outcomes selecting removed labels."""
     start, horizon = data["start"], data["horizon_months"]
     corridors = {(m["origin"], m["destination"]) for m in data["migration"]}
     data["events"] = [

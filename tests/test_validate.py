@@ -10,11 +10,11 @@ import pytest
 import yaml
 from cli import BASELINE, sim
 
-from sim.calibration.calibrate import calibrate, overlay
+from sim.calibration.calibrate import calibrate, calibration_overlay
 from sim.calibration.targets import Targets
 from sim.calibration.validate import check_fact, load_targets, validate
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 
 pytestmark = pytest.mark.model
 
@@ -112,7 +112,7 @@ def test_calibrate_moves_a_misset_trend_back(tmp_path):
     assert fit.start[fuel] == pytest.approx(-0.15)
     assert fit.fitted[fuel] > -0.05  # the 2025 level pulls the trend back toward zero
     assert (fit.residuals_fitted**2).sum() < (fit.residuals_start**2).sum()
-    written = overlay(misset, fit, str(BASELINE), "targets.yaml (test)")
+    written = calibration_overlay(misset, fit, str(BASELINE), "targets.yaml (test)")
     flow = next(f for f in written["trade"] if f["commodity"] == "fuel")
     assert flow["trend"] == pytest.approx(fit.fitted[fuel], abs=1e-6)
     assert "trend calibrated: to targets.yaml (test)" in flow["source"]
@@ -157,8 +157,8 @@ def test_bad_targets_file_is_refused_with_file_and_field(tmp_path, edit, field):
 
 def _edited(baseline, *edits):
     """The baseline with (path, value) edits applied, validated again."""
-    from sim.spec.loading import parse_scenario
-    from sim.spec.paths import set_path
+    from sim.scenario.loading import parse_scenario
+    from sim.scenario.paths import set_path
 
     data = baseline.model_dump(mode="json")
     for path, value in edits:

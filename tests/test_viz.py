@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 import sim
 import viz.ensemble as ensemble_module
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario
+from sim.scenario.loading import load_scenario
 from viz import charts, geography
 from viz.ensemble import (
     Superseded,

@@ -21,7 +21,7 @@ from ipyvuetify.extra import FileInput
 from sim.analysis.compare import Comparison
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
-from sim.spec.schema import Lever, Scenario
+from sim.scenario.schema import Lever, Scenario
 from viz import charts, geography
 from viz.ensemble import (
     Superseded,
@@ -55,7 +55,7 @@ TEXT = {"font-size": "14px", "line-height": "1.5"}
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Computation:
     """What the page shows of one computation: the run (a preview or the full ensemble), the
     baseline, the paired comparison against it, and the comparison against the chosen run."""
 
@@ -225,18 +225,18 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
 
 
 @solara.component
-def EnsembleView(outcome: Outcome, view: View, month: int):
-    res, state = outcome.res, view.state
+def EnsembleView(computed: Computation, view: View, month: int):
+    res, state = computed.res, view.state
     Chart(
-        lambda: charts.influence_chart(res, state, outcome.baseline), [id(res), state], "influence"
+        lambda: charts.influence_chart(res, state, computed.baseline), [id(res), state], "influence"
     )
     with solara.Column(classes=["headline"], gap="2px"):
-        for line in headline(outcome.versus_baseline, state):
+        for line in headline(computed.versus_baseline, state):
             solara.Text(line, style=TEXT)
     EventList(res)
     # the panels follow the full ensemble only: a preview redraws just the chart above, so that
     # it shows within half a second (benchmarks/bench_ui.py)
-    full = outcome.panels or res
+    full = computed.panels or res
     key = [id(full), state]
     with solara.Row(style={"flex-wrap": "wrap"}):
         Chart(lambda: charts.heat_map(full, month), [id(full), month], "heatmap", PANEL)
@@ -319,7 +319,7 @@ def WorldView(scenario: Scenario, view: View):
 
 
 @solara.component
-def CompareView(outcome: Outcome, view: solara.Reactive, scenario: Scenario, pinned):
+def CompareView(computed: Computation, view: solara.Reactive, scenario: Scenario, pinned):
     with solara.Row():
         solara.Select(
             "Compare against",
@@ -332,10 +332,10 @@ def CompareView(outcome: Outcome, view: solara.Reactive, scenario: Scenario, pin
         )
     if pinned.value is not None:
         solara.Info("Comparing against the pinned scenario: move levers to see their effect.")
-    if outcome.versus is None:
+    if computed.versus is None:
         solara.Text("Computing the comparison…", classes=["compare-pending"])
         return
-    comparison, state = outcome.versus, view.value.state
+    comparison, state = computed.versus, view.value.state
     Chart(lambda: charts.difference_chart(comparison, state), [id(comparison), state], "difference")
     with solara.Column(classes=["compare-text"], gap="2px"):
         for line in headline(comparison, state):
@@ -343,15 +343,15 @@ def CompareView(outcome: Outcome, view: solara.Reactive, scenario: Scenario, pin
 
 
 @solara.component
-def MapView(outcome: Outcome, view: solara.Reactive):
-    res = outcome.res
+def MapView(computed: Computation, view: solara.Reactive):
+    res = computed.res
     month = res.months - 1 if view.value.month < 0 else view.value.month
     Chart(lambda: geography.map_figure(res, month), [id(res), month], "map")
 
 
 @solara.component
-def Downloads(outcome: Outcome, scenario: Scenario):
-    res = outcome.res
+def Downloads(computed: Computation, scenario: Scenario):
+    res = computed.res
     with solara.Row(classes=["downloads"]):
         solara.FileDownload(
             lambda: influence_csv(res), f"{scenario.name}_influence.csv", "Influence bands (CSV)"
@@ -400,20 +400,20 @@ def Page():
             for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
                 full = res.worlds == v.worlds
                 panels = res if full or panels is None else panels
-                outcome = Outcome(res, base, paired(res, base), full, panels=panels)
-                yield outcome
+                computed = Computation(res, base, paired(res, base), full, panels=panels)
+                yield computed
                 time.sleep(PREVIEW_DRAW if not full else 0)
             last_full.current = res
             other = cached_run(runs.current, against, v.worlds, v.seed)
-            versus = outcome.versus_baseline if other is base else paired(res, other)
-            yield dataclasses.replace(outcome, versus=versus)
+            versus = computed.versus_baseline if other is base else paired(res, other)
+            yield dataclasses.replace(computed, versus=versus)
         except Superseded:
             return
 
     key = [scenario.content_hash(), v.worlds, v.seed, against.content_hash()]
     task = solara.lab.use_task(compute, dependencies=key, raise_error=False)
     task_ref.current = task
-    outcome: Outcome | None = task.latest if isinstance(task.latest, Outcome) else None
+    computed: Computation | None = task.latest if isinstance(task.latest, Computation) else None
 
     solara.Title("Regional influence simulator")
     with solara.Sidebar():
@@ -437,28 +437,28 @@ def Page():
             max=scenario.horizon_months - 1,
             on_value=lambda m: view.set(view.value.replace(month=m)),
         )
-        solara.Text(_status(task, outcome, v), classes=["status"])
+        solara.Text(_status(task, computed, v), classes=["status"])
     if task.error and not isinstance(task.exception, Superseded):
         solara.Error(f"The run failed: {task.exception}", classes=["run-error"])
-    if outcome is None:
+    if computed is None:
         solara.ProgressLinear(True)
         return
     with solara.lab.Tabs(value=tab, lazy=True):
         with solara.lab.Tab("Ensemble"):
-            EnsembleView(outcome, dataclasses.replace(v, month=month), month)
+            EnsembleView(computed, dataclasses.replace(v, month=month), month)
         with solara.lab.Tab("One world"):
             WorldView(scenario, v)
         with solara.lab.Tab("Compare"):
-            CompareView(outcome, view, scenario, pinned)
+            CompareView(computed, view, scenario, pinned)
         with solara.lab.Tab("Map"):
-            MapView(outcome, view)
-    Downloads(outcome, scenario)
+            MapView(computed, view)
+    Downloads(computed, scenario)
 
 
-def _status(task, outcome: Outcome | None, view: View) -> str:
-    if outcome is None:
+def _status(task, computed: Computation | None, view: View) -> str:
+    if computed is None:
         return "running the first preview…"
-    shown = f"{outcome.res.scenario.name}: {outcome.res.worlds} worlds, seed {view.seed}"
-    if task.pending and not outcome.full:
+    shown = f"{computed.res.scenario.name}: {computed.res.worlds} worlds, seed {view.seed}"
+    if task.pending and not computed.full:
         return f"{shown}; refining to {view.worlds} worlds…"
-    return f"{shown} (full ensemble)" if outcome.full else shown
+    return f"{shown} (full ensemble)" if computed.full else shown

@@ -24,8 +24,8 @@ from sim.core.params import compile_scenario
 from sim.core.series import allocate
 from sim.results.dataset import Results, build_dataset
 from sim.results.export import write_netcdf
-from sim.spec.loading import load_scenario
-from sim.spec.schema import Scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 UI_BLOCK = 200  # worlds simulated between checks for a newer change (about 0.2 s)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sim.errors import ScenarioError
-from sim.spec.loading import load_scenario, read_yaml, shipped_scenarios
-from sim.spec.schema import Scenario
+from sim.scenario.loading import load_scenario, read_yaml, shipped_scenarios
+from sim.scenario.schema import Scenario
 
 MAX_UPLOAD = 1_000_000  # bytes; the shipped baseline is about 80 kB
 

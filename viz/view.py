@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from sim.errors import ScenarioError
-from sim.spec.loading import shipped_scenarios
-from sim.spec.schema import Scenario
+from sim.scenario.loading import shipped_scenarios
+from sim.scenario.schema import Scenario
+from sim.scenario.vocab import MAX_SEED
 from viz.ensemble import preset
 
 PREVIEW_WORLDS = 100
@@ -107,7 +108,7 @@ def check_number(name: str, value: int, scenario: Scenario) -> None:
     """Refuse worlds, seed or month outside what the page runs, naming the allowed range."""
     limits = {
         "worlds": (PREVIEW_WORLDS, MAX_UI_WORLDS),
-        "seed": (0, 2**63 - 1),
+        "seed": (0, MAX_SEED - 1),
         "month": (-1, scenario.horizon_months - 1),
     }
     low, high = limits[name]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
-from sim.spec.schema import Scenario
+from sim.scenario.schema import Scenario
 
 
 class OneWorld:

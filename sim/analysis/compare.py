@@ -106,10 +106,10 @@ def compare(a, b, state: str | None = None, confidence: float = CONFIDENCE) -> C
         c = compare(load_results("out/us_reengagement"), load_results("out/baseline"), "AFG")
         c.final()[["power", "difference", "ci_low", "ci_high", "share_positive"]]
     """
-    from sim.results.store import load_results
+    from sim.results.store import open_run
 
-    a = a if isinstance(a, Results) else load_results(Path(a))
-    b = b if isinstance(b, Results) else load_results(Path(b))
+    a = a if isinstance(a, Results) else open_run(Path(a))
+    b = b if isinstance(b, Results) else open_run(Path(b))
     return Comparison(a, b, confidence, state)
 
 
@@ -173,12 +173,12 @@ def write_comparison(comparison: Comparison, claim) -> list[Path]:
 def compare_batch(folder: Path, runs) -> list[str]:
     """Lines comparing each run of a batch against the batch's baseline (point 0 of the
     scenario named baseline) over the host, when they share seed and worlds."""
-    from sim.results.store import load_results
+    from sim.results.store import open_run
 
     base = next((r for r in runs if r.scenario.name == "baseline" and r.point == 0), None)
     if base is None or not (folder / base.key / MANIFEST).is_file():
         return []
-    baseline = load_results(folder / base.key, verify_data=False)
+    baseline = open_run(folder / base.key, verify_data=False)
     host = baseline.scenario.codes("host")[0]
     lines = []
     by_file: dict[str, list] = {}
@@ -187,9 +187,7 @@ def compare_batch(folder: Path, runs) -> list[str]:
             by_file.setdefault(run.file, []).append(run)
     for points in by_file.values():
         try:
-            found = [
-                compare(load_results(folder / r.key, verify_data=False), baseline) for r in points
-            ]
+            found = [compare(open_run(folder / r.key, verify_data=False), baseline) for r in points]
         except ResultError as err:
             lines.append(f"{points[0].scenario.name}: not compared ({err.message})")
             continue

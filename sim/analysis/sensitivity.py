@@ -24,8 +24,8 @@ from sim.batch.executors import make_executor
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import factor_distribution
 from sim.results.outcomes import outcome_values
-from sim.spec.loading import load_scenario
-from sim.spec.schema import Lever, Outcome, Scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Lever, Outcome, Scenario
 
 POINT_WORLDS = 50  # worlds per sample point: enough for a mean whose noise is small against the
 # spread of the outcome over the sample (common random numbers remove most of the rest)

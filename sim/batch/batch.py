@@ -43,8 +43,8 @@ from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
 from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
 from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
-from sim.spec.loading import load_scenario
-from sim.spec.schema import Scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 log = logging.getLogger("sim")
 

@@ -31,8 +31,9 @@ from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
 from sim.results.folder import STORE, claim_output
 from sim.results.outcomes import check_outcomes
-from sim.results.store import ResultWriter, finish_folder, load_results, write_block
-from sim.spec.schema import MAX_SEED, MAX_WORLDS, Scenario
+from sim.results.store import ResultWriter, finish_folder, open_run, write_block
+from sim.scenario.schema import MAX_WORLDS, Scenario
+from sim.scenario.vocab import MAX_SEED, SEED_RANGE_TEXT
 
 DEFAULT_BLOCK = 1000
 STORED_BLOCKS = 2  # simulated blocks per block of the store: each write has a fixed cost
@@ -140,7 +141,7 @@ def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> No
     """Refuse, before anything runs, a seed out of range or worlds beyond what the scenario
     allows or (in memory) what memory holds, with the estimate."""
     if not 0 <= seed < MAX_SEED:
-        raise ScenarioError("seed", f"{seed} is outside the allowed range [0, 2**63)")
+        raise ScenarioError("seed", f"{seed} is outside the allowed range {SEED_RANGE_TEXT}")
     if worlds < 1:
         raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
     check_outcomes(scenario)
@@ -212,7 +213,7 @@ def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Resul
             writer.write_block(first, part)
     res = Results(writer.open(), scenario, timings=_timings(started))
     folder = writer.finish(res, claim)
-    return load_results(folder, verify_data=False, timings=res.timings)  # just written
+    return open_run(folder, verify_data=False, timings=res.timings)  # just written
 
 
 def _timings(started: float) -> dict:

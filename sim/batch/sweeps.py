@@ -10,8 +10,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.spec.paths import get_path
-from sim.spec.schema import Lever, Scenario, Uncertainty
+from sim.scenario.paths import get_path
+from sim.scenario.schema import Lever, Scenario, Uncertainty
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, float]]:

@@ -22,9 +22,9 @@ from sim.batch.runner import run
 from sim.calibration.targets import Targets
 from sim.calibration.validate import cut_to_targets, target_values
 from sim.errors import ResultError, ScenarioError
-from sim.spec.loading import parse_scenario
-from sim.spec.paths import child, get_path, resolve, set_path
-from sim.spec.schema import Scenario
+from sim.scenario.loading import parse_scenario
+from sim.scenario.paths import child, get_path, resolve, set_path
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -67,7 +67,7 @@ def calibrate(
     return Fit(paths, start, fit.x, first, fit.fun, [t.name for t in free], fit.nfev)
 
 
-def overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
+def calibration_overlay(scenario: Scenario, fit: Fit, base: str, note: str) -> dict:
     """A scenario overlay that sets the fitted values and names their source."""
     data = scenario.model_dump(mode="json")
     out: dict = {"extends": base, "name": f"{scenario.name}_calibrated"}
@@ -102,7 +102,7 @@ def save_calibration(
     relative = os.path.relpath(base.resolve(), out.resolve().parent)
     write_overlay(
         out,
-        overlay(scenario, fit, relative, note),
+        calibration_overlay(scenario, fit, relative, note),
         f"Written by `sim calibrate`: the free parameters of {targets_file.name} fitted to its "
         f"targets.\nRun it with `sim run {out}`; check it with "
         f"`sim validate --scenario {out}`.",

@@ -18,7 +18,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.spec.schema import MAX_SEED, Event, Strict, _real_month
+from sim.scenario.schema import Event, Strict, _real_month
+from sim.scenario.vocab import MAX_SEED
 
 MONTH = r"^\d{4}-\d{2}$"
 

@@ -19,9 +19,9 @@ from sim.calibration.targets import Change, Fact, Flows, Saturation, Selection, 
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.results.folder import write_listing
-from sim.spec.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
-from sim.spec.paths import set_path
-from sim.spec.schema import Scenario
+from sim.scenario.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
+from sim.scenario.paths import set_path
+from sim.scenario.schema import Scenario
 
 TARGETS_FILE = SCENARIO_DIR / "calibration" / "targets.yaml"
 Z95 = 1.959964

@@ -11,8 +11,8 @@ from functools import cached_property
 import numpy as np
 
 from sim.core import rng
-from sim.spec.schema import Scenario
-from sim.spec.vocab import ATTACKS, NETWORKS, SHOCK_KINDS, channel_label
+from sim.scenario.schema import Scenario
+from sim.scenario.vocab import ATTACKS, NETWORKS, SHOCK_KINDS, channel_label
 
 
 @dataclass(frozen=True)

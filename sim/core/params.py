@@ -17,8 +17,14 @@ import numpy as np
 
 from sim.core import rng
 from sim.core.channels import ShockChannels, build_channels
-from sim.spec.schema import Event, Scenario
-from sim.spec.vocab import INFLUENCE_COMPONENTS, INSTRUMENTS, NETWORKS, corridor_label, flow_label
+from sim.scenario.schema import Event, Scenario
+from sim.scenario.vocab import (
+    INFLUENCE_COMPONENTS,
+    INSTRUMENTS,
+    NETWORKS,
+    corridor_label,
+    flow_label,
+)
 
 MONTHS_PER_YEAR = 12.0
 
@@ -49,7 +55,7 @@ class ActorParams:
 
 @dataclass(frozen=True)
 class PowerWeights:
-    """Priority weights of the powers' rule, (P,) each (see spec.schema.PowerPriorities)."""
+    """Priority weights of the powers' rule, (P,) each (see sim.scenario.schema.PowerPriorities)."""
 
     security: np.ndarray
     economic: np.ndarray
@@ -218,8 +224,8 @@ class InfluenceParams:
 
 
 @dataclass(frozen=True)
-class Dynamics:
-    """Rates shared by all actors of a role (see spec.schema.Dynamics)."""
+class DynamicsParams:
+    """Rates shared by all actors of a role (see sim.scenario.schema.Dynamics)."""
 
     power_adjustment: float
     state_adjustment: float
@@ -259,7 +265,7 @@ class Params:
     alliance: AllianceParams
     holders: HolderParams
     influence: InfluenceParams
-    dynamics: Dynamics
+    dynamics: DynamicsParams
     events: dict[int, list[Event]] = field(default_factory=dict)
 
     @property
@@ -340,7 +346,7 @@ def compile_scenario(s: Scenario) -> Params:
             export_dependence=s.influence.export_dependence.value,
             rest_dependence=s.influence.rest_dependence.value,
         ),
-        dynamics=Dynamics(**_quantities(Dynamics, s.dynamics)),
+        dynamics=DynamicsParams(**_quantities(DynamicsParams, s.dynamics)),
         events=events,
     )
 

@@ -18,7 +18,7 @@ import numpy as np
 from sim.core.params import Params
 from sim.core.rows import dot
 from sim.core.state import State
-from sim.spec.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
+from sim.scenario.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
 
 ENSEMBLE_DIMS = ("month", "world")
 
@@ -86,7 +86,7 @@ SERIES: dict[str, Series] = {
     "host_effort": Series(
         ("effort",),
         "share [0, 1]",
-        "the host's counter-terrorism and counter-narcotics effort",
+        "the host's counter-terrorism and enforcement effort",
         lambda p, st, counts: st.host_effort,
     ),
     "posture": Series(

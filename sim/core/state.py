@@ -28,7 +28,7 @@ class State:
     aid: np.ndarray  # (P, S) aid, USD M/month
     openness: np.ndarray  # (R, P, S) each state's openness to each power
     partner: np.ndarray  # (R, P, S) how far each state leans on each power for security
-    host_effort: np.ndarray  # (R, 2) host counter-terrorism and counter-narcotics effort
+    host_effort: np.ndarray  # (R, 2) host counter-terrorism and enforcement effort
     posture: np.ndarray  # (R, S) border posture toward the host
     trade_openness: np.ndarray  # (R, S) openness to trade with the host
     potential: np.ndarray  # (R, F) trade the flow would carry undisturbed, USD M/month

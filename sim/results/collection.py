@@ -15,7 +15,7 @@ from dask.array import PerformanceWarning
 from sim.errors import ResultError
 from sim.results.dataset import Results
 from sim.results.folder import BATCH, BATCH_FORMAT, read_json
-from sim.results.store import load_results as load_run
+from sim.results.store import open_run
 
 INDEX = "index.csv"  # a batch's table of runs, then the levers, uncertainties, outcome means
 INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash")
@@ -35,7 +35,7 @@ class BatchResults:
     def __init__(self, folder: Path, index: pd.DataFrame, verify_data: bool = True):
         self.folder, self.index = folder, index
         self._runs = {
-            (row.scenario, int(row.point)): load_run(folder / row.folder, verify_data)
+            (row.scenario, int(row.point)): open_run(folder / row.folder, verify_data)
             for row in index.itertuples()
         }
 
@@ -114,7 +114,7 @@ def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
     opened lazily, checked against the manifests' checksums with `verify_data`."""
     folder = Path(folder)
     if not (folder / BATCH).is_file():
-        return load_run(folder, verify_data)
+        return open_run(folder, verify_data)
     info = read_plan(folder)
     if info.get("status") not in ("complete", "failed"):
         raise ResultError(

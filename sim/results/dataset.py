@@ -20,7 +20,7 @@ import xarray as xr
 from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
 from sim.results.reduce import QUANTILES, world_quantiles
-from sim.spec.schema import Scenario
+from sim.scenario.schema import Scenario
 
 FORMAT = "regional-influence-sim/results"
 
@@ -219,7 +219,7 @@ class Results:
 
     def tonnes(self, exporter: str, importer: str, commodity: str = "fuel") -> xr.DataArray:
         """Monthly flow in kilotonnes, (month, world), through the commodity's price per tonne."""
-        from sim.spec.vocab import flow_label
+        from sim.scenario.vocab import flow_label
 
         flow = self.series("trade", flow=flow_label(exporter, importer, commodity))
         price = self.params.commodity.price[self.params.commodity.names.index(commodity)]

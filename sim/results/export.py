@@ -13,7 +13,7 @@ from sim.core.series import SERIES
 from sim.errors import ResultError
 from sim.results.dataset import Results, tidy
 from sim.results.folder import claim_output, write_listing
-from sim.results.store import load_results
+from sim.results.store import open_run
 
 FORMATS = ("parquet", "netcdf", "csv")
 ROWS_PER_PIECE = 1_000_000
@@ -24,7 +24,7 @@ def export(folder, fmt: str, out, series: list[str] | None = None, force: bool =
     returns the paths written (as they are after the move into place)."""
     if fmt not in FORMATS:
         raise ResultError(out, f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", "format")
-    res = load_results(folder)
+    res = open_run(folder)
     names = series or list(SERIES)
     unknown = [n for n in names if n not in SERIES]
     if unknown:

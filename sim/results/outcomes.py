@@ -9,7 +9,7 @@ import xarray as xr
 from sim.core.params import compile_scenario
 from sim.core.series import SERIES, dim_labels
 from sim.errors import ScenarioError
-from sim.spec.schema import Outcome, Scenario
+from sim.scenario.schema import Outcome, Scenario
 
 OUTCOMES = "outcomes.csv"  # a result folder's outcomes: a row per world, a column per outcome
 

@@ -8,7 +8,7 @@
     DIR/series.zarr/    every recorded series, chunked by blocks of worlds and by months
 
 The folder is written into a partial folder claimed by sim.results.folder and moved into place
-at the end; `load_results` checks it against its manifest before opening it (docs/results.md).
+at the end; `open_run` checks it against its manifest before opening it (docs/results.md).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sim.errors import ResultError, interrupts_held
 from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output, read_json
 from sim.results.outcomes import OUTCOMES
-from sim.spec.schema import Scenario
+from sim.scenario.schema import Scenario
 
 MONTH_CHUNK = 12  # months per chunk: a year (see docs/results.md for the choice)
 # two chunks in flight while a block is written: as fast as ten (zarr's default), and each
@@ -310,7 +310,7 @@ def _verify_files(folder: Path, store: Path, entry: dict, name: str) -> None:
         )
 
 
-def load_results(folder, verify_data: bool = True, timings: dict | None = None) -> Results:
+def open_run(folder, verify_data: bool = True, timings: dict | None = None) -> Results:
     """Open a result folder lazily (dask-backed); with `verify_data`, first check every block
     against the manifest's checksums. Raises ResultError naming what is wrong."""
     folder = Path(folder)

@@ -13,8 +13,8 @@ from sim.core.channels import effect_rows
 from sim.core.params import Params
 from sim.core.stages.shocks import apply_effects
 from sim.core.state import State
-from sim.spec.schema import Event
-from sim.spec.vocab import INSTRUMENTS, SECURITY_EVENTS
+from sim.scenario.schema import Event
+from sim.scenario.vocab import INSTRUMENTS, SECURITY_EVENTS
 
 
 def apply_scheduled(p: Params, st: State, month: int) -> None:

@@ -25,20 +25,21 @@ from pydantic import (
 )
 
 from sim.errors import ScenarioError
-from sim.spec.paths import get_path, set_path
-from sim.spec.vocab import (
+from sim.scenario.paths import get_path, set_path
+from sim.scenario.vocab import (
     COMMODITIES,
     EVENT_TYPES,
     INSTRUMENTS,
+    MAX_SEED,
     MONTH_PATTERN,
     NETWORKS,
     ROLES,
+    SEED_RANGE_TEXT,
     SHOCK_KINDS,
     SOURCE_KINDS,
 )
 
 MAX_WORLDS = 10_000_000  # a scenario's limit on worlds
-MAX_SEED = 2**63  # root seeds lie in [0, MAX_SEED)
 
 
 class Strict(BaseModel):
@@ -551,7 +552,7 @@ class Scenario(Strict):
     start: str = Field(pattern=MONTH_PATTERN, description="first simulated month, YYYY-MM")
     horizon_months: int = Field(ge=1, le=600)
     worlds: int = Field(ge=1, le=MAX_WORLDS)
-    seed: int = Field(ge=0, lt=MAX_SEED, description="root seed, in [0, 2**63)")
+    seed: int = Field(ge=0, lt=MAX_SEED, description=f"root seed, in {SEED_RANGE_TEXT}")
     actors: list[Actor] = Field(min_length=2)
     relations: list[Relation]
     commodities: list[Commodity]

@@ -38,6 +38,8 @@ SIGNED_EVENTS = ("recognition", "sanctions", "engagement")  # a change in [-1, 1
 SCALE_EVENTS = ("aid", "infrastructure", "agreement", "migration")  # a level, not negative
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
+MAX_SEED = 2**63  # root seeds lie in [0, MAX_SEED)
+SEED_RANGE_TEXT = "[0, 2**63)"
 
 
 def flow_label(exporter: str, importer: str, commodity: str) -> str:

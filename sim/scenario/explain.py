@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim.spec.paths import item_key
-from sim.spec.schema import Scenario
+from sim.scenario.paths import item_key
+from sim.scenario.schema import Scenario
 
 # Plain numbers inside a sourced item (a trade flow) that its source covers, with their units.
 COMPANIONS = {"trend": "1/year", "previous_year": "{unit} (year before)"}

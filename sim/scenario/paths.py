@@ -74,7 +74,7 @@ def item_name(item: dict) -> str | None:
     return item_key(item)
 
 
-def overlay(base: dict, patch: dict) -> dict:
+def merge_overlay(base: dict, patch: dict) -> dict:
     """Deep-merge a scenario overlay into a base scenario dict: lists keyed by their ids merge
     item by item, an overlay's events are added to the base's (`events: []` clears them)."""
     merged = copy.deepcopy(base)
@@ -82,7 +82,7 @@ def overlay(base: dict, patch: dict) -> dict:
         if key == "events" and value and isinstance(merged.get(key), list):
             merged[key] = [*merged[key], *copy.deepcopy(value)]
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = overlay(merged[key], value)
+            merged[key] = merge_overlay(merged[key], value)
         elif (
             isinstance(value, list)
             and isinstance(merged.get(key), list)
@@ -92,7 +92,7 @@ def overlay(base: dict, patch: dict) -> dict:
             items = {item_key(v): v for v in merged[key] if isinstance(v, dict)}
             for item in value:
                 k = item_key(item)
-                items[k] = overlay(items[k], item) if k in items else item
+                items[k] = merge_overlay(items[k], item) if k in items else item
             merged[key] = list(items.values())
         else:
             merged[key] = copy.deepcopy(value)

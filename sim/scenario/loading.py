@@ -3,6 +3,7 @@ and cross-references, with errors that name the file, the field and what is allo
 
 from __future__ import annotations
 
+import importlib.util
 import stat
 from datetime import date
 from pathlib import Path
@@ -11,11 +12,21 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.spec.paths import item_name, overlay
-from sim.spec.references import check_references
-from sim.spec.schema import Scenario
+from sim.scenario.paths import item_name, merge_overlay
+from sim.scenario.references import check_references
+from sim.scenario.schema import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+def _library() -> Path:
+    """The scenario library, the data package sim.scenario.library that pyproject.toml maps onto
+    scenarios/ (a checkout used without installing reads scenarios/ beside sim/)."""
+    spec = importlib.util.find_spec("sim.scenario.library")
+    if spec and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+SCENARIO_DIR = _library()
 
 
 def shipped_scenarios() -> list[str]:
@@ -197,7 +208,7 @@ def scenario_data(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raise ScenarioError(
             "extends", f"the files extend each other in a cycle: {cycle}", str(path)
         )
-    return overlay(scenario_data(base_path, chain), data)
+    return merge_overlay(scenario_data(base_path, chain), data)
 
 
 def load_scenario(path: str | Path, **levers: float) -> Scenario:

@@ -4,9 +4,9 @@ its role. Checked after parsing, so an error names the exact field that holds th
 from __future__ import annotations
 
 from sim.errors import ScenarioError
-from sim.spec.paths import get_path
-from sim.spec.schema import Scenario
-from sim.spec.vocab import (
+from sim.scenario.paths import get_path
+from sim.scenario.schema import Scenario
+from sim.scenario.vocab import (
     ATTACKS,
     EVENT_NEEDS,
     REQUIRED_COMMODITIES,
