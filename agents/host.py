@@ -7,8 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import ActorAgent
+from sim.core import axes
+from sim.core.axes import Network
 from sim.core.params import Params
 from sim.core.reference import Reference
+from sim.core.smoothing import adjust_toward
 from sim.core.stages.influence import economic_support
 from sim.core.state import State
 
@@ -50,19 +53,18 @@ def decide_host(p: Params, st: State, last: State, ref: Reference) -> None:
     )
     start = p.relation.openness[:, h]
     target = np.where(p.relation.related[:, h], toward(start, signal), 0.0)
-    kappa = p.dynamics.state_adjustment
-    current = last.openness[:, :, h]
-    st.openness[:, :, h] = current + kappa * (target - current)
+    rate = p.dynamics.state_adjustment
+    st.openness[:, :, h] = adjust_toward(last.openness[:, :, h], target, rate)
 
     threat_change = st.threat[:, p.host] - ref.threat[p.host]
-    trafficking_change = last.networks[:, 1] - p.network.initial[1]
-    effort_target = np.stack(
-        [
-            p.network.host_effort[0] + w.security[h] * threat_change,
-            p.network.host_effort[1] + w.security[h] * trafficking_change,
-        ],
+    trafficking = Network.TRAFFICKING
+    trafficking_change = last.networks[:, trafficking] - p.network.initial[trafficking]
+    start = p.network.host_effort
+    effort_target = axes.stack(
+        {
+            Network.EXTREMIST: start[Network.EXTREMIST] + w.security[h] * threat_change,
+            trafficking: start[trafficking] + w.security[h] * trafficking_change,
+        },
         axis=1,
     )
-    st.host_effort = last.host_effort + kappa * (
-        np.clip(effort_target, 0.0, 1.0) - last.host_effort
-    )
+    st.host_effort = adjust_toward(last.host_effort, np.clip(effort_target, 0.0, 1.0), rate)

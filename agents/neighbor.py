@@ -11,6 +11,7 @@ from agents.power import alliance_alarm
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.rows import dot
+from sim.core.smoothing import adjust_toward, remember
 from sim.core.state import State
 
 
@@ -47,22 +48,19 @@ def decide_neighbors(p: Params, st: State, last: State, ref: Reference) -> None:
     threat_change = change[:, p.states][:, nb]
     gains, expected = host_opportunity(p, last), last.expected_opportunity
     opportunity = np.clip(gains[:, nb] / np.maximum(expected[:, nb], 1e-12) - 1.0, -1.0, 1.0)
-    memory = p.dynamics.expectation_memory
-    st.expected_opportunity = memory * expected + (1.0 - memory) * gains
-    kappa, security = p.dynamics.state_adjustment, w.security[nb]
+    st.expected_opportunity = remember(p.dynamics.expectation_memory, expected, gains)
+    rate, security = p.dynamics.state_adjustment, w.security[nb]
 
     posture_target = np.clip(p.state.initial_posture[nb] + security * alarm, 0.0, 1.0)
-    st.posture[:, nb] = last.posture[:, nb] + kappa * (posture_target - last.posture[:, nb])
+    st.posture[:, nb] = adjust_toward(last.posture[:, nb], posture_target, rate)
 
     open_target = toward(
         p.state.initial_trade_openness[nb],
         w.opportunity[nb] * opportunity - security * threat_change,
     )
-    current = last.trade_openness[:, nb]
-    st.trade_openness[:, nb] = current + kappa * (open_target - current)
+    st.trade_openness[:, nb] = adjust_toward(last.trade_openness[:, nb], open_target, rate)
 
     alignment = p.relation.alignment[:, nb]
     rise = (security * alarm)[:, None, :] * partner_shares(p)[None][:, :, nb]
     partner_target = np.where(alignment > 0, np.clip(alignment + rise, 0.0, 1.0), 0.0)
-    current = last.partner[:, :, nb]
-    st.partner[:, :, nb] = current + kappa * (partner_target - current)
+    st.partner[:, :, nb] = adjust_toward(last.partner[:, :, nb], partner_target, rate)

@@ -13,10 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import ActorAgent
+from sim.core import axes
+from sim.core.axes import Instrument
 from sim.core.params import Params
 from sim.core.reference import Reference
+from sim.core.smoothing import adjust_toward, remember
 from sim.core.stages.influence import pair_trade
 from sim.core.state import State
+
+OTHER_THAN_SECURITY = [i for i in axes.in_order(Instrument) if i is not Instrument.SECURITY]
 
 
 class Power(ActorAgent):
@@ -73,12 +78,19 @@ def fit_budget(p: Params, engagement: np.ndarray) -> np.ndarray:
     """Engagement scaled to each power's budget, security served first: if security alone
     exceeds the budget it is scaled down; economic and diplomatic engagement share the rest."""
     budget = p.power.budget[None, :]
-    security = engagement[..., 0].sum(axis=2)
-    rest = engagement[..., 1:].sum(axis=(2, 3))
+    security = engagement[..., Instrument.SECURITY].sum(axis=2)
+    rest = engagement[..., OTHER_THAN_SECURITY].sum(axis=(2, 3))
     keep_security = np.minimum(1.0, budget / np.maximum(security, 1e-12))
     room = np.maximum(budget - security * keep_security, 0.0)
     keep_rest = np.minimum(1.0, room / np.maximum(rest, 1e-12))
-    scale = np.stack([keep_security, keep_rest, keep_rest], axis=-1)  # (R, P, 3)
+    scale = axes.stack(
+        {
+            Instrument.SECURITY: keep_security,
+            Instrument.ECONOMIC: keep_rest,
+            Instrument.DIPLOMATIC: keep_rest,
+        },
+        axis=-1,
+    )  # (R, P, 3)
     return engagement * scale[:, :, None, :]
 
 
@@ -93,22 +105,27 @@ def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
         1.0,
     )
     memory = p.dynamics.expectation_memory
-    st.expected_trade = memory * last.expected_trade + (1.0 - memory) * trade_now
+    st.expected_trade = remember(memory, last.expected_trade, trade_now)
     instability = (last.turbulence - ref.turbulence)[:, None, p.states]
     openness_change = last.openness - p.relation.openness
-    target = np.stack(
-        [
-            st.anchor[..., 0] + _per_pair(w.security) * threat_change + rivalry,
-            st.anchor[..., 1]
+    anchor = {i: st.anchor[..., i] for i in Instrument}
+    target = axes.stack(
+        {
+            Instrument.SECURITY: anchor[Instrument.SECURITY]
+            + _per_pair(w.security) * threat_change
+            + rivalry,
+            Instrument.ECONOMIC: anchor[Instrument.ECONOMIC]
             + _per_pair(w.economic) * opportunity
             - _per_pair(w.stability) * instability
             + rivalry,
-            st.anchor[..., 2] + _per_pair(w.reciprocity) * openness_change + rivalry,
-        ],
+            Instrument.DIPLOMATIC: anchor[Instrument.DIPLOMATIC]
+            + _per_pair(w.reciprocity) * openness_change
+            + rivalry,
+        },
         axis=-1,
     )
     target = np.where(p.relation.related[..., None], np.clip(target, 0.0, 1.0), 0.0)
-    engagement = last.engagement + p.dynamics.power_adjustment * (target - last.engagement)
+    engagement = adjust_toward(last.engagement, target, p.dynamics.power_adjustment)
     st.engagement = fit_budget(p, engagement)
     st.sanctions = _sanctions(p, st, last, ref)
     _recognise(p, st, last)
@@ -118,7 +135,7 @@ def _recognition_conditions(p: Params, st: State) -> np.ndarray:
     """Whether each power's stated conditions for recognising the host hold, (R, P): its
     diplomacy at its threshold, enough other powers having recognised, its sanctions eased."""
     pw = p.power
-    diplomacy = st.engagement[:, :, p.host_state, 2]
+    diplomacy = st.engagement[:, :, p.host_state, Instrument.DIPLOMATIC]
     others = st.recognition.sum(axis=1, keepdims=True) - st.recognition
     return (
         (diplomacy >= pw.recognition_threshold)
@@ -149,6 +166,6 @@ def _sanctions(p: Params, st: State, last: State, ref: Reference) -> np.ndarray:
         legitimacy - last.expected_legitimacy
     )
     memory = p.dynamics.legitimacy_memory
-    st.expected_legitimacy = memory * last.expected_legitimacy + (1.0 - memory) * legitimacy
+    st.expected_legitimacy = remember(memory, last.expected_legitimacy, legitimacy)
     target = np.clip(target, 0.0, 1.0)
-    return last.sanctions + p.dynamics.power_adjustment * (target - last.sanctions)
+    return adjust_toward(last.sanctions, target, p.dynamics.power_adjustment)

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
+from scipy import stats
 
 from sim.batch.runner import run
 from sim.calibration.targets import Change, Fact, Flows, Saturation, Selection, Target, Targets
+from sim.core.units import MONTHS_PER_YEAR, kilotonnes
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.results.folder import write_listing
@@ -24,7 +26,7 @@ from sim.scenario.paths import set_path
 from sim.scenario.schema import Scenario
 
 TARGETS_FILE = SCENARIO_DIR / "calibration" / "targets.yaml"
-Z95 = 1.959964
+Z95 = float(stats.norm.ppf(0.975))  # the two-sided 95% quantile of the normal
 
 
 def load_targets(path: str | Path | None = None) -> Targets:
@@ -57,7 +59,7 @@ def target_values(res: Results, target: Target) -> np.ndarray:
         values = trade[:, :, mask]
         if tonnes:  # USD M -> kt through each flow's commodity price per tonne
             commodity = res.params.commodity
-            values = values * 1e3 / commodity.price[res.params.flow.commodity[mask]]
+            values = kilotonnes(values, commodity.price[res.params.flow.commodity[mask]])
         return values.sum(axis=(0, 2))
 
     if target.measure == "trade":
@@ -70,10 +72,12 @@ def target_values(res: Results, target: Target) -> np.ndarray:
         c, codes = res.params.corridor, res.params.codes
         home = [codes[res.params.states[o]] == target.origin for o in c.origin]
         migrants = res.dataset["migrants"].values[window].astype(np.float64)[:, :, home]
-        sent = (migrants * c.remittance[home]).sum(axis=(0, 2)) * 12.0 / months
+        sent = (migrants * c.remittance[home]).sum(axis=(0, 2)) * MONTHS_PER_YEAR / months
         return sent / (res.params.actor.gdp[codes.index(target.origin)] * 1e3)
     before = sum(f.previous_year or 0.0 for f in s.trade if target.flows.matches(f))
-    return total(target.flows) * 12.0 / months / before - 1.0  # growth over the previous year
+    return (
+        total(target.flows) * MONTHS_PER_YEAR / months / before - 1.0
+    )  # growth over the previous year
 
 
 def check_target(res: Results, target: Target) -> dict:

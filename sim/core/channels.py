@@ -5,12 +5,14 @@ Stochastic shocks and scheduled security events act through the same effect rows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
 
 from sim.core import rng
+from sim.core.axes import Network
+from sim.core.smoothing import decay_per_month
 from sim.scenario.schema import Scenario
 from sim.scenario.vocab import ATTACKS, NETWORKS, SHOCK_KINDS, channel_label
 
@@ -28,6 +30,9 @@ class Effects:
     def closing(self) -> np.ndarray:
         """Rows that block a crossing (only those need the closure computation)."""
         return np.flatnonzero(self.closure.any(axis=1))
+
+
+_DTYPES = {"kind": np.int64, "target": np.int64, "network": np.int64}  # the rest float64
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,12 @@ def effect_rows(s: Scenario, kinds: list[str], targets: list[int]) -> Effects:
         if kind in ATTACKS:
             threat[row] = spill * exposure
             threat[row, target] = turbulence[row, target] = 1.0
-            network[row, 0] = boost[0]
+            network[row, Network.EXTREMIST] = boost[Network.EXTREMIST]
         elif kind == "border_clash":
             threat[row, target] = turbulence[row, target] = 1.0
             closure[row] = [1.0 if t == target else 0.0 for t in transit]
         elif kind == "trafficking_surge":
-            network[row, 1] = boost[1]
+            network[row, Network.TRAFFICKING] = boost[Network.TRAFFICKING]
         elif kind == "closure":
             closure[row, target] = 1.0
     return Effects(threat, turbulence, network, closure)
@@ -103,30 +108,33 @@ def _targets(s: Scenario, kind: str) -> tuple[list[int], list[float]]:
 
 def build_channels(s: Scenario) -> ShockChannels:
     """One channel per (shock kind, target), with its Hawkes parameters and draw key."""
-    rows, names, labels = [], [], []
+    rows: list[dict] = []
+    labels = []
     for t in s.shocks:
-        decay = 0.5 ** (1.0 / max(t.excitation_half_life.value, 1e-9))
+        decay = float(decay_per_month(t.excitation_half_life.value))
         branching = t.excitation.value / (1.0 - decay)
         for target, share in zip(*_targets(s, t.name), strict=True):
-            names.append(t.name)
             place = s.crossings[target].id if t.name == "closure" else s.actors[target].code
             labels.append(channel_label(t.name, place))
             mean = t.base_rate.value * share
             rows.append(
-                (
-                    SHOCK_KINDS.index(t.name),
-                    target,
-                    mean * (1.0 - branching),
-                    mean,
-                    NETWORKS.index(t.driver),
-                    t.excitation.value,
-                    decay,
-                    t.magnitude.value,
-                    t.magnitude_sd.value,
-                )
+                {
+                    "kind": SHOCK_KINDS.index(t.name),
+                    "target": target,
+                    "base_rate": mean * (1.0 - branching),
+                    "mean_rate": mean,
+                    "network": NETWORKS.index(t.driver),
+                    "excitation": t.excitation.value,
+                    "excitation_decay": decay,
+                    "magnitude": t.magnitude.value,
+                    "magnitude_sd": t.magnitude_sd.value,
+                }
             )
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
-    ints = (0, 1, 4)
-    arrays = [np.array(c, dtype=np.int64 if i in ints else np.float64) for i, c in enumerate(cols)]
-    effects = effect_rows(s, names, [r[1] for r in rows])
-    return ShockChannels(*arrays, effects=effects, keys=rng.label_keys(labels))
+    columns = {
+        f.name: np.array([r[f.name] for r in rows], dtype=_DTYPES.get(f.name, np.float64))
+        for f in fields(ShockChannels)
+        if f.name not in ("effects", "keys")
+    }
+    kinds = [SHOCK_KINDS[k] for k in columns["kind"]]
+    effects = effect_rows(s, kinds, [int(x) for x in columns["target"]])
+    return ShockChannels(**columns, effects=effects, keys=rng.label_keys(labels))

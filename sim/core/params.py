@@ -17,6 +17,8 @@ import numpy as np
 
 from sim.core import rng
 from sim.core.channels import ShockChannels, build_channels
+from sim.core.smoothing import decay_per_month
+from sim.core.units import MONTHS_PER_YEAR
 from sim.scenario.schema import Event, Scenario
 from sim.scenario.vocab import (
     INFLUENCE_COMPONENTS,
@@ -25,8 +27,6 @@ from sim.scenario.vocab import (
     corridor_label,
     flow_label,
 )
-
-MONTHS_PER_YEAR = 12.0
 
 
 def _values(items, name: str) -> np.ndarray:
@@ -409,17 +409,17 @@ def _relations(s: Scenario, ax: Axes) -> RelationParams:
     for r in s.at_reference().relations:
         written[ax.power[r.power], ax.state[r.state]] = r.economic.value
     return RelationParams(
-        engagement,
-        aid,
-        openness,
-        alignment,
-        recognition,
-        related,
-        tie,
-        via_un,
-        invest,
-        access,
-        written,
+        engagement=engagement,
+        aid=aid,
+        openness=openness,
+        alignment=alignment,
+        recognition=recognition,
+        related=related,
+        security_tie=tie,
+        aid_via_un=via_un,
+        investment=invest,
+        access_control=access,
+        written_economic=written,
     )
 
 
@@ -526,7 +526,7 @@ def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
         ),
         reroute_share=_values(c, "reroute_share"),
         reroute_cost=_values(c, "reroute_cost"),
-        disruption_decay=0.5 ** (1.0 / np.maximum(half_life, 1e-9)),
+        disruption_decay=decay_per_month(half_life),
         transit_state=np.array([ax.actor[x.transit_state] for x in c], dtype=np.int64),
     )
 

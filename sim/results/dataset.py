@@ -19,6 +19,7 @@ import xarray as xr
 
 from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
+from sim.core.units import kilotonnes
 from sim.results.reduce import QUANTILES, world_quantiles
 from sim.scenario.schema import Scenario
 
@@ -223,7 +224,7 @@ class Results:
 
         flow = self.series("trade", flow=flow_label(exporter, importer, commodity))
         price = self.params.commodity.price[self.params.commodity.names.index(commodity)]
-        return flow.astype(np.float64) * 1e6 / price / 1e3
+        return kilotonnes(flow.astype(np.float64), price)
 
     def event_markers(self) -> list[tuple[int, str]]:
         """(month, label) of every scheduled event, for plots."""

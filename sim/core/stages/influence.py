@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core import axes
+from sim.core.axes import ACCEPTED, Component, Instrument
+from sim.core.params import Params
 from sim.core.rows import dot
+from sim.core.smoothing import adjust_toward, remember
 from sim.core.state import State
+from sim.core.units import MONTHS_PER_YEAR
 
 
 def pair_trade(p: Params, trade: np.ndarray) -> np.ndarray:
@@ -77,7 +81,7 @@ def economic_support(p: Params, st: State) -> np.ndarray:
     """Aid, investment and remittances from each power to each state, USD M/month, (R, P, S):
     investment as disbursed at the start as written, moved by economic engagement since (a
     lever that moves the start engagement moves investment with it)."""
-    change = st.engagement[..., 1] - p.relation.written_economic
+    change = st.engagement[..., Instrument.ECONOMIC] - p.relation.written_economic
     capacity = p.actor.economic_capacity[p.powers][:, None]
     investment = np.maximum(p.relation.investment + change * capacity, 0.0)
     return st.aid + investment + remittances(p, st.migrants)
@@ -85,7 +89,11 @@ def economic_support(p: Params, st: State) -> np.ndarray:
 
 def security_provision(p: Params, st: State) -> np.ndarray:
     """Security each power provides each state, (R, P, S): engagement x capacity x partnership."""
-    return st.engagement[..., 0] * p.actor.security_capacity[p.powers][:, None] * st.partner
+    return (
+        st.engagement[..., Instrument.SECURITY]
+        * p.actor.security_capacity[p.powers][:, None]
+        * st.partner
+    )
 
 
 def own_security(p: Params, st: State, host_revenue0: float) -> np.ndarray:
@@ -100,7 +108,7 @@ def diplomatic_standing(p: Params, st: State) -> np.ndarray:
     """Diplomatic engagement plus formal recognition, (R, P, S)."""
     recognised = np.broadcast_to(p.relation.recognition, st.engagement.shape[:-1]).copy()
     recognised[:, :, p.host_state] = st.recognition
-    return st.engagement[..., 2] + recognised
+    return st.engagement[..., Instrument.DIPLOMATIC] + recognised
 
 
 def _share(part: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -148,28 +156,30 @@ def components(
     support, standing = economic_support(p, st), diplomatic_standing(p, st)
     other_support = _others(p, worlds, a.other_support, h.support)
     other_dip = _others(p, worlds, a.other_diplomatic, h.diplomatic)
-    powers = np.stack(
-        [
-            trade,
-            _share(security_provision(p, st), own_security(p, st, host_revenue0)),
-            _share(support, other_support),
-            _share(standing, other_dip),
-            leverage(p, st),
-        ],
+    powers = axes.stack(
+        {
+            Component.TRADE: trade,
+            Component.SECURITY: _share(
+                security_provision(p, st), own_security(p, st, host_revenue0)
+            ),
+            Component.ECONOMIC: _share(support, other_support),
+            Component.DIPLOMATIC: _share(standing, other_dip),
+            Component.LEVERAGE: leverage(p, st),
+        },
         axis=1,
     )
     support_total = support[:, :, host].sum(axis=1, keepdims=True) + other_support[:, host, None]
     dip_total = standing[:, :, host].sum(axis=1, keepdims=True) + other_dip[:, host, None]
-    holders = np.stack(
-        [
-            held_trade,
-            np.zeros_like(held_trade),  # no security provision modelled
-            h.support / np.maximum(support_total, 1e-12),
-            h.diplomatic / np.maximum(dip_total, 1e-12),
-            np.broadcast_to(
+    holders = axes.stack(
+        {
+            Component.TRADE: held_trade,
+            Component.SECURITY: np.zeros_like(held_trade),  # no security provision modelled
+            Component.ECONOMIC: h.support / np.maximum(support_total, 1e-12),
+            Component.DIPLOMATIC: h.diplomatic / np.maximum(dip_total, 1e-12),
+            Component.LEVERAGE: np.broadcast_to(
                 0.25 * h.access_control * control_scale(p)[host], held_trade.shape
             ),  # half held, half conditioned as for powers, with no aid share: 0.5 x 0.5
-        ],
+        },
         axis=1,
     )
     return powers, holders
@@ -178,9 +188,9 @@ def components(
 def _weigh(p: Params, shares: np.ndarray, openness: np.ndarray) -> np.ndarray:
     """The dependence a state accepts counts by its openness to the holder; leverage over it
     counts whatever its openness. `shares` has the components on axis 1."""
-    w = p.influence.weights
-    accepted = np.tensordot(w[:-1], np.moveaxis(shares[:, :-1], 1, 0), axes=1)
-    return openness * accepted + w[-1] * shares[:, -1]
+    w, leverage_ = p.influence.weights, Component.LEVERAGE
+    accepted = np.tensordot(w[ACCEPTED], np.moveaxis(shares[:, ACCEPTED], 1, 0), axes=1)
+    return openness * accepted + w[leverage_] * shares[:, leverage_]
 
 
 def raw_influence(
@@ -195,7 +205,6 @@ def raw_influence(
 def update_influence(p: Params, st: State, raw: tuple[np.ndarray, np.ndarray]) -> None:
     """Influence moves part of the way toward its raw value; the trend memory follows it."""
     powers, holders = raw
-    st.influence += p.influence.inertia * (powers - st.influence)
-    st.holder_influence += p.influence.inertia * (holders - st.holder_influence)
-    keep = p.dynamics.trend_memory
-    st.influence_trend = keep * st.influence_trend + (1.0 - keep) * st.influence
+    st.influence = adjust_toward(st.influence, powers, p.influence.inertia)
+    st.holder_influence = adjust_toward(st.holder_influence, holders, p.influence.inertia)
+    st.influence_trend = remember(p.dynamics.trend_memory, st.influence_trend, st.influence)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.params import Params
+from sim.core.smoothing import remember
 
 
 def network_threat(p: Params, networks: np.ndarray) -> np.ndarray:
@@ -16,6 +17,6 @@ def network_threat(p: Params, networks: np.ndarray) -> np.ndarray:
 def observe(p: Params, threat: np.ndarray, networks: np.ndarray, impulse: np.ndarray) -> np.ndarray:
     """Threat perception, shape (R, N): remembered threat, pulled toward the networks' level,
     plus the impulse of last month's events."""
-    keep = p.dynamics.threat_memory
-    updated = keep * threat + (1.0 - keep) * network_threat(p, networks) + impulse
+    remembered = remember(p.dynamics.threat_memory, threat, network_threat(p, networks))
+    updated = remembered + impulse
     return np.clip(updated, 0.0, 1.0)

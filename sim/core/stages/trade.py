@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.params import MONTHS_PER_YEAR, Params
+from sim.core.axes import Instrument
+from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.rows import dot
+from sim.core.smoothing import adjust_toward
 from sim.core.stages.influence import remittances
 from sim.core.state import State
+from sim.core.units import MONTHS_PER_YEAR
 
 BN_YEAR = MONTHS_PER_YEAR / 1000.0  # USD M/month to USD bn/year
 
@@ -21,7 +24,7 @@ def capacity_signals(p: Params, st: State) -> np.ndarray:
     engagement (P*S) | trade openness of the partner state (S) | nothing (1)], shape
     (R, P*S + S + 1); index with p.flow.capacity_signal."""
     worlds = st.trade_openness.shape[0]
-    economic = st.engagement[..., 1].reshape(worlds, -1)
+    economic = st.engagement[..., Instrument.ECONOMIC].reshape(worlds, -1)
     return np.concatenate([economic, st.trade_openness, np.zeros((worlds, 1))], axis=1)
 
 
@@ -178,6 +181,6 @@ def trade_stage(
     income = income_index(p, st, month, ref.income)  # aid and migrants do not change below
     target = demand(p, st, month, ref.capacity_signals, income)
     rate = p.commodity.growth_rate[p.flow.commodity]
-    st.potential = np.maximum(last.potential + rate * (target - last.potential), 0.0)
+    st.potential = np.maximum(adjust_toward(last.potential, target, rate), 0.0)
     settle(p, st, noise, ref.sanctions)
     grow_migration(p, st, last, income, ref)

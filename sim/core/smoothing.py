@@ -1,0 +1,22 @@
+"""The model's two ways of moving slowly: partial adjustment toward a target, and exponential
+memory of a signal; and the monthly multiplier of a half-life."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def adjust_toward(current, target, rate):
+    """Move `current` the share `rate` of the way to `target` (partial adjustment)."""
+    return current + rate * (target - current)
+
+
+def remember(memory, remembered, new):
+    """Exponential memory: keep the share `memory` of what is remembered, take in the rest of
+    the new value."""
+    return memory * remembered + (1.0 - memory) * new
+
+
+def decay_per_month(half_life):
+    """The monthly multiplier that halves a quantity in `half_life` months."""
+    return 0.5 ** (1.0 / np.maximum(half_life, 1e-9))
