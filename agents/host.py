@@ -17,6 +17,8 @@ from sim.core.state import State
 
 
 class Host(ActorAgent):
+    """The host (Afghanistan's Taliban government): openness to each power and its efforts."""
+
     role = "host"
 
     @property

@@ -16,6 +16,8 @@ from sim.core.state import State
 
 
 class Neighbor(ActorAgent):
+    """A neighbour of the host: border posture, trade openness and reliance on security partners."""
+
     role = "neighbor"
 
     @property

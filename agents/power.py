@@ -25,6 +25,8 @@ OTHER_THAN_SECURITY = [i for i in axes.in_order(Instrument) if i is not Instrume
 
 
 class Power(ActorAgent):
+    """A power (Russia, China, the US...): engagement, sanctions and recognition."""
+
     role = "power"
 
     @property
@@ -95,6 +97,8 @@ def fit_budget(p: Params, engagement: np.ndarray) -> np.ndarray:
 
 
 def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
+    """Every power's engagement, sanctions and recognition for this month, from last month's
+    state against the reference (the start), in every world at once."""
     w = p.power.weights
     threat_change = security_concern(p, st.threat - ref.threat)
     rivalry = _per_pair(w.rivalry) * rival_gains(last)

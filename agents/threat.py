@@ -20,6 +20,8 @@ from sim.core.state import State
 
 
 class ThreatNetwork(mesa.Agent):
+    """A threat network (extremist or trafficking); `code` is its name in NETWORKS."""
+
     role = "threat_network"
 
     def __init__(self, model, name: str, index: int):
@@ -53,6 +55,8 @@ def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
 
 
 def grow_networks(p: Params, st: State, last: State, ref: Reference) -> None:
+    """Logistic growth less suppression by pressure, calibrated so each network is in balance
+    at the start."""
     g, level, start = p.network.growth, st.networks, p.network.initial
     balance = g * start * (1.0 - start) + ref.network_boost
     suppression = balance / np.maximum(start * ref.pressure, 1e-12)

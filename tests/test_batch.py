@@ -212,7 +212,11 @@ def test_a_triangular_uncertainty_is_sampled_from_its_triangle(tmp_path):
     [
         ("{grid: {nope: [1]}}", "sweep.grid.nope", "not a declared lever or uncertainty"),
         ("{sample: sobol, points: 4, over: [nope]}", "sweep.over.nope", "not a declared"),
-        ("{grid: {us_aid: [0, 200]}}", "sweep.grid.us_aid", "outside the bounds [0, 150]"),
+        (
+            "{grid: {us_aid: [0, 200]}}",
+            "sweep.grid.us_aid",
+            "outside the lever's bounds [0.0, 150.0]",
+        ),
         ("{grid: {test_growth: [0.5]}}", "sweep.grid.test_growth", "outside"),
         ("{sample: latin_hypercube}", "sweep", "needs points"),
         ("{grid: {us_aid: [0]}, sample: sobol, points: 3}", "sweep", "either grid"),
@@ -256,7 +260,11 @@ def first_new():
     [
         (("networks.trafficking.nope", 0, 1), "uncertainties[{}].path", "no field 'nope'"),
         (("networks.trafficking.growth", 0.06, 0.08), "uncertainties[{}] (x)", "value 0.05"),
-        (("actors.USA.sanctions", 0.1, 0.3), "uncertainties[{}] (x)", "outside the bounds"),
+        (
+            ("actors.USA.sanctions", 0.1, 0.3),
+            "uncertainties[{}] (x)",
+            "outside the uncertainty's bounds",
+        ),
     ],
     ids=["no-such-path", "above-the-value", "below-the-value"],
 )

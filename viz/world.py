@@ -53,10 +53,8 @@ class OneWorld:
         lines = []
         for e in s.events:
             if s.month_index(e.month) == t:
-                who = e.target or e.actor or e.crossing
-                lines.append(
-                    f"scheduled: {e.label or e.type} ({e.type}{', ' + who if who else ''})"
-                )
+                kind = f" ({e.type})" if e.label else ""
+                lines.append(f"scheduled: {e.display_name}{kind}")
         counts = self.model.recorder.arrays["events"][t, 0]
         kinds = self.results().labels("shock")
         lines += [f"drawn: {int(n)} {kind}" for kind, n in zip(kinds, counts, strict=True) if n]

@@ -19,9 +19,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.schema import Event, Strict, _real_month
-from sim.scenario.vocab import MAX_SEED
-
-MONTH = r"^\d{4}-\d{2}$"
+from sim.scenario.vocab import MAX_SEED, MONTH_PATTERN, NAME_PATTERN
 
 
 class Flows(Strict):
@@ -47,8 +45,8 @@ class Flows(Strict):
 class Window(Strict):
     """Months from `first` to `last`, both included."""
 
-    first: str = Field(pattern=MONTH)
-    last: str = Field(pattern=MONTH)
+    first: str = Field(pattern=MONTH_PATTERN)
+    last: str = Field(pattern=MONTH_PATTERN)
 
     _check_months = field_validator("first", "last")(_real_month)
 
@@ -62,7 +60,7 @@ class Window(Strict):
 class Target(Strict):
     """A figure the baseline must reproduce, with its tolerance and source."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     label: str
     measure: Literal["trade", "tonnes", "growth", "share", "remittance_share"]
     flows: Flows = Flows()
@@ -135,7 +133,7 @@ class Fact(Strict):
     minus the other selection (a difference in differences); with `per`, divided by minus the
     paired change of `per` (a share of what `per` lost, e.g. lost imports diverted)."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     label: str
     change: Change | None = None
     measure: Selection

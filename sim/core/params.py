@@ -217,6 +217,9 @@ class AllianceParams:
 
 @dataclass(frozen=True)
 class InfluenceParams:
+    """The influence index: component weights (in the order of INFLUENCE_COMPONENTS), the
+    monthly inertia and how exports and the rest of the world count in trade dependence."""
+
     weights: np.ndarray  # (5,) in the order of INFLUENCE_COMPONENTS
     inertia: float
     export_dependence: float
@@ -245,6 +248,8 @@ class DynamicsParams:
 
 @dataclass(frozen=True)
 class Params:
+    """A compiled scenario: the axes (codes and index maps) and the parameters of each axis."""
+
     scenario: Scenario
     codes: list[str]
     powers: np.ndarray  # (P,) actor indices
@@ -270,23 +275,29 @@ class Params:
 
     @property
     def n_actors(self) -> int:
+        """Actors on the actor axis (N)."""
         return len(self.codes)
 
     def index(self, code: str) -> int:
+        """Position of an actor on the actor axis."""
         return self.codes.index(code)
 
     def power_index(self, code: str) -> int:
+        """Position of a power on the power axis."""
         return int(np.flatnonzero(self.powers == self.index(code))[0])
 
     def state_index(self, code: str) -> int:
+        """Position of a state (host or neighbour) on the state axis."""
         return int(np.flatnonzero(self.states == self.index(code))[0])
 
     @property
     def power_codes(self) -> list[str]:
+        """Codes of the powers in axis order."""
         return [self.codes[i] for i in self.powers]
 
     @property
     def state_codes(self) -> list[str]:
+        """Codes of the states (host and neighbours) in axis order."""
         return [self.codes[i] for i in self.states]
 
 
@@ -302,6 +313,7 @@ class Axes:
 
     @classmethod
     def of(cls, s: Scenario) -> Axes:
+        """The index maps of a validated scenario."""
         codes = s.codes()
         return cls(
             codes=codes,

@@ -25,6 +25,9 @@ ENSEMBLE_DIMS = ("month", "world")
 
 @dataclass(frozen=True)
 class Series:
+    """A recorded series: its dims after (month, world), unit, meaning and how a month of it is
+    read from the state."""
+
     dims: tuple[str, ...]  # after (month, world)
     unit: str
     description: str
@@ -184,5 +187,6 @@ class Recorder:
         self.arrays = allocate(p, months, worlds) if arrays is None else arrays
 
     def record(self, month: int, st: State, counts: np.ndarray) -> None:
+        """Write month `month` of every series from the state and the events drawn."""
         for name, array in self.arrays.items():
             array[month] = SERIES[name].extract(self.params, st, counts)

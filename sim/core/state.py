@@ -15,6 +15,8 @@ from sim.core.params import Params
 
 @dataclass
 class State:
+    """Everything that changes during a run, for every world at once (see the module doc)."""
+
     threat: np.ndarray  # (R, N) threat perception in [0, 1]
     impulse: np.ndarray  # (R, N) threat from last month's events, read by observe
     turbulence: np.ndarray  # (R, N) memory of recent shocks at each actor
@@ -48,6 +50,7 @@ class State:
     host_revenue: np.ndarray  # (R,) customs and aid, USD M/month
 
     def copy(self) -> State:
+        """A deep copy (last month's state while this month's is computed)."""
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
 

@@ -230,7 +230,7 @@ class Results:
         """(month, label) of every scheduled event, for plots."""
         s = self.scenario
         return [
-            (s.month_index(e.month), e.label or f"{e.type} {e.target or e.actor or ''}".strip())
+            (s.month_index(e.month), e.display_name)
             for e in s.events
             if s.month_index(e.month) < self.months
         ]

@@ -15,6 +15,7 @@ from sim.errors import ScenarioError
 from sim.scenario.paths import item_name, merge_overlay
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
+from sim.scenario.vocab import PATTERN_MEANINGS
 
 
 def _library() -> Path:
@@ -240,17 +241,6 @@ def parse_scenario(data: dict) -> Scenario:
     return scenario
 
 
-# What each string pattern of the schema means, for error messages.
-PATTERNS = {
-    r"^\d{4}-\d{2}$": "a month written YYYY-MM, e.g. 2025-07",
-    r"^[A-Z]{3}$": "a three-letter upper-case ISO 3166 alpha-3 code, e.g. AFG",
-    r"^[a-z0-9_]+$": "lower-case letters, digits and underscores",
-    r"^[a-z][a-z0-9_]*$": "lower-case letters, digits and underscores, starting with a letter",
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.' and '-', starting with a letter "
-    "or digit (it names folders)",
-}
-
-
 def first_error(err: ValidationError, data: dict) -> ScenarioError:
     issue = err.errors()[0]
     loc = [part for part in issue["loc"] if not _type_tag(part)]
@@ -260,7 +250,7 @@ def first_error(err: ValidationError, data: dict) -> ScenarioError:
         message = "unknown key; check the spelling against `sim schema` or docs/scenarios.md"
     elif issue["type"] == "string_pattern_mismatch":
         pattern = issue.get("ctx", {}).get("pattern", "")
-        wanted = PATTERNS.get(pattern, f"text matching the pattern {pattern}")
+        wanted = PATTERN_MEANINGS.get(pattern, f"text matching the pattern {pattern}")
         message = f"must be {wanted} (got {issue.get('input')!r})"
     elif issue["type"] != "missing" and isinstance(issue.get("input"), str | int | float | date):
         got = repr(issue["input"])

@@ -19,25 +19,28 @@ from sim.scenario.vocab import (
 
 def check_references(s: Scenario) -> None:
     """Every code, id and path a scenario mentions must exist and fit its role."""
-    codes = s.codes()
-    powers, states = s.codes("power"), s.codes("host", "neighbor")
-    for name in s.lever_reference:
-        if name not in [lever.name for lever in s.levers]:
-            raise ScenarioError(
-                f"lever_reference.{name}",
-                f"not a declared lever; declared: {', '.join(lv.name for lv in s.levers)}",
-            )
-    hosts = s.codes("host")
-    crossings = [c.id for c in s.crossings]
+    _check_actors(s)
+    _check_trade(s)
+    _check_links(s)
+    for i, e in enumerate(s.events):
+        _check_event(s, e, f"events[{i}] ({e.month} {e.type})")
+    _check_factors(s)
+    if s.sweep is not None:
+        _check_sweep(s)
 
-    def need(value, allowed, field):
-        if value not in allowed:
-            raise ScenarioError(
-                field, f"unknown value {value!r}; allowed: {', '.join(map(str, allowed))}"
-            )
 
-    _unique(codes, "actors", "code")
-    _unique(crossings, "crossings", "id")
+def _need(value, allowed, field: str) -> None:
+    """Refuse a value that is not one of those allowed, listing them."""
+    if value not in allowed:
+        raise ScenarioError(
+            field, f"unknown value {value!r}; allowed: {', '.join(map(str, allowed))}"
+        )
+
+
+def _check_actors(s: Scenario) -> None:
+    """Unique codes, one host, at least one power, and the relations between declared ones."""
+    _unique(s.codes(), "actors", "code")
+    hosts, powers, states = s.codes("host"), s.codes("power"), s.codes("host", "neighbor")
     if len(hosts) != 1:
         raise ScenarioError("actors", f"exactly one actor must have role host; found {hosts}")
     if not powers:
@@ -50,42 +53,64 @@ def check_references(s: Scenario) -> None:
             )
     _unique([f"{r.power}-{r.state}" for r in s.relations], "relations", "power-state pair")
     for i, r in enumerate(s.relations):
-        need(r.power, powers, f"relations[{i}] ({r.power}-{r.state}).power")
-        need(r.state, states, f"relations[{i}] ({r.power}-{r.state}).state")
+        _need(r.power, powers, f"relations[{i}] ({r.power}-{r.state}).power")
+        _need(r.state, states, f"relations[{i}] ({r.power}-{r.state}).state")
+
+
+def _check_trade(s: Scenario) -> None:
+    """Commodity groups, and flows between declared actors along declared crossings."""
+    codes, crossings = s.codes(), [c.id for c in s.crossings]
+    host = s.codes("host")[0]
     names = [c.name for c in s.commodities]
     _unique(names, "commodities", "name")
     for k in REQUIRED_COMMODITIES:
-        need(k, names, f"commodities (required groups: {', '.join(REQUIRED_COMMODITIES)})")
+        _need(k, names, f"commodities (required groups: {', '.join(REQUIRED_COMMODITIES)})")
     _unique([flow_label(f.exporter, f.importer, f.commodity) for f in s.trade], "trade", "flow")
     for i, f in enumerate(s.trade):
         item = f"trade[{i}] ({flow_label(f.exporter, f.importer, f.commodity)})"
-        need(f.exporter, codes, f"{item}.exporter")
-        need(f.importer, codes, f"{item}.importer")
-        need(f.commodity, names, f"{item}.commodity")
+        _need(f.exporter, codes, f"{item}.exporter")
+        _need(f.importer, codes, f"{item}.importer")
+        _need(f.commodity, names, f"{item}.commodity")
         if f.exporter == f.importer:
             raise ScenarioError(f"trade[{i}]", "exporter and importer must differ")
         if f.route is not None:
-            need(f.route, crossings, f"trade[{i}].route")
-            if hosts[0] not in (f.exporter, f.importer):
+            _need(f.route, crossings, f"trade[{i}].route")
+            if host not in (f.exporter, f.importer):
                 raise ScenarioError(
                     f"trade[{i}].route", "only flows to or from the host use crossings"
                 )
+
+
+def _check_links(s: Scenario) -> None:
+    """Crossings, shocks, migration corridors and alliances name declared actors and ids."""
+    codes, states, powers = s.codes(), s.codes("host", "neighbor"), s.codes("power")
+    crossings = [c.id for c in s.crossings]
+    _unique(crossings, "crossings", "id")
     for i, c in enumerate(s.crossings):
-        need(c.transit_state, states, f"crossings[{i}] ({c.id}).transit_state")
+        _need(c.transit_state, states, f"crossings[{i}] ({c.id}).transit_state")
         if c.alternate is not None:
             others = [x for x in crossings if x != c.id]
-            need(c.alternate, others, f"crossings[{i}] ({c.id}).alternate")
+            _need(c.alternate, others, f"crossings[{i}] ({c.id}).alternate")
     _unique([t.name for t in s.shocks], "shocks", "name")
     for i, m in enumerate(s.migration):
-        need(m.origin, states, f"migration[{i}] ({m.origin}-{m.destination}).origin")
-        need(m.destination, powers, f"migration[{i}] ({m.origin}-{m.destination}).destination")
+        _need(m.origin, states, f"migration[{i}] ({m.origin}-{m.destination}).origin")
+        _need(m.destination, powers, f"migration[{i}] ({m.origin}-{m.destination}).destination")
     _unique([a.name for a in s.alliances], "alliances", "name")
     for i, a in enumerate(s.alliances):
         for code in a.members:
-            need(code, codes, f"alliances[{i}] ({a.name}).members")
+            _need(code, codes, f"alliances[{i}] ({a.name}).members")
         _unique(a.members, f"alliances[{i}] ({a.name}).members", "member")
-    for i, e in enumerate(s.events):
-        _check_event(s, e, f"events[{i}] ({e.month} {e.type})", need)
+
+
+def _check_factors(s: Scenario) -> None:
+    """Levers and uncertainties: unique names, paths to numbers within their bounds, and
+    uncertainties whose whole range gives valid scenarios."""
+    declared = [lever.name for lever in s.levers]
+    for name in s.lever_reference:
+        if name not in declared:
+            raise ScenarioError(
+                f"lever_reference.{name}", f"not a declared lever; declared: {', '.join(declared)}"
+            )
     names = [x.name for x in [*s.levers, *s.uncertainties, *s.outcomes]]
     _unique(names, "levers, uncertainties and outcomes", "name")
     data = s.model_dump(mode="json")
@@ -93,7 +118,7 @@ def check_references(s: Scenario) -> None:
         for i, item in enumerate(items):
             _check_factor(data, item, f"{kind}[{i}]")
     for i, item in enumerate(s.uncertainties):
-        for end in ("low", "high"):  # the whole range must give valid scenarios
+        for end in ("low", "high"):
             try:
                 s.with_values(**{item.name: getattr(item, end)})
             except ScenarioError as err:
@@ -101,8 +126,6 @@ def check_references(s: Scenario) -> None:
                     f"uncertainties[{i}] ({item.name}).{end}",
                     err.message.replace("the point", "the value", 1),
                 ) from None
-    if s.sweep is not None:
-        _check_sweep(s)
 
 
 def _check_factor(data: dict, item, field: str) -> None:
@@ -113,11 +136,7 @@ def _check_factor(data: dict, item, field: str) -> None:
         raise ScenarioError(f"{field}.path", err.args[0]) from None
     if not isinstance(value, int | float):
         raise ScenarioError(f"{field}.path", f"{item.path!r} is not a number")
-    if not item.low <= value <= item.high:
-        raise ScenarioError(
-            f"{field} ({item.name})",
-            f"current value {value} lies outside the bounds [{item.low}, {item.high}]",
-        )
+    item.check(value, f"{field} ({item.name})")
 
 
 def _check_sweep(s: Scenario) -> None:
@@ -133,16 +152,12 @@ def _check_sweep(s: Scenario) -> None:
     for name, values in (s.sweep.grid or {}).items():
         item = factors[name]
         for value in values if isinstance(values, list) else []:
-            if not item.low <= value <= item.high:
-                raise ScenarioError(
-                    f"sweep.grid.{name}",
-                    f"value {value:g} is outside the bounds [{item.low:g}, {item.high:g}]",
-                )
+            item.check(value, f"sweep.grid.{name}")
     if s.sweep.sample is not None and not (s.sweep.over or factors):
         raise ScenarioError("sweep.sample", "the scenario declares no lever or uncertainty")
 
 
-def _check_event(s: Scenario, e, field: str, need) -> None:
+def _check_event(s: Scenario, e, field: str) -> None:
     for name in EVENT_NEEDS[e.type]:
         if getattr(e, name) is None:
             raise ScenarioError(f"{field}.{name}", f"an event of type {e.type} needs {name}")
@@ -153,12 +168,12 @@ def _check_event(s: Scenario, e, field: str, need) -> None:
             f"{e.month} lies outside the simulated months {s.start} + {s.horizon_months} months",
         )
     if e.actor is not None:
-        need(e.actor, s.codes() if e.type == "agreement" else s.codes("power"), f"{field}.actor")
+        _need(e.actor, s.codes() if e.type == "agreement" else s.codes("power"), f"{field}.actor")
     if e.target is not None:
         allowed = s.codes() if e.type in ATTACKS else s.codes("host", "neighbor")
-        need(e.target, allowed, f"{field}.target")
+        _need(e.target, allowed, f"{field}.target")
     if e.crossing is not None:
-        need(e.crossing, [c.id for c in s.crossings], f"{field}.crossing")
+        _need(e.crossing, [c.id for c in s.crossings], f"{field}.crossing")
     if e.type == "migration" and not any(
         m.origin == e.target and m.destination == e.actor for m in s.migration
     ):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,11 +28,15 @@ from pydantic import (
 from sim.errors import ScenarioError
 from sim.scenario.paths import get_path, set_path
 from sim.scenario.vocab import (
+    CODE_PATTERN,
     COMMODITIES,
     EVENT_TYPES,
+    FOLDER_NAME_PATTERN,
+    ID_PATTERN,
     INSTRUMENTS,
     MAX_SEED,
     MONTH_PATTERN,
+    NAME_PATTERN,
     NETWORKS,
     ROLES,
     SEED_RANGE_TEXT,
@@ -140,7 +145,7 @@ class HostTies(Strict):
 class Actor(Strict):
     """A power, the host or a neighbour; everything about it is data."""
 
-    code: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code")
+    code: str = Field(pattern=CODE_PATTERN, description="ISO 3166 alpha-3 code")
     name: str
     role: Literal[ROLES]  # type: ignore[valid-type]
     gdp: NonNegative = Field(description="GDP, weights the regional aggregate")
@@ -308,7 +313,7 @@ class Flow(Strict):
 class Crossing(Strict):
     """A border crossing into the host, owned by a transit state."""
 
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN)
     name: str
     transit_state: str
     fee: NonNegative = Field(description="transit fee, USD per tonne")
@@ -383,6 +388,13 @@ class Event(Strict):
     _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
     _check_month = field_validator("month")(_real_month)
 
+    @property
+    def display_name(self) -> str:
+        """How results and the app name the event: its label, else its type and whom or what
+        it concerns (e.g. 'closure Torkham')."""
+        subject = self.target or self.actor or self.crossing or ""
+        return self.label or f"{self.type} {subject}".strip()
+
 
 class Migration(Strict):
     """Labour migration from origin to a power, and the remittances it sends home."""
@@ -455,34 +467,63 @@ class Dynamics(Strict):
     )
 
 
-def _ordered_bounds(factor):
-    """A lever's or uncertainty's low must not lie above its high."""
-    if factor.low > factor.high:
-        raise ValueError(f"low {factor.low} is above high {factor.high}")
-    return factor
+class Factor(Strict):
+    """A parameter a run may set (a lever or an uncertainty): a path to one Quantity's value and
+    the bounds [low, high] it may take. It owns its check, its levels and its distribution, for
+    the schema, the cross-checks, sweeps, the app and the EMA connector alike."""
 
-
-class Lever(Strict):
-    """A policy choice exposed to sweeps and the UI: a path to one Quantity's value."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: ClassVar[str] = "factor"
+    name: str = Field(pattern=NAME_PATTERN)
     path: str = Field(description="dotted path to a Quantity, e.g. relations.USA-AFG.aid")
     low: float
     high: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+    def check(self, value: float, field: str) -> None:
+        """Refuse a value outside the bounds, naming `field`, the value and the bounds."""
+        if not self.low <= float(value) <= self.high:
+            raise ScenarioError(
+                field,
+                f"value {value} is outside the {self.kind}'s bounds [{self.low}, {self.high}]",
+            )
+
+    def levels(self, count: int) -> list[float]:
+        """`count` evenly spaced values from low to high."""
+        return [float(v) for v in np.linspace(self.low, self.high, count)]
+
+    def sampling_distribution(self, written: float):
+        """The distribution over [low, high] (a frozen scipy.stats one): uniform, unless the
+        factor says otherwise; `written` is the value the scenario writes."""
+        from scipy import stats
+
+        return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+    def from_unit(self, u: np.ndarray, written: float) -> np.ndarray:
+        """Quantiles u of the distribution (its low for a factor of no width)."""
+        if self.high == self.low:
+            return np.full_like(u, self.low)
+        return self.sampling_distribution(written).ppf(u)
+
+
+class Lever(Factor):
+    """A policy choice exposed to sweeps and the UI."""
+
+    kind: ClassVar[str] = "lever"
     step: float = Field(gt=0)
     label: str
 
-    _ordered = model_validator(mode="after")(_ordered_bounds)
 
-
-class Uncertainty(Strict):
+class Uncertainty(Factor):
     """A parameter we do not know: a range around its sourced value, with a source for the
     range (the EMA Workbench's uncertainties). Sweeps sample it; a run takes the value written."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: ClassVar[str] = "uncertainty"
     path: str = Field(description="dotted path to a Quantity, e.g. networks.extremist.growth")
-    low: float
-    high: float
     distribution: Literal["uniform", "triangular"] = Field(
         default="uniform", description="triangular peaks at the value written in the scenario"
     )
@@ -490,14 +531,22 @@ class Uncertainty(Strict):
     label: str = ""
 
     _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
-    _ordered = model_validator(mode="after")(_ordered_bounds)
+
+    def sampling_distribution(self, written: float):
+        """Uniform, or triangular peaking at the value the scenario writes."""
+        width = self.high - self.low
+        if self.distribution == "triangular" and width > 0:
+            from scipy import stats
+
+            return stats.triang(c=(written - self.low) / width, loc=self.low, scale=width)
+        return super().sampling_distribution(written)
 
 
 class Outcome(Strict):
     """A named measure of a run (the EMA Workbench's outcomes): one recorded series, one label
     on each of its other dims, reduced over months to one number per world."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     series: str = Field(description="a recorded series, e.g. influence (docs/results.md)")
     select: dict[str, str] = Field(
         default={},
@@ -544,7 +593,7 @@ class Scenario(Strict):
     """A complete, self-contained scenario: actors, trade, routes, threats, events, levers."""
 
     name: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=FOLDER_NAME_PATTERN,
         description="names the scenario and its output folders (out/NAME, runs/NAME)",
     )
     question: str = Field(default="", description="the policy question the scenario answers")
@@ -627,11 +676,7 @@ class Scenario(Strict):
                 lever = self.lever(name)
             except KeyError as err:
                 raise ScenarioError(f"levers.{name}", err.args[0]) from None
-            if not lever.low <= float(value) <= lever.high:
-                raise ScenarioError(
-                    f"levers.{name}",
-                    f"value {value} is outside the lever's bounds [{lever.low}, {lever.high}]",
-                )
+            lever.check(value, f"levers.{name}")
             reference = data["lever_reference"]
             reference.setdefault(name, float(get_path(data, lever.path)))
             set_path(data, lever.path, float(value))
@@ -668,11 +713,7 @@ class Scenario(Strict):
         for name, value in values.items():
             item = factors[name]
             if isinstance(item, Uncertainty):
-                if not item.low <= float(value) <= item.high:
-                    raise ScenarioError(
-                        f"uncertainties.{name}",
-                        f"value {value} is outside its range [{item.low}, {item.high}]",
-                    )
+                item.check(value, f"uncertainties.{name}")
                 set_path(data, item.path, float(value))
         try:
             return Scenario.model_validate(data)

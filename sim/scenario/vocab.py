@@ -37,7 +37,20 @@ SECURITY_EVENTS = ("attack", "border_clash", "trafficking_surge", "closure")  # 
 SIGNED_EVENTS = ("recognition", "sanctions", "engagement")  # a change in [-1, 1]
 SCALE_EVENTS = ("aid", "infrastructure", "agreement", "migration")  # a level, not negative
 
+# The string patterns of scenario and targets files, and what each means in error messages.
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
+CODE_PATTERN = r"^[A-Z]{3}$"
+ID_PATTERN = r"^[a-z0-9_]+$"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+PATTERN_MEANINGS = {
+    MONTH_PATTERN: "a month written YYYY-MM, e.g. 2025-07",
+    CODE_PATTERN: "a three-letter upper-case ISO 3166 alpha-3 code, e.g. AFG",
+    ID_PATTERN: "lower-case letters, digits and underscores",
+    NAME_PATTERN: "lower-case letters, digits and underscores, starting with a letter",
+    FOLDER_NAME_PATTERN: "letters, digits, '_', '.' and '-', starting with a letter or digit "
+    "(it names folders)",
+}
 MAX_SEED = 2**63  # root seeds lie in [0, MAX_SEED)
 SEED_RANGE_TEXT = "[0, 2**63)"
 

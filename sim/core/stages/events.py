@@ -20,13 +20,11 @@ from sim.scenario.vocab import INSTRUMENTS, SECURITY_EVENTS
 def apply_scheduled(p: Params, st: State, month: int) -> None:
     """Apply every event scheduled for `month` to the state."""
     for event in p.events.get(month, ()):
-        if event.type in SECURITY_EVENTS:
-            _security_event(p, st, event)
-        else:
-            POLICY_EVENTS[event.type](p, st, event)
+        HANDLERS[event.type](p, st, event)
 
 
 def _security_event(p: Params, st: State, e: Event) -> None:
+    """Act through the effects of one unit of the stochastic shock of the same kind."""
     if e.type == "closure":
         target = p.crossing.ids.index(e.crossing)
         st.closure_left[:, target] = np.maximum(st.closure_left[:, target], e.duration_months)
@@ -64,8 +62,7 @@ def _infrastructure(p: Params, st: State, e: Event) -> None:
 
 
 def _engagement(p: Params, st: State, e: Event) -> None:
-    k = INSTRUMENTS.index(e.instrument)
-    cell = (p.power_index(e.actor), p.state_index(e.target), k)
+    cell = (p.power_index(e.actor), p.state_index(e.target), INSTRUMENTS.index(e.instrument))
     st.anchor[cell] = np.clip(st.anchor[cell] + e.value, 0.0, 1.0)
 
 
@@ -75,7 +72,9 @@ def _migration(p: Params, st: State, e: Event) -> None:
     st.migration_capacity[corridor] = e.value
 
 
-POLICY_EVENTS = {
+# The handler of every event type (tests/test_vocabulary.py holds this to EVENT_TYPES).
+HANDLERS = {
+    **dict.fromkeys(SECURITY_EVENTS, _security_event),
     "recognition": _recognition,
     "sanctions": _sanctions,
     "aid": _aid,
