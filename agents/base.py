@@ -14,19 +14,26 @@ from __future__ import annotations
 import mesa
 
 
-class ActorAgent(mesa.Agent):
-    """A state or power of the scenario; `index` is its position on the actor axis."""
+class AxisAgent(mesa.Agent):
+    """An agent that stands for one position of an axis of the model's arrays: `code` names
+    it, `index` is its position."""
 
-    role = "actor"
+    role = "agent"
 
     def __init__(self, model, code: str, index: int):
         super().__init__(model)
         self.code, self.index = code, index
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code})"
+
+
+class ActorAgent(AxisAgent):
+    """A state or power of the scenario; `index` is its position on the actor axis."""
+
+    role = "actor"
+
     @property
     def threat_perception(self):
         """Threat perception in every world, shape (R,)."""
         return self.model.state.threat[:, self.index]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code})"

@@ -9,9 +9,9 @@ pressure or of the event rate then moves it.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from agents.base import AxisAgent
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.rows import dot
@@ -19,22 +19,15 @@ from sim.core.stages.influence import own_security, security_provision
 from sim.core.state import State
 
 
-class ThreatNetwork(mesa.Agent):
+class ThreatNetwork(AxisAgent):
     """A threat network (extremist or trafficking); `code` is its name in NETWORKS."""
 
     role = "threat_network"
-
-    def __init__(self, model, name: str, index: int):
-        super().__init__(model)
-        self.code, self.index = name, index
 
     @property
     def strength(self):
         """Strength in every world, shape (R,)."""
         return self.model.state.networks[:, self.index]
-
-    def __repr__(self) -> str:
-        return f"ThreatNetwork({self.code})"
 
 
 def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:

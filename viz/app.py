@@ -301,6 +301,11 @@ def WorldView(scenario: Scenario, view: View):
             continuous_update=False,
             classes=["input-world"],
         )
+    _world_month(world, scenario, view.state, month)
+
+
+def _world_month(world: OneWorld, scenario: Scenario, state: str, month: int) -> None:
+    """What the one world shows after `month` months: the date, its events and its charts."""
     res = world.results()
     date = f"{res.dates[month - 1]:%Y-%m}" if month else "not started"
     solara.Text(
@@ -310,12 +315,12 @@ def WorldView(scenario: Scenario, view: View):
     with solara.Column(gap="0px", classes=["world-events"]):
         for line in world.events() or (["nothing scheduled or drawn"] if month else []):
             solara.Text(line, style=TEXT)
-    key = [id(world), month, view.state]
-    Chart(lambda: charts.influence_chart(res, view.state, until=month), key, "world-influence")
+    key = [id(world), month, state]
+    Chart(lambda: charts.influence_chart(res, state, until=month), key, "world-influence")
     with solara.Row(style={"flex-wrap": "wrap"}):
         if month:
             Chart(lambda: charts.heat_map(res, month - 1), key, "world-heatmap", PANEL)
-        Chart(lambda: charts.threat_chart(res, view.state, until=month), key, "world-threat", PANEL)
+        Chart(lambda: charts.threat_chart(res, state, until=month), key, "world-threat", PANEL)
 
 
 @solara.component
@@ -394,21 +399,7 @@ def Page():
         def current():
             return task_ref.current is not None and task_ref.current.is_current()
 
-        try:
-            base = cached_run(runs.current, preset(BASELINE), v.worlds, v.seed)
-            panels = last_full.current
-            for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
-                full = res.worlds == v.worlds
-                panels = res if full or panels is None else panels
-                computed = Computation(res, base, paired(res, base), full, panels=panels)
-                yield computed
-                time.sleep(PREVIEW_DRAW if not full else 0)
-            last_full.current = res
-            other = cached_run(runs.current, against, v.worlds, v.seed)
-            versus = computed.versus_baseline if other is base else paired(res, other)
-            yield dataclasses.replace(computed, versus=versus)
-        except Superseded:
-            return
+        yield from _computations(scenario, against, v, runs.current, last_full, current)
 
     key = [scenario.content_hash(), v.worlds, v.seed, against.content_hash()]
     task = solara.lab.use_task(compute, dependencies=key, raise_error=False)
@@ -421,23 +412,7 @@ def Page():
     for message in (*v.problems, problem):
         if message:
             solara.Warning(f"From the link: {message}", classes=["link-problem"])
-    states = scenario.codes("host", "neighbor")
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Select(
-            "State shown",
-            values=states,
-            value=v.state if v.state in states else states[0],
-            on_value=lambda s: view.set(view.value.replace(state=s)),
-        )
-        month = v.month if v.month >= 0 else scenario.horizon_months - 1
-        solara.SliderInt(
-            "Month (heat map, map)",
-            value=month,
-            min=0,
-            max=scenario.horizon_months - 1,
-            on_value=lambda m: view.set(view.value.replace(month=m)),
-        )
-        solara.Text(_status(task, computed, v), classes=["status"])
+    month = _view_bar(view, scenario, _status(task, computed, v))
     if task.error and not isinstance(task.exception, Superseded):
         solara.Error(f"The run failed: {task.exception}", classes=["run-error"])
     if computed is None:
@@ -453,6 +428,49 @@ def Page():
         with solara.lab.Tab("Map"):
             MapView(computed, view)
     Downloads(computed, scenario)
+
+
+def _computations(scenario: Scenario, against: Scenario, v: View, runs: dict, last_full, current):
+    """What the page shows as the run refines: the previews, the full ensemble, then the
+    full ensemble with its comparison against the chosen run (`last_full` keeps the last full
+    ensemble for the panels while a preview is shown; `current` says whether still wanted)."""
+    try:
+        base = cached_run(runs, preset(BASELINE), v.worlds, v.seed)
+        panels = last_full.current
+        for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
+            full = res.worlds == v.worlds
+            panels = res if full or panels is None else panels
+            computed = Computation(res, base, paired(res, base), full, panels=panels)
+            yield computed
+            time.sleep(PREVIEW_DRAW if not full else 0)
+        last_full.current = res
+        other = cached_run(runs, against, v.worlds, v.seed)
+        versus = computed.versus_baseline if other is base else paired(res, other)
+        yield dataclasses.replace(computed, versus=versus)
+    except Superseded:
+        return
+
+
+def _view_bar(view: solara.Reactive, scenario: Scenario, status: str) -> int:
+    """The state and month shown, and the run's status; returns the month shown."""
+    v, states = view.value, scenario.codes("host", "neighbor")
+    month = v.month if v.month >= 0 else scenario.horizon_months - 1
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Select(
+            "State shown",
+            values=states,
+            value=v.state if v.state in states else states[0],
+            on_value=lambda s: view.set(view.value.replace(state=s)),
+        )
+        solara.SliderInt(
+            "Month (heat map, map)",
+            value=month,
+            min=0,
+            max=scenario.horizon_months - 1,
+            on_value=lambda m: view.set(view.value.replace(month=m)),
+        )
+        solara.Text(status, classes=["status"])
+    return month
 
 
 def _status(task, computed: Computation | None, view: View) -> str:

@@ -25,7 +25,7 @@ from sim.batch.runner import check_run, run
 from sim.batch.sweeps import factor_distribution
 from sim.results.outcomes import outcome_values
 from sim.scenario.loading import load_scenario
-from sim.scenario.schema import Lever, Outcome, Scenario
+from sim.scenario.schema import Outcome, Scenario
 
 POINT_WORLDS = 50  # worlds per sample point: enough for a mean whose noise is small against the
 # spread of the outcome over the sample (common random numbers remove most of the rest)
@@ -139,27 +139,35 @@ def sensitivity(
     f_ab = means[2 * n :].reshape(d, n, s).transpose(0, 2, 1)
     first, total = _sobol(f_a, f_b, f_ab, n, d, s)
     low, high = _bootstrap(f_a, f_b, f_ab, n, d, s, confidence, resamples, sample_seed)
-    kinds = scenario.factors()
-    rows = [
-        {
-            "outcome": out.name,
-            "parameter": name,
-            "kind": "lever" if isinstance(kinds[name], Lever) else "uncertainty",
-            "first": first[k, i],
-            "first_low": low[0, k, i],
-            "first_high": high[0, k, i],
-            "total": total[k, i],
-            "total_low": low[1, k, i],
-            "total_high": high[1, k, i],
-        }
-        for k, out in enumerate(outcomes)
-        for i, name in enumerate(factors)
-    ]
+    indices = _index_table(scenario, factors, first, total, low, high)
     samples = pd.DataFrame(design, columns=factors)
     samples.insert(0, "design", labels)
     samples[[out.name for out in outcomes]] = means
     return Sensitivity(scenario, factors, [o.name for o in outcomes], n, worlds, seed,
-                       confidence, pd.DataFrame(rows), samples)  # fmt: skip
+                       confidence, indices, samples)  # fmt: skip
+
+
+def _index_table(scenario: Scenario, factors: list[str], first, total, low, high) -> pd.DataFrame:
+    """A row per (outcome, parameter): first-order and total indices with their intervals;
+    the index arrays are (outcomes, parameters), the bounds (first|total, ...)."""
+    declared = scenario.factors()
+    return pd.DataFrame(
+        [
+            {
+                "outcome": out.name,
+                "parameter": name,
+                "kind": declared[name].kind,
+                "first": first[k, i],
+                "first_low": low[0, k, i],
+                "first_high": high[0, k, i],
+                "total": total[k, i],
+                "total_low": low[1, k, i],
+                "total_high": high[1, k, i],
+            }
+            for k, out in enumerate(scenario.outcomes)
+            for i, name in enumerate(factors)
+        ]
+    )
 
 
 def point_outcomes(

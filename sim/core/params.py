@@ -450,8 +450,7 @@ def _commodities(s: Scenario) -> CommodityParams:
 
 
 def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
-    codes, host = ax.codes, ax.host
-    n_p, n_s, n_n, n_f = len(ax.power), len(ax.state), len(codes), len(s.trade)
+    n_f, n_n = len(s.trade), len(ax.codes)
     k_of = {n: i for i, n in enumerate(commodities.names)}
     c_of = {c.id: i for i, c in enumerate(s.crossings)}
     labels = [flow_label(f.exporter, f.importer, f.commodity) for f in s.trade]
@@ -462,9 +461,43 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
     imports, exports = np.zeros((n_f, n_n)), np.zeros((n_f, n_n))
     imports[np.arange(n_f), importer] = 1.0
     exports[np.arange(n_f), exporter] = 1.0
-    involves = imports + exports
+    pair, pair_import, signal = _pairs(ax, exporter, importer)
+    fee_primary, fee_alternate = _fees(s, ax, exporter, importer, commodity, route, commodities)
+    base = np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR
+    market, market_base, base_share, market_importer = _markets(importer, commodity, base)
+    return FlowParams(
+        labels=labels,
+        keys=rng.label_keys(labels),
+        exporter=exporter,
+        importer=importer,
+        commodity=commodity,
+        base_trade=base,
+        trend=np.array([f.trend for f in s.trade]),
+        route=route,
+        routed=np.flatnonzero(route >= 0),
+        capacity_signal=signal,
+        involves=imports + exports,
+        pair=pair,
+        pair_import=pair_import,
+        imports=imports,
+        exports=exports,
+        touches_host=(exporter == ax.host) | (importer == ax.host),
+        fee_primary=fee_primary,
+        fee_alternate=fee_alternate,
+        market=market,
+        base_share=base_share,
+        market_base=market_base,
+        market_importer=market_importer,
+    )
+
+
+def _pairs(ax: Axes, exporter: np.ndarray, importer: np.ndarray):
+    """(F, P*S) maps of the (power, state) pair each flow joins, both ways and as an import of
+    the state, and the capacity signal of each flow: an index into [economic engagement (P*S)
+    | trade openness (S) | none]."""
+    codes, host, n_f = ax.codes, ax.host, len(exporter)
+    n_p, n_s = len(ax.power), len(ax.state)
     pair, pair_import = np.zeros((n_f, n_p * n_s)), np.zeros((n_f, n_p * n_s))
-    # What raises a flow's capacity indexes [economic engagement (P*S) | trade openness (S) | none].
     signal = np.full(n_f, n_p * n_s + n_s, dtype=np.int64)
     for f, (a, b) in enumerate(zip(exporter, importer, strict=True)):
         ca, cb = codes[a], codes[b]
@@ -477,7 +510,13 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
             other = b if a == host else a
             if codes[other] in ax.state:
                 signal[f] = n_p * n_s + ax.state[codes[other]]
+    return pair, pair_import, signal
 
+
+def _fees(s: Scenario, ax: Axes, exporter, importer, commodity, route, commodities):
+    """(F, N) transit revenue per USD M of each flow through its primary crossing and through
+    that crossing's alternate, to the transit state (none where it trades the flow itself)."""
+    c_of = {c.id: i for i, c in enumerate(s.crossings)}
     transit = np.array([ax.actor[c.transit_state] for c in s.crossings], dtype=np.int64)
     fees = _values(s.crossings, "fee")
     alternate = np.array(
@@ -485,7 +524,7 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
     )
 
     def fee_matrix(crossing_of_flow: np.ndarray) -> np.ndarray:
-        m = np.zeros((n_f, n_n))
+        m = np.zeros((len(exporter), len(ax.codes)))
         for f, c in enumerate(crossing_of_flow):
             if c >= 0 and transit[c] not in (exporter[f], importer[f]):
                 m[f, transit[c]] = fees[c] / commodities.price[commodity[f]]
@@ -494,37 +533,23 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
     alternate_of_flow = (
         np.where(route >= 0, alternate[np.maximum(route, 0)], -1) if len(alternate) else route
     )
-    base = np.array([f.value for f in s.trade]) / MONTHS_PER_YEAR
+    return fee_matrix(route), fee_matrix(alternate_of_flow)
+
+
+def _markets(importer: np.ndarray, commodity: np.ndarray, base: np.ndarray):
+    """Markets (an importer's demand for one commodity group): the (F, Q) map of flows to
+    markets, each market's demand at the start, each flow's share of it (even shares in a
+    market with no trade) and each market's importer."""
+    n_f = len(importer)
     markets = sorted(set(zip(importer.tolist(), commodity.tolist(), strict=True)))
     market = np.zeros((n_f, len(markets)))
     market[np.arange(n_f), [markets.index(m) for m in zip(importer, commodity, strict=True)]] = 1
     market_base = base @ market
     supplied = market @ np.where(market_base > 0, market_base, 1.0)
     suppliers = market @ market.sum(axis=0)  # how many flows share each flow's market
-    return FlowParams(
-        labels=labels,
-        keys=rng.label_keys(labels),
-        exporter=exporter,
-        importer=importer,
-        commodity=commodity,
-        base_trade=base,
-        trend=np.array([f.trend for f in s.trade]),
-        route=route,
-        routed=np.flatnonzero(route >= 0),
-        capacity_signal=signal,
-        involves=involves,
-        pair=pair,
-        pair_import=pair_import,
-        imports=imports,
-        exports=exports,
-        touches_host=(exporter == host) | (importer == host),
-        fee_primary=fee_matrix(route),
-        fee_alternate=fee_matrix(alternate_of_flow),
-        market=market,
-        base_share=np.where(market @ market_base > 0, base / supplied, 1.0 / suppliers),
-        market_base=market_base,
-        market_importer=np.array([m[0] for m in markets], dtype=np.int64),
-    )
+    base_share = np.where(market @ market_base > 0, base / supplied, 1.0 / suppliers)
+    importers = np.array([m[0] for m in markets], dtype=np.int64)
+    return market, market_base, base_share, importers
 
 
 def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
