@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli import BASELINE, ROOT, sim
+from commands import BASELINE, ROOT, sim
 
 POWERS = ["RUS", "CHN", "USA"]
 STATES = ["AFG", "TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]
