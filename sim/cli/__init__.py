@@ -23,8 +23,15 @@ import sys
 from sim.cli import batch, calibrate, compare, explain, export, run, schema, ui, validate
 from sim.cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
 
-__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_INTERRUPTED"]
-__all__ += ["build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "build_parser",
+    "main",
+]
 
 COMMANDS = (run, batch, compare, export, explain, schema, validate, calibrate, ui)
 

@@ -2,7 +2,6 @@
 
 from sim.errors import InputError
 
-EXIT_DONE = 0
 EXIT_FAILED = 1  # ran, and checks (validate) or scenarios and blocks (batch) failed
 EXIT_BAD_INPUT = InputError.exit_code  # every kind of input error, and a path the system refused
 EXIT_INTERNAL = 3  # a bug: the traceback is printed
