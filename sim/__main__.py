@@ -1,3 +1,5 @@
+"""`python -m sim`: the command line (sim.cli), as the `sim` command runs it."""
+
 import sys
 
 from sim.cli import main

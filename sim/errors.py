@@ -1,4 +1,9 @@
-"""Errors a user can act on: each names the file, the field and what is allowed (a leaf)."""
+"""Errors a user can act on: each names the file, the field and what is allowed (a leaf).
+
+Every kind is an InputError, and the command line ends each with the kind's exit code
+(docs/reliability.md): a scenario or other input file, a result folder, a command line, a
+missing optional package.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,29 @@ import signal
 import threading
 from contextlib import contextmanager
 
+DISTRIBUTION = "regional-influence-sim"  # the name pip installs this project by
 
-class ScenarioError(ValueError):
-    """A scenario (or other input) that cannot be used, with where and why."""
+
+class InputError(ValueError):
+    """Input that cannot be used, with where and why; nothing was run or written."""
+
+    exit_code = 2
 
     def __init__(self, field: str, message: str, file: str | None = None):
         self.field, self.message, self.file = field, message, file
         super().__init__(self.describe())
 
-    def in_file(self, file: str) -> ScenarioError:
+    def in_file(self, file: str) -> InputError:
         return type(self)(self.field, self.message, file)
 
     def describe(self) -> str:
         where = f"{self.file}: " if self.file else ""
         field = f"field '{self.field}': " if self.field else ""
         return f"{where}{field}{self.message}"
+
+
+class ScenarioError(InputError):
+    """A scenario (or other input file) that cannot be used, with where and why."""
 
 
 class ResultError(ScenarioError):
@@ -31,6 +44,23 @@ class ResultError(ScenarioError):
 
     def in_file(self, file: str) -> ResultError:
         return ResultError(file, self.message, self.field)
+
+
+class UsageError(InputError):
+    """A command line that cannot be followed: an option given twice, or naming what is not
+    there (`field` is the option)."""
+
+
+class MissingDependencyError(InputError):
+    """An optional package that is not installed: `field` needs `package`, which the extra
+    `extra` of this project installs."""
+
+    def __init__(self, field: str, package: str, extra: str, file: str | None = None):
+        self.package, self.extra = package, extra
+        super().__init__(field, f"needs {package}: pip install '{DISTRIBUTION}[{extra}]'", file)
+
+    def in_file(self, file: str) -> MissingDependencyError:
+        return MissingDependencyError(self.field, self.package, self.extra, file)
 
 
 class Interrupted(KeyboardInterrupt):

@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli import BASELINE
-from cli import sim as run_sim
+from commands import BASELINE
+from commands import sim as run_sim
 
 from sim.errors import ScenarioError
 from sim.scenario.loading import load_scenario

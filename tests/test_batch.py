@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from cli import BASELINE, ROOT
+from commands import BASELINE, ROOT
 
 import sim.batch.batch as batch_module
 from sim import ResultError, ScenarioError, compare, load_results, load_scenario

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli import BASELINE, ROOT, sim
+from commands import BASELINE, ROOT, sim
 
 POWERS = ["RUS", "CHN", "USA"]
 STATES = ["AFG", "TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]
@@ -301,7 +301,133 @@ def test_no_command_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
-# ---- how a command ends: exit codes 2 (the system refused a path) and 3 (a bug) -----------------
+# ---- help: each command says what it does ----------------------------------------------------
+
+DOES = {  # what each command's help must say it does
+    "run": "run one scenario's ensemble of worlds",
+    "batch": "run scenario files and their sweeps as one batch",
+    "compare": "paired differences of influence between two result folders",
+    "export": "write a result folder's series as Parquet, NetCDF or CSV",
+    "explain": "print every parameter with value, unit and source",
+    "schema": "print the JSON Schema of scenario files",
+    "validate": "check the baseline against calibration targets",
+    "calibrate": "fit the targets file's free trade parameters",
+    "ui": "serve the browser app",
+}
+
+
+def help_text(capsys, *args: str) -> str:
+    """`sim ARGS --help` in this process, its words joined by single spaces."""
+    import sim.cli
+
+    with pytest.raises(SystemExit) as done:
+        sim.cli.main([*args, "--help"])
+    assert done.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_every_command_has_a_help_that_says_what_it_does(capsys):
+    import sim.cli
+
+    assert sorted(command.__name__.rsplit(".")[-1] for command in sim.cli.COMMANDS) == sorted(DOES)
+    overview = help_text(capsys)
+    for command, does in DOES.items():
+        assert f" {command} {does}" in overview, command
+        assert does in help_text(capsys, command), command
+
+
+def test_run_says_it_runs_one_scenario_not_a_batch(capsys):
+    text = help_text(capsys, "run")
+    assert "run one scenario's ensemble of worlds" in text
+    assert "scenario batch" not in text
+
+
+# ---- options several commands share (parent parsers) ------------------------------------------
+
+SHARED = {  # each option, and the commands that take it
+    "--worlds": ["run", "batch", "validate", "calibrate"],
+    "--seed": ["run", "batch", "validate", "calibrate"],
+    "--out": ["run", "batch", "compare", "export", "validate", "calibrate"],
+    "--force": ["run", "batch", "compare", "export", "validate"],
+    "--no-progress": ["run", "batch"],
+}
+REQUIRED = {  # what each command needs besides its options
+    "run": ["baseline"],
+    "batch": ["baseline"],
+    "compare": ["a", "b"],
+    "export": ["folder", "--format", "csv"],
+    "validate": [],
+    "calibrate": [],
+}
+
+
+@pytest.mark.parametrize("command", DOES)
+def test_each_command_takes_the_shared_options_listed(command, capsys):
+    usage = help_text(capsys, command).partition(" options: ")[0]
+    takes = {option for option in SHARED if f"[{option} " in usage or f"[{option}]" in usage}
+    assert takes == {option for option, commands in SHARED.items() if command in commands}
+
+
+def parsed(command: str, *args: str):
+    import sim.cli
+
+    return sim.cli.build_parser().parse_args([command, *REQUIRED[command], *args])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--worlds", "0", "argument --worlds: must be at least 1, got 0"),
+        ("--worlds", "many", "argument --worlds: expected a whole number, got 'many'"),
+        ("--seed", str(2**63), f"argument --seed: must lie in [0, 2**63), got {2**63}"),
+        ("--seed", "-1", "argument --seed: must lie in [0, 2**63), got -1"),
+    ],
+)
+def test_a_shared_option_refuses_a_bad_value_alike_on_every_command(option, value, message, capsys):
+    for command in SHARED[option]:
+        with pytest.raises(SystemExit) as done:
+            parsed(command, option, value)
+        assert done.value.code == 2, command
+        assert capsys.readouterr().err.splitlines()[-1] == f"sim {command}: error: {message}"
+
+
+def test_a_shared_option_means_the_same_on_every_command():
+    for command in SHARED["--worlds"]:
+        args = parsed(command, "--worlds", "7", "--seed", "5")
+        assert (args.worlds, args.seed) == (7, 5), command
+        assert (parsed(command).worlds, parsed(command).seed) == (None, None), command
+    for option in ("--force", "--no-progress"):
+        dest = option.lstrip("-").replace("-", "_")
+        for command in SHARED[option]:
+            assert getattr(parsed(command, option), dest) is True, (command, option)
+            assert getattr(parsed(command), dest) is False, (command, option)
+    for command in SHARED["--out"]:
+        assert parsed(command, "--out", "x/y").out == Path("x/y"), command
+
+
+# ---- sim batch --seed: the root seed of every run ---------------------------------------------
+
+
+def test_batch_seed_is_the_root_seed_of_every_run(tmp_path):
+    files = []
+    for name, seed in (("first", 11), ("second", 12)):  # each scenario with a seed of its own
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(
+            f"extends: {BASELINE}\nname: {name}\nhorizon_months: 24\nseed: {seed}\n"
+        )
+    small = ["--worlds", "5", "--workers", "1", "--no-progress"]
+
+    def seeds(folder: Path) -> dict[str, int]:
+        manifests = sorted(folder.glob("runs/*/p*/manifest.json"))
+        return {p.parent.parent.name: json.loads(p.read_text())["seed"] for p in manifests}
+
+    ok(sim("batch", *files, *small, "--seed", "7", "--out", tmp_path / "seeded"))
+    assert seeds(tmp_path / "seeded") == {"first": 7, "second": 7}
+    ok(sim("batch", *files, *small, "--out", tmp_path / "own"))
+    assert seeds(tmp_path / "own") == {"first": 11, "second": 12}
+
+
+# ---- how a command ends: each kind of error, its exit code and message --------------------------
 
 
 def _failing_command(monkeypatch, error: Exception) -> None:
@@ -310,7 +436,85 @@ def _failing_command(monkeypatch, error: Exception) -> None:
     def fail(args):
         raise error
 
-    monkeypatch.setitem(sim.cli.COMMANDS, "schema", fail)
+    monkeypatch.setattr(sim.cli.schema, "handle", fail)
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "message"),
+    [
+        (
+            "ScenarioError",
+            ("levers.x", "must lie in [0, 1]", "my.yaml"),
+            "my.yaml: field 'levers.x': must lie in [0, 1]",
+        ),
+        ("ResultError", ("out/run", "has no manifest.json"), "out/run: has no manifest.json"),
+        ("UsageError", ("--state", "unknown state 'XYZ'"), "field '--state': unknown state 'XYZ'"),
+        (
+            "MissingDependencyError",
+            ("--scheduler", "Dask distributed", "dask"),
+            "field '--scheduler': needs Dask distributed: pip install "
+            "'regional-influence-sim[dask]'",
+        ),
+    ],
+)
+def test_each_kind_of_input_error_exits_2_with_its_message(
+    kind, error, message, monkeypatch, capsys
+):
+    import sim.cli
+    import sim.errors
+
+    error = getattr(sim.errors, kind)(*error)
+    assert isinstance(error, sim.errors.InputError)
+    assert error.exit_code == sim.cli.EXIT_BAD_INPUT == 2
+    _failing_command(monkeypatch, error)
+    assert sim.cli.main(["schema"]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_a_lever_set_twice_is_a_usage_error(capsys):
+    import sim.cli
+
+    assert sim.cli.main(["run", "baseline", "--set", "a=1", "--set", "a=2"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: field '--set': a is set twice (1 and 2); give it once\n"
+
+
+def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, tmp_path, capsys):
+    import sim.cli
+    from sim.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(MissingDependencyError, match=r"regional-influence-sim\[dask\]"):
+        from sim.batch.executors import DaskExecutor
+
+        DaskExecutor("tcp://127.0.0.1:9")
+    out = tmp_path / "batch"
+    args = ["batch", "baseline", "--scheduler", "tcp://127.0.0.1:9", "--out", out]
+    assert sim.cli.main([*map(str, args), "--no-progress"]) == 2
+    assert capsys.readouterr().err == (
+        "error: field '--scheduler': needs Dask distributed: pip install "
+        "'regional-influence-sim[dask]'\n"
+    )
+    assert not out.exists()
+
+
+def test_the_kinds_of_input_error_stay_apart():
+    from sim.errors import (
+        InputError,
+        MissingDependencyError,
+        ResultError,
+        ScenarioError,
+        UsageError,
+    )
+
+    assert issubclass(ResultError, ScenarioError)  # (callers catch both as ScenarioError)
+    for kind in (ScenarioError, UsageError, MissingDependencyError):
+        assert issubclass(kind, InputError) and issubclass(kind, ValueError)
+    assert not issubclass(UsageError, ScenarioError)
+    assert not issubclass(MissingDependencyError, ScenarioError)
+    moved = MissingDependencyError("--scheduler", "Dask distributed", "dask").in_file("b.yaml")
+    assert (type(moved), moved.extra, moved.file) == (MissingDependencyError, "dask", "b.yaml")
+    assert UsageError("--set", "twice").in_file("x").describe() == "x: field '--set': twice"
 
 
 def test_a_bug_exits_3_with_its_traceback_and_a_request_to_report_it(monkeypatch, capsys):

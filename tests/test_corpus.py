@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli import ROOT
-from cli import sim as run_sim
+from commands import ROOT
+from commands import sim as run_sim
 
 CORPUS = ROOT / "tests" / "data" / "bad_input"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())

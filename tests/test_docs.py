@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli import sim as run_sim
+from commands import sim as run_sim
 from pydantic import BaseModel
 
 import sim.scenario.schema as scenario_module

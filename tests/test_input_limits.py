@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from cli import BASELINE, ROOT, sim
+from commands import BASELINE, ROOT, sim
 
 from sim.batch.runner import check_run, run
 from sim.errors import ScenarioError

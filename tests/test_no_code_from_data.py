@@ -7,7 +7,7 @@ import ast
 
 import pytest
 import yaml
-from cli import ROOT
+from commands import ROOT
 
 from sim.scenario.loading import StrictLoader
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli import BASELINE, ROOT, sim
+from commands import BASELINE, ROOT, sim
 
 SMALL = ("--worlds", "20", "--months", "12", "--no-progress")
 LONG = ("--worlds", "40000", "--no-progress")  # minutes: always interrupted first

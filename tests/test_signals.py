@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli import sim as run_sim
+from commands import sim as run_sim
 
 from sim.errors import interrupts_held
 

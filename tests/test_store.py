@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from cli import sim
+from commands import sim
 
 from sim import load_results, run, save_results
 from sim.core.series import SERIES

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from cli import BASELINE, sim
+from commands import BASELINE, sim
 
 from sim.calibration.calibrate import calibrate, calibration_overlay
 from sim.calibration.targets import Targets

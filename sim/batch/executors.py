@@ -18,7 +18,7 @@ import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from sim.errors import ScenarioError
+from sim.errors import MissingDependencyError
 
 
 class InlineExecutor(Executor):
@@ -98,9 +98,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client
         except ImportError:
-            raise ScenarioError(
-                "--scheduler", "needs Dask distributed: pip install 'regional-influence-sim[dask]'"
-            ) from None
+            raise MissingDependencyError("--scheduler", "Dask distributed", "dask") from None
         self.own = not isinstance(scheduler, Client)
         try:
             self.client = Client(scheduler, timeout="10s") if self.own else scheduler

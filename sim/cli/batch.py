@@ -1,0 +1,89 @@
+"""`sim batch`: scenario files and their sweeps as one resumable batch, and its comparisons."""
+
+from __future__ import annotations
+
+import sys
+
+from sim.cli import options
+from sim.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED
+from sim.cli.options import DEFAULT_OUT
+
+HELP = "run scenario files and their sweeps as one batch, resumable, on all cores or Dask"
+
+
+def add(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help=HELP,
+        description=f"{HELP}; print each scenario against the baseline when it is in the batch",
+        parents=[
+            options.worlds("each sweep's or scenario's", what="worlds per run"),
+            options.seed("each scenario's own", what="root seed of every run of the batch"),
+            options.out("batch folder (default: out/batch)", default=DEFAULT_OUT / "batch"),
+            options.force(),
+            options.progress(),
+        ],
+    )
+    parser.add_argument("files", nargs="+", help="scenario YAML files (or shipped scenario names)")
+    parser.add_argument(
+        "--workers",
+        type=options.positive,
+        help="worker processes on this machine (default: all cores)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed cluster"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="finish the batch in --out: keep its blocks"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from sim.batch.batch import resume_hint, run_batch
+
+    if args.out == DEFAULT_OUT / "batch":
+        DEFAULT_OUT.mkdir(exist_ok=True)
+    hint = resume_hint(args.files, args.out, args.worlds, seed=args.seed)
+    try:
+        report = run_batch(
+            args.files,
+            args.out,
+            worlds=args.worlds,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            force=args.force,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished blocks are kept in {args.out}/; go on with\n  {hint}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print(format_batch(report))
+    for error in report.failed_files.values():
+        print(f"error: {error}", file=sys.stderr)
+    for block, error in report.failed_blocks.items():
+        print(f"error: block {block} failed: {error}", file=sys.stderr)
+    if not report.ok:
+        print(f"the rest is in {args.out}/; after fixing, go on with\n  {hint}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def format_batch(report) -> str:
+    """Each scenario against the baseline (when the baseline is in the batch), then where."""
+    from sim.analysis.compare import compare_batch
+
+    runs = report.runs
+    lines = compare_batch(report.folder, runs)
+    worlds = sum(run.worlds for run in runs)
+    lines.append(
+        f"{len(runs)} run(s), {worlds:,} worlds in {report.seconds:.1f} s; results in "
+        f"{report.folder}/ (index.csv, runs/NAME/pNNN/); read them with "
+        f"sim.load_results('{report.folder}')"
+    )
+    return "\n".join(lines)

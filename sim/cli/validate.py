@@ -1,0 +1,47 @@
+"""`sim validate`: the baseline against the calibration targets and stylised facts."""
+
+from __future__ import annotations
+
+import logging
+
+from sim.cli import options
+from sim.cli.exits import EXIT_FAILED
+from sim.cli.loading import load_checked
+from sim.cli.outputs import claim_if_given
+
+HELP = "check the baseline against calibration targets and stylised facts; exit 1 if one fails"
+
+
+def add(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help=HELP,
+        description=HELP,
+        parents=[
+            options.targets("check"),
+            options.worlds("the targets file's"),
+            options.seed("the targets file's"),
+            options.out("folder to write validation.csv and validation.png into (new)"),
+            options.force(),
+        ],
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from sim.calibration.validate import format_table, load_targets, validate, write_validation
+
+    targets = load_targets(args.targets)
+    scenario = load_checked(args.scenario or targets.scenario)
+    # the output folder is checked and locked before the work, and written whole after it
+    with claim_if_given(args.out, args.force) as claim:
+        logging.getLogger("sim").info(
+            "checking %s against %d targets and %d facts, %d worlds each",
+            scenario.name, len(targets.targets), len(targets.facts), args.worlds or targets.worlds,
+        )  # fmt: skip
+        table = validate(targets, scenario, worlds=args.worlds, seed=args.seed)
+        print(format_table(table))
+        if claim is not None:
+            folder = write_validation(table, claim)
+            print(f"table and plot in {folder}/ (validation.csv, validation.png)")
+    return 0 if table["passed"].all() else EXIT_FAILED
