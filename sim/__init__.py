@@ -15,11 +15,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 __all__ = [
+    "InputError",
+    "MissingDependencyError",
     "RegionalInfluenceModel",
     "ResultError",
     "Results",
     "Scenario",
     "ScenarioError",
+    "UsageError",
     "compare",
     "difference_chart",
     "fan_chart",
@@ -50,6 +53,9 @@ _LAZY = {
     "Results": "sim.results.dataset",
     "Scenario": "sim.scenario.schema",
     "ScenarioError": "sim.errors",
+    "InputError": "sim.errors",
+    "UsageError": "sim.errors",
+    "MissingDependencyError": "sim.errors",
     "ResultError": "sim.errors",
     "RegionalInfluenceModel": "sim.model",
 }
