@@ -65,7 +65,8 @@ def backticked(name: str, doc: str) -> bool:
 
 
 def scenario_models() -> list[type[BaseModel]]:
-    """Every pydantic model with fields that sim/scenario.py defines."""
+    """Every pydantic model with fields that sim/scenario/schema.py defines and a file may
+    hold: a base such as Factor appears in files only as its subclasses (Lever, Uncertainty)."""
     return [
         obj
         for obj in vars(scenario_module).values()
@@ -73,6 +74,7 @@ def scenario_models() -> list[type[BaseModel]]:
         and issubclass(obj, BaseModel)
         and obj.__module__ == scenario_module.__name__
         and obj.model_fields
+        and not obj.__subclasses__()
     ]
 
 
