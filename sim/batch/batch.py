@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.batch.executors import make_executor
+from sim.batch.progress import progress_bar
 from sim.batch.runner import (
     DEFAULT_BLOCK,
     STORED_BLOCKS,
@@ -181,7 +182,8 @@ def run_batch(
             (folder / key / MANIFEST).unlink(missing_ok=True)
         unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
         if unfinished:
-            with _progress(len(tasks) + len(unfinished), progress) as bar:
+            # a task is a block of worlds, or a run's summary, plots and manifest
+            with progress_bar(len(tasks) + len(unfinished), progress, " task", "batch") as bar:
                 work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
                 work.execute(executor)
         report.seconds = time.time() - started
@@ -396,14 +398,6 @@ def _outcome_means(run_folder: Path) -> dict[str, float]:
         return {}
     means = pd.read_csv(path, index_col="world").mean()
     return {f"mean_{name}": float(value) for name, value in means.items()}
-
-
-def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-    return tqdm(  # a task is a block of worlds, or a run's summary, plots and manifest
-        total=total, unit=" task", desc="batch", disable=not enabled, mininterval=0.5
-    )
 
 
 def resume_hint(files: Sequence[str], out: Path, worlds: int | None) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from sim.batch.progress import progress_bar
 from sim.core.params import compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -193,7 +194,7 @@ def run(
     started = time.time()
     p, horizon = compile_scenario(scenario), scenario.horizon_months
     arrays = allocate(p, horizon, worlds)
-    with _progress(worlds * horizon, progress) as bar:
+    with _simulating(worlds * horizon, progress) as bar:
         fill(scenario, seed, 0, arrays, block_size, bar.update)
     return Results(build_dataset(scenario, arrays, seed), scenario, timings=_timings(started))
 
@@ -206,7 +207,7 @@ def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Resul
     size = min(block_size * STORED_BLOCKS, worlds)
     writer = ResultWriter(claim.work, scenario, seed, worlds, size)
     buffer = allocate(p, horizon, size)
-    with _progress(worlds * horizon, progress) as bar:
+    with _simulating(worlds * horizon, progress) as bar:
         for first, count in blocks(worlds, size):
             part = {k: v[:, :count] for k, v in buffer.items()}
             fill(scenario, seed, first, part, block_size, bar.update)
@@ -221,15 +222,6 @@ def _timings(started: float) -> dict:
     return {"started": started, "finished": finished, "seconds": finished - started}
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-    return tqdm(
-        total=total,
-        unit=" world-months",
-        unit_scale=True,
-        desc="simulating",
-        disable=not enabled,
-        leave=False,
-        mininterval=0.5,
-    )
+def _simulating(total: int, enabled: bool):
+    """A bar of world-months simulated, gone when the run ends."""
+    return progress_bar(total, enabled, " world-months", "simulating", unit_scale=True, leave=False)
