@@ -52,6 +52,9 @@ class RegionalInfluenceModel(mesa.Model):
         Global index of this block's first world, so a block reproduces those worlds exactly.
     collect : bool, optional
         Fill the Mesa DataCollector every step (default: only when worlds == 1).
+    record_into : dict of arrays, optional
+        Arrays (months, worlds, ...) by series name to record into (a slice of a run's arrays);
+        new ones when omitted. Read them back with `recorded`.
     **levers : float
         Values for the scenario's declared levers (scalars, as mesa.batch_run passes them).
     """
@@ -64,6 +67,7 @@ class RegionalInfluenceModel(mesa.Model):
         rng: int | None = None,
         first_world: int = 0,
         collect: bool | None = None,
+        record_into: dict[str, np.ndarray] | None = None,
         **levers: float,
     ):
         if scenario is None:
@@ -85,7 +89,7 @@ class RegionalInfluenceModel(mesa.Model):
         self.state = initial_balance(self.params, self.worlds)
         self.reference = reference_values(scenario, self.params, self.state)
         expect_reference(self.state, self.reference)
-        self.recorder = Recorder(self.params, self.horizon, self.worlds)
+        self.recorder = Recorder(self.params, self.horizon, self.worlds, arrays=record_into)
         self.collect = worlds == 1 if collect is None else collect
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
 
@@ -148,6 +152,21 @@ class RegionalInfluenceModel(mesa.Model):
         """Step to the end of the horizon."""
         while self.running:
             self.step()
+
+    @property
+    def recorded(self) -> dict[str, np.ndarray]:
+        """Every recorded series so far, by name: arrays (months, worlds, ...) over the whole
+        horizon, of which the months simulated so far are filled."""
+        return self.recorder.arrays
+
+    def take_record(self) -> dict[str, np.ndarray]:
+        """The recorded arrays, handed over: the model lets go of them and of its state. It is a
+        reference cycle with its agents, freed only by the cyclic collector, which seldom runs,
+        and must not keep a block's arrays alive until then (measured: 4 MB a block, 400 MB
+        over 100,000 streamed worlds). The model cannot step after this."""
+        arrays = self.recorder.arrays
+        self.recorder = self.state = self.reference = None
+        return arrays
 
 
 def initial_balance(p: Params, worlds: int) -> State:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -64,6 +65,7 @@ class Run:
     values: dict[str, float]
     worlds: int
     seed: int
+    plots: bool  # a result folder of its own has plots; the points of a sweep have none
 
     @property
     def block(self) -> int:
@@ -114,11 +116,13 @@ def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[l
             names[scenario.name] = file
             count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
             check_run(scenario, count, scenario.seed, in_memory=False)
+            values = sweep_points(scenario)
             points = [
-                Run(f"runs/{scenario.name}/p{number:03d}", file,
-                    scenario.with_values(**values) if values else scenario,
-                    number, values, count, scenario.seed)
-                for number, values in enumerate(sweep_points(scenario))
+                Run(key=f"runs/{scenario.name}/p{number:03d}", file=file,
+                    scenario=scenario.with_values(**point) if point else scenario,
+                    point=number, values=point, worlds=count, seed=scenario.seed,
+                    plots=len(values) == 1)
+                for number, point in enumerate(values)
             ]  # fmt: skip
             runs += points  # all the file's points, or none
         except ScenarioError as err:
@@ -172,19 +176,20 @@ def run_batch(
         done = journal.blocks()
         _lay_out(folder, runs, journal)
         tasks = [
-            (run, first, count)
+            BlockTask(run, first, count)
             for run in runs
             for first, count in blocks(run.worlds, run.block)
             if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
         ]
-        damaged = {run.key for run, _, _ in tasks}  # a finished run missing a block's files
+        damaged = {task.run.key for task in tasks}  # a finished run missing a block's files
         for key in damaged:  # is finished again: its manifest (ours) no longer holds
             (folder / key / MANIFEST).unlink(missing_ok=True)
         unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
         if unfinished:
             # a task is a block of worlds, or a run's summary, plots and manifest
             with progress_bar(len(tasks) + len(unfinished), progress, " task", "batch") as bar:
-                work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
+                work = Work(folder=folder, blocks=tasks, unfinished=unfinished, done=done,
+                            journal=journal, report=report, bar=bar)  # fmt: skip
                 work.execute(executor)
         report.seconds = time.time() - started
         _write_index(folder, runs)
@@ -193,46 +198,89 @@ def run_batch(
     return report
 
 
+@dataclass(frozen=True)
+class BlockTask:
+    """Worlds first..first+count-1 of a run, simulated on a worker and written into their
+    chunks of the run's store; the future's result is the block's journal entry."""
+
+    run: Run
+    first: int
+    count: int
+
+    def submit(self, executor: Executor, folder: Path) -> Future:
+        run = self.run
+        store = str(folder / run.key / STORE)
+        return executor.submit(
+            simulate_block, store, run.scenario, run.seed, self.first, self.count, run.block
+        )
+
+    def describe(self) -> str:
+        return (
+            f"{self.run.key} ({self.run.file}), worlds {self.first}-{self.first + self.count - 1}"
+        )
+
+
+@dataclass(frozen=True)
+class FinishTask:
+    """A run's last task, once all its blocks are in: summary, outcomes, plots (not for the
+    points of a sweep) and the manifest, written last into the run's result folder."""
+
+    run: Run
+    entries: tuple[dict, ...]  # the journal entries of all the run's blocks
+
+    def submit(self, executor: Executor, folder: Path) -> Future:
+        run = self.run
+        work = str(folder / run.key)
+        return executor.submit(
+            finish_run, work, run.scenario, list(self.entries), run.block, run.plots
+        )
+
+    def describe(self) -> str:
+        return f"{self.run.key} ({self.run.file}), its summary and manifest"
+
+
+Task = BlockTask | FinishTask
+
+
+@dataclass(kw_only=True)
 class Work:
-    """The tasks of a batch: its blocks, and each run's finish (summary, plots, manifest) as
-    soon as its last block is in, so that runs finish in parallel too."""
+    """The tasks of a batch, handed out to an executor: the blocks to run, and each unfinished
+    run's FinishTask as soon as its last block is in, so that runs finish in parallel too."""
 
-    def __init__(self, folder: Path, runs, tasks, unfinished, done, journal, report, bar):
-        self.folder, self.journal, self.report, self.bar = folder, journal, report, bar
-        points = Counter(run.file for run in runs)
-        self.plots = {run.key: points[run.file] == 1 for run in runs}  # none for sweep points
-        self.waiting = {run.key: 0 for run in unfinished}  # blocks each run still waits for
-        for run, _, _ in tasks:
-            self.waiting[run.key] += 1
-        ready = [("finish", run) for run in unfinished if not self.waiting[run.key]]
-        self.pending = [*reversed([("block", *task) for task in tasks]), *ready]  # pop() next
-        self.worlds, self.clock = 0, time.time()
-        self.entries: dict[str, dict[int, dict]] = {}  # run -> first world -> journal entry
-        for (key, first), entry in done.items():
+    folder: Path  # the batch folder
+    blocks: list[BlockTask]  # the blocks to run, handed out in this order
+    unfinished: list[Run]  # the runs without a manifest: each is finished after its blocks
+    done: dict[tuple[str, int], dict]  # journal entries of blocks already in, by (run, first)
+    journal: Journal  # every block is journalled there as it finishes
+    report: BatchReport  # failures and the blocks' time, filled in as tasks finish
+    bar: Any  # progress: a step per task finished (sim.batch.progress)
+    entries: dict[str, dict[int, dict]] = field(init=False)  # run -> first world -> entry
+    waiting: Counter[str] = field(init=False)  # blocks each run still waits for
+    pending: list[Task] = field(init=False)  # handed out from the end
+    worlds: int = field(init=False, default=0)  # worlds simulated so far
+    clock: float = field(init=False, default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        self.entries = {}
+        for (key, first), entry in self.done.items():
             self.entries.setdefault(key, {})[first] = entry
+        self.waiting = Counter(task.run.key for task in self.blocks)
+        ready = [self.finish(run) for run in self.unfinished if not self.waiting[run.key]]
+        self.pending = [*reversed(self.blocks), *ready]
 
-    def submit(self, executor, task) -> Future:
-        if task[0] == "finish":
-            run = task[1]
-            entries = list(self.entries.get(run.key, {}).values())
-            work = str(self.folder / run.key)
-            return executor.submit(finish_run, work, run.scenario, entries, run.block,
-                                   self.plots[run.key])  # fmt: skip
-        _, run, first, count = task
-        store = str(self.folder / run.key / STORE)
-        return executor.submit(simulate_block, store, run.scenario, run.seed, first, count,
-                               run.block)  # fmt: skip
+    def finish(self, run: Run) -> FinishTask:
+        return FinishTask(run, tuple(self.entries.get(run.key, {}).values()))
 
-    def execute(self, executor) -> None:
+    def execute(self, executor: Executor) -> None:
         """Hand out tasks, keeping every worker busy and one more waiting; journal each block as
         it finishes. On Ctrl-C, hand out no more, journal those that finish, and re-raise."""
-        running: dict[Future, tuple] = {}
+        running: dict[Future, Task] = {}
         limit = getattr(executor, "workers", 1) + getattr(executor, "ahead", 1)
         try:
             while self.pending or running:
                 while self.pending and len(running) < limit:
                     task = self.pending.pop()
-                    running[self.submit(executor, task)] = task
+                    running[task.submit(executor, self.folder)] = task
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     self.record(future, running.pop(future))
@@ -244,30 +292,29 @@ class Work:
                     self.record(future, running[future], then=False)
             raise
 
-    def record(self, future: Future, task: tuple, then: bool = True) -> None:
-        """Journal a finished block (and, after a run's last, queue its finish), or report
-        the failure."""
-        run = task[1]
+    def record(self, future: Future, task: Task, then: bool = True) -> None:
+        """Journal a finished block (and, after a run's last, queue its finish, unless `then`
+        is false), or report the task's failure."""
         error = future.exception()
         self.bar.update(1)
-        if task[0] == "block":
-            _, _, first, count = task
-            where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
-            if error is None:
-                entry = {"kind": "block", "run": run.key, **future.result()}
-                self.journal.append(entry)
-                self.entries.setdefault(run.key, {})[first] = entry
-                self.worlds += count
-                self.waiting[run.key] -= 1
-                if then and not self.waiting[run.key]:
-                    self.pending.append(("finish", run))
-                self.report.block_seconds = time.time() - self.clock
-                self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
-        else:
-            where = f"{run.key} ({run.file}), its summary and manifest"
         if error is not None:
+            where = task.describe()
             self.report.failed_blocks[where] = f"{type(error).__name__}: {error}"
             log.warning("%s failed: %s: %s", where, type(error).__name__, error)
+        elif isinstance(task, BlockTask):
+            self._journal(task, future.result(), then)
+
+    def _journal(self, task: BlockTask, result: dict, then: bool) -> None:
+        run = task.run
+        entry = {"kind": "block", "run": run.key, **result}
+        self.journal.append(entry)
+        self.entries.setdefault(run.key, {})[task.first] = entry
+        self.worlds += task.count
+        self.waiting[run.key] -= 1
+        if then and not self.waiting[run.key]:
+            self.pending.append(self.finish(run))
+        self.report.block_seconds = time.time() - self.clock
+        self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
 
 
 class Journal:

@@ -80,10 +80,8 @@ def run_block(
     of worlds after every month (for progress)."""
     roomy_malloc()
     model = RegionalInfluenceModel(
-        scenario, worlds=count, seed=seed, first_world=first, collect=False
+        scenario, worlds=count, seed=seed, first_world=first, collect=False, record_into=into
     )
-    if into is not None:
-        model.recorder.arrays = into
     # one BLAS thread: the model's small matrix products gain nothing from more, and threads
     # competing for the cores cost a fifth of a block alone and most of it beside other
     # workers (benchmarks/bench_batch.py)
@@ -92,12 +90,7 @@ def run_block(
             model.step()
             if on_month is not None:
                 on_month(count)
-    arrays = model.recorder.arrays
-    # the model is a reference cycle with its agents, freed only by the cyclic collector, which
-    # seldom runs: it must not keep a block's arrays and state alive until then (measured: 4 MB
-    # a block, 400 MB over 100,000 streamed worlds)
-    model.recorder = model.state = model.reference = None
-    return arrays
+    return model.take_record()
 
 
 def fill(
