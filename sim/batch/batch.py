@@ -101,8 +101,11 @@ class BatchReport:
         return not self.failed_files and not self.failed_blocks
 
 
-def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[list[Run], dict]:
-    """Every (scenario, sweep point) of the files, and the files that cannot be run with why."""
+def plan_runs(
+    files: Sequence[str | Path], worlds: int | None = None, seed: int | None = None
+) -> tuple[list[Run], dict]:
+    """Every (scenario, sweep point) of the files, and the files that cannot be run with why.
+    `worlds` and `seed`, when given, are those of every run; else each scenario's own."""
     runs: list[Run] = []
     failed: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -115,12 +118,13 @@ def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[l
                 )
             names[scenario.name] = file
             count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
-            check_run(scenario, count, scenario.seed, in_memory=False)
+            root = scenario.seed if seed is None else seed
+            check_run(scenario, count, root, in_memory=False)
             values = sweep_points(scenario)
             points = [
                 Run(key=f"runs/{scenario.name}/p{number:03d}", file=file,
                     scenario=scenario.with_values(**point) if point else scenario,
-                    point=number, values=point, worlds=count, seed=scenario.seed,
+                    point=number, values=point, worlds=count, seed=root,
                     plots=len(values) == 1)
                 for number, point in enumerate(values)
             ]  # fmt: skip
@@ -140,13 +144,16 @@ def run_batch(
     force: bool = False,
     progress: bool = False,
     executor: Executor | None = None,
+    seed: int | None = None,
 ) -> BatchReport:
     """Run every scenario and sweep point of `files` into the batch folder `out`.
 
-    With `resume`, the batch already in `out` goes on: blocks its journal lists are kept, the
-    rest run; the files must give the same plan. A scenario that cannot be loaded, or a block
-    that fails, is reported in the BatchReport while the rest completes. Ctrl-C or SIGTERM
-    stops handing out blocks, keeps the finished ones and raises KeyboardInterrupt.
+    `worlds` and `seed` (the root seed of every run of the batch) default to each scenario's
+    own. With `resume`, the batch already in `out` goes on: blocks its journal lists are kept,
+    the rest run; the files, `worlds` and `seed` must give the same plan. A scenario that cannot
+    be loaded, or a block that fails, is reported in the BatchReport while the rest completes.
+    Ctrl-C or SIGTERM stops handing out blocks, keeps the finished ones and raises
+    KeyboardInterrupt.
 
     Blocks run in this process (`workers=1`), on a pool of `workers` processes (default: all
     cores), or on a Dask cluster (`scheduler`: its address, or a `distributed.Client`). All
@@ -162,8 +169,9 @@ def run_batch(
     if executor is None:  # made first: a cluster that does not answer, or a pool that cannot
         # start, claims no folder (a pool starts its processes only when given work)
         with make_executor(workers, scheduler) as made:
-            return run_batch(files, out, worlds, None, None, resume, force, progress, made)
-    runs, failed_files = plan_runs(files, worlds)
+            return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
+                             executor=made, seed=seed)  # fmt: skip
+    runs, failed_files = plan_runs(files, worlds, seed)
     if not runs:  # refused before a folder is claimed: there is nothing to keep or resume
         problems = "; ".join(failed_files.values()) or "no scenario files given"
         raise ScenarioError("", f"no file of the batch can be run: {problems}")
@@ -173,29 +181,37 @@ def run_batch(
         if resume:
             _check_same_plan(folder, runs)
         _write_plan(folder, runs, "running", report)  # before anything is written for a run
-        done = journal.blocks()
-        _lay_out(folder, runs, journal)
-        tasks = [
-            BlockTask(run, first, count)
-            for run in runs
-            for first, count in blocks(run.worlds, run.block)
-            if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
-        ]
-        damaged = {task.run.key for task in tasks}  # a finished run missing a block's files
-        for key in damaged:  # is finished again: its manifest (ours) no longer holds
-            (folder / key / MANIFEST).unlink(missing_ok=True)
-        unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
-        if unfinished:
-            # a task is a block of worlds, or a run's summary, plots and manifest
-            with progress_bar(len(tasks) + len(unfinished), progress, " task", "batch") as bar:
-                work = Work(folder=folder, blocks=tasks, unfinished=unfinished, done=done,
-                            journal=journal, report=report, bar=bar)  # fmt: skip
-                work.execute(executor)
+        _run_remaining(folder, runs, journal, report, executor, progress)
         report.seconds = time.time() - started
         _write_index(folder, runs)
         status = "complete" if report.ok else "failed"
         _write_plan(folder, runs, status, report)
     return report
+
+
+def _run_remaining(folder: Path, runs: list[Run], journal: Journal, report: BatchReport,
+                   executor: Executor, progress: bool) -> None:  # fmt: skip
+    """Lay out the stores the journal lacks, run the blocks it lacks (or whose files are
+    damaged), and finish every run that has no manifest."""
+    done = journal.blocks()
+    _lay_out(folder, runs, journal)
+    tasks = [
+        BlockTask(run, first, count)
+        for run in runs
+        for first, count in blocks(run.worlds, run.block)
+        if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
+    ]
+    damaged = {task.run.key for task in tasks}  # a finished run missing a block's files
+    for key in damaged:  # is finished again: its manifest (ours) no longer holds
+        (folder / key / MANIFEST).unlink(missing_ok=True)
+    unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
+    if not unfinished:
+        return
+    # a task is a block of worlds, or a run's summary, plots and manifest
+    with progress_bar(len(tasks) + len(unfinished), progress, " task", "batch") as bar:
+        work = Work(folder=folder, blocks=tasks, unfinished=unfinished, done=done,
+                    journal=journal, report=report, bar=bar)  # fmt: skip
+        work.execute(executor)
 
 
 @dataclass(frozen=True)
@@ -413,8 +429,8 @@ def _check_same_plan(folder: Path, runs: list[Run]) -> None:
                 raise ResultError(
                     folder,
                     f"cannot resume: run {key} was started with another {name} "
-                    f"({before[key][name]} then, {now[key][name]} now); give the same files "
-                    "and --worlds, or start a new batch",
+                    f"({before[key][name]} then, {now[key][name]} now); give the same files, "
+                    "--worlds and --seed, or start a new batch",
                 )
 
 
@@ -447,6 +463,10 @@ def _outcome_means(run_folder: Path) -> dict[str, float]:
     return {f"mean_{name}": float(value) for name, value in means.items()}
 
 
-def resume_hint(files: Sequence[str], out: Path, worlds: int | None) -> str:
+def resume_hint(
+    files: Sequence[str], out: Path, worlds: int | None, seed: int | None = None
+) -> str:
+    """The command that resumes the batch: the same files, --worlds and --seed."""
     extra = f" --worlds {worlds}" if worlds else ""
+    extra += f" --seed {seed}" if seed is not None else ""
     return f"sim batch {' '.join(map(str, files))}{extra} --out {out} --resume"
