@@ -27,8 +27,9 @@ from commands import BASELINE, ROOT
 
 import sim.batch.batch as batch_module
 from sim import ResultError, ScenarioError, compare, load_results, load_scenario
-from sim.batch.batch import plan_runs, run_batch
+from sim.batch.batch import plan_runs, resume_hint, run_batch
 from sim.batch.executors import InlineExecutor, LocalPool, make_executor
+from sim.batch.runner import run as run_scenario
 from sim.batch.sweeps import sweep_points
 from sim.results.collection import BatchResults
 from sim.results.dataset import Results
@@ -828,6 +829,43 @@ def test_resume_redoes_a_finished_block_whose_file_was_removed(tmp_path):
         load_results(out)
     assert run_batch([file], out, workers=1, resume=True).ok
     assert np.array_equal(load_results(out).results("one").dataset.influence.values, before)
+
+
+# ---- the root seed of a batch ------------------------------------------------------------
+def manifest_seed(out: Path, run_key: str) -> int:
+    return json.loads((out / run_key / "manifest.json").read_text())["seed"]
+
+
+def test_a_batch_seed_is_every_runs_seed_and_gives_the_worlds_of_a_run(tmp_path):
+    file, out = overlay(tmp_path, "s", "sweep: {grid: {us_aid: [0, 150]}}", worlds=6), tmp_path
+    assert run_batch([file], out / "batch", workers=1, seed=7).ok
+    assert [manifest_seed(out / "batch", f"runs/s/p00{p}") for p in (0, 1)] == [7, 7]
+    batch = load_results(out / "batch")
+    assert batch.index.seed.tolist() == [7, 7]
+    alone = run_scenario(load_scenario(file).with_values(us_aid=150), seed=7)
+    point = batch.results("s", 1).dataset
+    assert set(point.data_vars) == set(alone.dataset.data_vars)
+    for name, data in alone.dataset.data_vars.items():  # bit for bit
+        assert data.values.tobytes() == point[name].values.tobytes(), name
+
+
+def test_resuming_with_another_seed_is_refused_as_another_plan(tmp_path):
+    file, out = overlay(tmp_path, "one", worlds=4), tmp_path / "batch"
+    own = load_scenario(file).seed
+    assert run_batch([file], out, workers=1).ok
+    assert manifest_seed(out, "runs/one/p000") == own  # by default, the scenario's own
+    plan = (out / "batch.json").read_bytes()
+    with pytest.raises(ResultError, match=rf"another seed \({own} then, 7 now\).*--seed"):
+        run_batch([file], out, workers=1, seed=7, resume=True)
+    assert (out / "batch.json").read_bytes() == plan
+    assert run_batch([file], out, workers=1, seed=own, resume=True).ok  # the same plan
+
+
+def test_the_resume_hint_repeats_worlds_and_seed():
+    hint = resume_hint(["a.yaml", "b.yaml"], Path("out/x"), 12, seed=7)
+    assert hint == "sim batch a.yaml b.yaml --worlds 12 --seed 7 --out out/x --resume"
+    assert resume_hint(["a.yaml"], Path("o"), None) == "sim batch a.yaml --out o --resume"
+    assert resume_hint(["a.yaml"], Path("o"), None, seed=0).endswith("--seed 0 --out o --resume")
 
 
 # ---- outcomes ------------------------------------------------------------------------------

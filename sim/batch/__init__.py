@@ -1,1 +1,2 @@
-"""Running scenarios: worlds in blocks, streamed to a result folder (sweeps and executors next)."""
+"""Running scenarios: worlds in blocks, streamed to a result folder (runner), and batches of
+scenario files and their sweep points run on an executor, resumable (batch, sweeps, executors)."""

@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.batch.executors import make_executor
+from sim.batch.progress import progress_bar
 from sim.batch.runner import (
     DEFAULT_BLOCK,
     STORED_BLOCKS,
@@ -63,6 +65,7 @@ class Run:
     values: dict[str, float]
     worlds: int
     seed: int
+    plots: bool  # a result folder of its own has plots; the points of a sweep have none
 
     @property
     def block(self) -> int:
@@ -98,8 +101,11 @@ class BatchReport:
         return not self.failed_files and not self.failed_blocks
 
 
-def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[list[Run], dict]:
-    """Every (scenario, sweep point) of the files, and the files that cannot be run with why."""
+def plan_runs(
+    files: Sequence[str | Path], worlds: int | None = None, seed: int | None = None
+) -> tuple[list[Run], dict]:
+    """Every (scenario, sweep point) of the files, and the files that cannot be run with why.
+    `worlds` and `seed`, when given, are those of every run; else each scenario's own."""
     runs: list[Run] = []
     failed: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -112,12 +118,15 @@ def plan_runs(files: Sequence[str | Path], worlds: int | None = None) -> tuple[l
                 )
             names[scenario.name] = file
             count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
-            check_run(scenario, count, scenario.seed, in_memory=False)
+            root = scenario.seed if seed is None else seed
+            check_run(scenario, count, root, in_memory=False)
+            values = sweep_points(scenario)
             points = [
-                Run(f"runs/{scenario.name}/p{number:03d}", file,
-                    scenario.with_values(**values) if values else scenario,
-                    number, values, count, scenario.seed)
-                for number, values in enumerate(sweep_points(scenario))
+                Run(key=f"runs/{scenario.name}/p{number:03d}", file=file,
+                    scenario=scenario.with_values(**point) if point else scenario,
+                    point=number, values=point, worlds=count, seed=root,
+                    plots=len(values) == 1)
+                for number, point in enumerate(values)
             ]  # fmt: skip
             runs += points  # all the file's points, or none
         except ScenarioError as err:
@@ -135,13 +144,16 @@ def run_batch(
     force: bool = False,
     progress: bool = False,
     executor: Executor | None = None,
+    seed: int | None = None,
 ) -> BatchReport:
     """Run every scenario and sweep point of `files` into the batch folder `out`.
 
-    With `resume`, the batch already in `out` goes on: blocks its journal lists are kept, the
-    rest run; the files must give the same plan. A scenario that cannot be loaded, or a block
-    that fails, is reported in the BatchReport while the rest completes. Ctrl-C or SIGTERM
-    stops handing out blocks, keeps the finished ones and raises KeyboardInterrupt.
+    `worlds` and `seed` (the root seed of every run of the batch) default to each scenario's
+    own. With `resume`, the batch already in `out` goes on: blocks its journal lists are kept,
+    the rest run; the files, `worlds` and `seed` must give the same plan. A scenario that cannot
+    be loaded, or a block that fails, is reported in the BatchReport while the rest completes.
+    Ctrl-C or SIGTERM stops handing out blocks, keeps the finished ones and raises
+    KeyboardInterrupt.
 
     Blocks run in this process (`workers=1`), on a pool of `workers` processes (default: all
     cores), or on a Dask cluster (`scheduler`: its address, or a `distributed.Client`). All
@@ -157,8 +169,9 @@ def run_batch(
     if executor is None:  # made first: a cluster that does not answer, or a pool that cannot
         # start, claims no folder (a pool starts its processes only when given work)
         with make_executor(workers, scheduler) as made:
-            return run_batch(files, out, worlds, None, None, resume, force, progress, made)
-    runs, failed_files = plan_runs(files, worlds)
+            return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
+                             executor=made, seed=seed)  # fmt: skip
+    runs, failed_files = plan_runs(files, worlds, seed)
     if not runs:  # refused before a folder is claimed: there is nothing to keep or resume
         problems = "; ".join(failed_files.values()) or "no scenario files given"
         raise ScenarioError("", f"no file of the batch can be run: {problems}")
@@ -168,22 +181,7 @@ def run_batch(
         if resume:
             _check_same_plan(folder, runs)
         _write_plan(folder, runs, "running", report)  # before anything is written for a run
-        done = journal.blocks()
-        _lay_out(folder, runs, journal)
-        tasks = [
-            (run, first, count)
-            for run in runs
-            for first, count in blocks(run.worlds, run.block)
-            if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
-        ]
-        damaged = {run.key for run, _, _ in tasks}  # a finished run missing a block's files
-        for key in damaged:  # is finished again: its manifest (ours) no longer holds
-            (folder / key / MANIFEST).unlink(missing_ok=True)
-        unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
-        if unfinished:
-            with _progress(len(tasks) + len(unfinished), progress) as bar:
-                work = Work(folder, runs, tasks, unfinished, done, journal, report, bar)
-                work.execute(executor)
+        _run_remaining(folder, runs, journal, report, executor, progress)
         report.seconds = time.time() - started
         _write_index(folder, runs)
         status = "complete" if report.ok else "failed"
@@ -191,46 +189,114 @@ def run_batch(
     return report
 
 
+def _run_remaining(folder: Path, runs: list[Run], journal: Journal, report: BatchReport,
+                   executor: Executor, progress: bool) -> None:  # fmt: skip
+    """Lay out the stores the journal lacks, run the blocks it lacks (or whose files are
+    damaged), and finish every run that has no manifest."""
+    done = journal.blocks()
+    _lay_out(folder, runs, journal)
+    tasks = [
+        BlockTask(run, first, count)
+        for run in runs
+        for first, count in blocks(run.worlds, run.block)
+        if (run.key, first) not in done or not _intact(folder / run.key, done[run.key, first])
+    ]
+    damaged = {task.run.key for task in tasks}  # a finished run missing a block's files
+    for key in damaged:  # is finished again: its manifest (ours) no longer holds
+        (folder / key / MANIFEST).unlink(missing_ok=True)
+    unfinished = [run for run in runs if not (folder / run.key / MANIFEST).is_file()]
+    if not unfinished:
+        return
+    # a task is a block of worlds, or a run's summary, plots and manifest
+    with progress_bar(len(tasks) + len(unfinished), progress, " task", "batch") as bar:
+        work = Work(folder=folder, blocks=tasks, unfinished=unfinished, done=done,
+                    journal=journal, report=report, bar=bar)  # fmt: skip
+        work.execute(executor)
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """Worlds first..first+count-1 of a run, simulated on a worker and written into their
+    chunks of the run's store; the future's result is the block's journal entry."""
+
+    run: Run
+    first: int
+    count: int
+
+    def submit(self, executor: Executor, folder: Path) -> Future:
+        run = self.run
+        store = str(folder / run.key / STORE)
+        return executor.submit(
+            simulate_block, store, run.scenario, run.seed, self.first, self.count, run.block
+        )
+
+    def describe(self) -> str:
+        return (
+            f"{self.run.key} ({self.run.file}), worlds {self.first}-{self.first + self.count - 1}"
+        )
+
+
+@dataclass(frozen=True)
+class FinishTask:
+    """A run's last task, once all its blocks are in: summary, outcomes, plots (not for the
+    points of a sweep) and the manifest, written last into the run's result folder."""
+
+    run: Run
+    entries: tuple[dict, ...]  # the journal entries of all the run's blocks
+
+    def submit(self, executor: Executor, folder: Path) -> Future:
+        run = self.run
+        work = str(folder / run.key)
+        return executor.submit(
+            finish_run, work, run.scenario, list(self.entries), run.block, run.plots
+        )
+
+    def describe(self) -> str:
+        return f"{self.run.key} ({self.run.file}), its summary and manifest"
+
+
+Task = BlockTask | FinishTask
+
+
+@dataclass(kw_only=True)
 class Work:
-    """The tasks of a batch: its blocks, and each run's finish (summary, plots, manifest) as
-    soon as its last block is in, so that runs finish in parallel too."""
+    """The tasks of a batch, handed out to an executor: the blocks to run, and each unfinished
+    run's FinishTask as soon as its last block is in, so that runs finish in parallel too."""
 
-    def __init__(self, folder: Path, runs, tasks, unfinished, done, journal, report, bar):
-        self.folder, self.journal, self.report, self.bar = folder, journal, report, bar
-        points = Counter(run.file for run in runs)
-        self.plots = {run.key: points[run.file] == 1 for run in runs}  # none for sweep points
-        self.waiting = {run.key: 0 for run in unfinished}  # blocks each run still waits for
-        for run, _, _ in tasks:
-            self.waiting[run.key] += 1
-        ready = [("finish", run) for run in unfinished if not self.waiting[run.key]]
-        self.pending = [*reversed([("block", *task) for task in tasks]), *ready]  # pop() next
-        self.worlds, self.clock = 0, time.time()
-        self.entries: dict[str, dict[int, dict]] = {}  # run -> first world -> journal entry
-        for (key, first), entry in done.items():
+    folder: Path  # the batch folder
+    blocks: list[BlockTask]  # the blocks to run, handed out in this order
+    unfinished: list[Run]  # the runs without a manifest: each is finished after its blocks
+    done: dict[tuple[str, int], dict]  # journal entries of blocks already in, by (run, first)
+    journal: Journal  # every block is journalled there as it finishes
+    report: BatchReport  # failures and the blocks' time, filled in as tasks finish
+    bar: Any  # progress: a step per task finished (sim.batch.progress)
+    entries: dict[str, dict[int, dict]] = field(init=False)  # run -> first world -> entry
+    waiting: Counter[str] = field(init=False)  # blocks each run still waits for
+    pending: list[Task] = field(init=False)  # handed out from the end
+    worlds: int = field(init=False, default=0)  # worlds simulated so far
+    clock: float = field(init=False, default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        self.entries = {}
+        for (key, first), entry in self.done.items():
             self.entries.setdefault(key, {})[first] = entry
+        self.waiting = Counter(task.run.key for task in self.blocks)
+        ready = [self.finish(run) for run in self.unfinished if not self.waiting[run.key]]
+        self.pending = [*reversed(self.blocks), *ready]
 
-    def submit(self, executor, task) -> Future:
-        if task[0] == "finish":
-            run = task[1]
-            entries = list(self.entries.get(run.key, {}).values())
-            work = str(self.folder / run.key)
-            return executor.submit(finish_run, work, run.scenario, entries, run.block,
-                                   self.plots[run.key])  # fmt: skip
-        _, run, first, count = task
-        store = str(self.folder / run.key / STORE)
-        return executor.submit(simulate_block, store, run.scenario, run.seed, first, count,
-                               run.block)  # fmt: skip
+    def finish(self, run: Run) -> FinishTask:
+        return FinishTask(run, tuple(self.entries.get(run.key, {}).values()))
 
-    def execute(self, executor) -> None:
+    def execute(self, executor: Executor) -> None:
         """Hand out tasks, keeping every worker busy and one more waiting; journal each block as
         it finishes. On Ctrl-C, hand out no more, journal those that finish, and re-raise."""
-        running: dict[Future, tuple] = {}
+        running: dict[Future, Task] = {}
         limit = getattr(executor, "workers", 1) + getattr(executor, "ahead", 1)
         try:
             while self.pending or running:
                 while self.pending and len(running) < limit:
                     task = self.pending.pop()
-                    running[self.submit(executor, task)] = task
+                    running[task.submit(executor, self.folder)] = task
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     self.record(future, running.pop(future))
@@ -242,30 +308,29 @@ class Work:
                     self.record(future, running[future], then=False)
             raise
 
-    def record(self, future: Future, task: tuple, then: bool = True) -> None:
-        """Journal a finished block (and, after a run's last, queue its finish), or report
-        the failure."""
-        run = task[1]
+    def record(self, future: Future, task: Task, then: bool = True) -> None:
+        """Journal a finished block (and, after a run's last, queue its finish, unless `then`
+        is false), or report the task's failure."""
         error = future.exception()
         self.bar.update(1)
-        if task[0] == "block":
-            _, _, first, count = task
-            where = f"{run.key} ({run.file}), worlds {first}-{first + count - 1}"
-            if error is None:
-                entry = {"kind": "block", "run": run.key, **future.result()}
-                self.journal.append(entry)
-                self.entries.setdefault(run.key, {})[first] = entry
-                self.worlds += count
-                self.waiting[run.key] -= 1
-                if then and not self.waiting[run.key]:
-                    self.pending.append(("finish", run))
-                self.report.block_seconds = time.time() - self.clock
-                self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
-        else:
-            where = f"{run.key} ({run.file}), its summary and manifest"
         if error is not None:
+            where = task.describe()
             self.report.failed_blocks[where] = f"{type(error).__name__}: {error}"
             log.warning("%s failed: %s: %s", where, type(error).__name__, error)
+        elif isinstance(task, BlockTask):
+            self._journal(task, future.result(), then)
+
+    def _journal(self, task: BlockTask, result: dict, then: bool) -> None:
+        run = task.run
+        entry = {"kind": "block", "run": run.key, **result}
+        self.journal.append(entry)
+        self.entries.setdefault(run.key, {})[task.first] = entry
+        self.worlds += task.count
+        self.waiting[run.key] -= 1
+        if then and not self.waiting[run.key]:
+            self.pending.append(self.finish(run))
+        self.report.block_seconds = time.time() - self.clock
+        self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
 
 
 class Journal:
@@ -364,8 +429,8 @@ def _check_same_plan(folder: Path, runs: list[Run]) -> None:
                 raise ResultError(
                     folder,
                     f"cannot resume: run {key} was started with another {name} "
-                    f"({before[key][name]} then, {now[key][name]} now); give the same files "
-                    "and --worlds, or start a new batch",
+                    f"({before[key][name]} then, {now[key][name]} now); give the same files, "
+                    "--worlds and --seed, or start a new batch",
                 )
 
 
@@ -398,14 +463,10 @@ def _outcome_means(run_folder: Path) -> dict[str, float]:
     return {f"mean_{name}": float(value) for name, value in means.items()}
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-    return tqdm(  # a task is a block of worlds, or a run's summary, plots and manifest
-        total=total, unit=" task", desc="batch", disable=not enabled, mininterval=0.5
-    )
-
-
-def resume_hint(files: Sequence[str], out: Path, worlds: int | None) -> str:
+def resume_hint(
+    files: Sequence[str], out: Path, worlds: int | None, seed: int | None = None
+) -> str:
+    """The command that resumes the batch: the same files, --worlds and --seed."""
     extra = f" --worlds {worlds}" if worlds else ""
+    extra += f" --seed {seed}" if seed is not None else ""
     return f"sim batch {' '.join(map(str, files))}{extra} --out {out} --resume"

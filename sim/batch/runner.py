@@ -24,7 +24,8 @@ import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from sim.core.params import compile_scenario
+from sim.batch.progress import progress_bar
+from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
@@ -73,16 +74,22 @@ def run_block(
     count: int,
     on_month: Callable[[int], object] | None = None,
     into: dict[str, np.ndarray] | None = None,
+    params: Params | None = None,
 ) -> dict[str, np.ndarray]:
     """Run one block of worlds to the horizon and return its recorded arrays, written `into`
     the given arrays (months, count, ...) if any. `on_month` is called with the block's number
-    of worlds after every month (for progress)."""
+    of worlds after every month (for progress); `params` is the scenario compiled, if the
+    caller has it."""
     roomy_malloc()
     model = RegionalInfluenceModel(
-        scenario, worlds=count, seed=seed, first_world=first, collect=False
+        scenario,
+        worlds=count,
+        seed=seed,
+        first_world=first,
+        collect=False,
+        params=params,
+        record_into=into,
     )
-    if into is not None:
-        model.recorder.arrays = into
     # one BLAS thread: the model's small matrix products gain nothing from more, and threads
     # competing for the cores cost a fifth of a block alone and most of it beside other
     # workers (benchmarks/bench_batch.py)
@@ -91,12 +98,7 @@ def run_block(
             model.step()
             if on_month is not None:
                 on_month(count)
-    arrays = model.recorder.arrays
-    # the model is a reference cycle with its agents, freed only by the cyclic collector, which
-    # seldom runs: it must not keep a block's arrays and state alive until then (measured: 4 MB
-    # a block, 400 MB over 100,000 streamed worlds)
-    model.recorder = model.state = model.reference = None
-    return arrays
+    return model.take_record()
 
 
 def fill(
@@ -106,13 +108,16 @@ def fill(
     into: dict[str, np.ndarray],
     block_size: int = DEFAULT_BLOCK,
     on_month: Callable[[int], object] | None = None,
+    params: Params | None = None,
 ) -> None:
     """Simulate worlds first.. into the arrays (months, count, ...), a block of `block_size`
-    worlds at a time, each block written into its slice."""
+    worlds at a time, each block written into its slice; the scenario compiled once (`params`,
+    if the caller has it)."""
+    p = compile_scenario(scenario) if params is None else params
     count = next(iter(into.values())).shape[1]
     for offset, part_count in blocks(count, block_size):
         part = {k: v[:, offset : offset + part_count] for k, v in into.items()}
-        run_block(scenario, seed, first + offset, part_count, on_month, into=part)
+        run_block(scenario, seed, first + offset, part_count, on_month, into=part, params=p)
 
 
 def simulate_block(
@@ -120,32 +125,39 @@ def simulate_block(
 ) -> dict:
     """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
     DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
-    arrays = allocate(compile_scenario(scenario), scenario.horizon_months, count)
-    fill(scenario, seed, first, arrays)
+    p = compile_scenario(scenario)
+    arrays = allocate(p, scenario.horizon_months, count)
+    fill(scenario, seed, first, arrays, params=p)
     return write_block(Path(store), block, first, arrays)
 
 
 def finish_run(work: str, scenario: Scenario, entries: list[dict], block: int, plots: bool):
     """A batch's last task for a run, once all its blocks are in: summary, plots (if asked)
     and the manifest, written last into the run's result folder."""
+    from sim.results.plots import PLOTS, write_plots  # matplotlib: imported when plots are drawn
+
     work = Path(work)
-    shutil.rmtree(work / "plots", ignore_errors=True)  # ours, from a finish cut short
+    shutil.rmtree(work / PLOTS, ignore_errors=True)  # ours, from a finish cut short
     # computed here, on this worker's threads: a Dask worker would otherwise hand the reads to
     # the cluster's client from inside a task (with a client in the same process: KeyError)
     with dask.config.set(scheduler="threads"):
         res = Results(xr.open_zarr(work / STORE), scenario)
-        finish_folder(work, res, entries, block, plots=plots)
+        finish_folder(work, res, entries, block, write_plots(res, work) if plots else [])
 
 
-def check_run(scenario: Scenario, worlds: int, seed: int, in_memory: bool) -> None:
+def check_run(
+    scenario: Scenario, worlds: int, seed: int, in_memory: bool, params: Params | None = None
+) -> None:
     """Refuse, before anything runs, a seed out of range or worlds beyond what the scenario
-    allows or (in memory) what memory holds, with the estimate."""
+    allows or (in memory) what memory holds, with the estimate (from `params`, the scenario
+    compiled, if the caller has it)."""
     if not 0 <= seed < MAX_SEED:
         raise ScenarioError("seed", f"{seed} is outside the allowed range {SEED_RANGE_TEXT}")
     if worlds < 1:
         raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
     check_outcomes(scenario)
-    need = record_bytes(compile_scenario(scenario), scenario.horizon_months, worlds)
+    p = compile_scenario(scenario) if params is None else params
+    need = record_bytes(p, scenario.horizon_months, worlds)
     if worlds > MAX_WORLDS:
         raise ScenarioError(
             "worlds",
@@ -186,34 +198,38 @@ def run(
         scenario = scenario.replace(horizon_months=months)
     worlds = scenario.worlds if worlds is None else worlds
     seed = scenario.seed if seed is None else seed
-    check_run(scenario, worlds, seed, in_memory=out is None)
+    p = compile_scenario(scenario)  # once: the model, the store and the Dataset are given it
+    check_run(scenario, worlds, seed, in_memory=out is None, params=p)
     if out is not None:
         with claim_output(out, force=force) as claim:
-            return _run_to_folder(scenario, worlds, seed, block_size, progress, claim)
+            return _run_to_folder(p, worlds, seed, block_size, progress, claim)
     started = time.time()
-    p, horizon = compile_scenario(scenario), scenario.horizon_months
-    arrays = allocate(p, horizon, worlds)
-    with _progress(worlds * horizon, progress) as bar:
-        fill(scenario, seed, 0, arrays, block_size, bar.update)
-    return Results(build_dataset(scenario, arrays, seed), scenario, timings=_timings(started))
+    arrays = allocate(p, scenario.horizon_months, worlds)
+    with _simulating(worlds * scenario.horizon_months, progress) as bar:
+        fill(scenario, seed, 0, arrays, block_size, bar.update, params=p)
+    dataset = build_dataset(scenario, arrays, seed, params=p)
+    return Results(dataset, scenario, timings=_timings(started), params=p)
 
 
-def _run_to_folder(scenario, worlds, seed, block_size, progress, claim) -> Results:
+def _run_to_folder(p: Params, worlds, seed, block_size, progress, claim) -> Results:
     """Blocks written to the claimed folder's store as they finish, from one buffer reused:
-    STORED_BLOCKS simulated blocks fill it, then it is written as one block of the store."""
+    STORED_BLOCKS simulated blocks fill it, then it is written as one block of the store; then
+    the plots, and the summary and manifest."""
+    from sim.results.plots import write_plots  # matplotlib: imported when plots are drawn
+
     started = time.time()
-    p, horizon = compile_scenario(scenario), scenario.horizon_months
+    scenario, horizon = p.scenario, p.scenario.horizon_months
     size = min(block_size * STORED_BLOCKS, worlds)
-    writer = ResultWriter(claim.work, scenario, seed, worlds, size)
+    writer = ResultWriter(claim.work, scenario, seed, worlds, size, params=p)
     buffer = allocate(p, horizon, size)
-    with _progress(worlds * horizon, progress) as bar:
+    with _simulating(worlds * horizon, progress) as bar:
         for first, count in blocks(worlds, size):
             part = {k: v[:, :count] for k, v in buffer.items()}
-            fill(scenario, seed, first, part, block_size, bar.update)
+            fill(scenario, seed, first, part, block_size, bar.update, params=p)
             writer.write_block(first, part)
-    res = Results(writer.open(), scenario, timings=_timings(started))
-    folder = writer.finish(res, claim)
-    return open_run(folder, verify_data=False, timings=res.timings)  # just written
+    res = Results(writer.open(), scenario, timings=_timings(started), params=p)
+    folder = writer.finish(res, claim, write_plots(res, claim.work))
+    return open_run(folder, verify_data=False, timings=res.timings, params=p)  # just written
 
 
 def _timings(started: float) -> dict:
@@ -221,15 +237,6 @@ def _timings(started: float) -> dict:
     return {"started": started, "finished": finished, "seconds": finished - started}
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
-
-    return tqdm(
-        total=total,
-        unit=" world-months",
-        unit_scale=True,
-        desc="simulating",
-        disable=not enabled,
-        leave=False,
-        mininterval=0.5,
-    )
+def _simulating(total: int, enabled: bool):
+    """A bar of world-months simulated, gone when the run ends."""
+    return progress_bar(total, enabled, " world-months", "simulating", unit_scale=True, leave=False)

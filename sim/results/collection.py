@@ -120,7 +120,7 @@ def load_results(folder, verify_data: bool = True) -> Results | BatchResults:
         raise ResultError(
             folder,
             f"holds a batch that did not finish (status {info.get('status')!r}); finish it with "
-            "`sim batch ... --resume` (the same files and --worlds)",
+            "`sim batch ... --resume` (the same files, --worlds and --seed)",
         )
     try:
         index = pd.read_csv(folder / INDEX)

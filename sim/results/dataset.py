@@ -60,10 +60,15 @@ def dataset_attrs(scenario: Scenario, seed: int) -> dict:
 
 
 def build_dataset(
-    scenario: Scenario, arrays: dict[str, np.ndarray], seed: int, first_world: int = 0
+    scenario: Scenario,
+    arrays: dict[str, np.ndarray],
+    seed: int,
+    first_world: int = 0,
+    params: Params | None = None,
 ) -> xr.Dataset:
-    """A Dataset over recorded arrays (months, worlds, ...), without copying them."""
-    p = compile_scenario(scenario)
+    """A Dataset over recorded arrays (months, worlds, ...), without copying them; its labels
+    from `params`, the compiled scenario (compiled here when not given)."""
+    p = compile_scenario(scenario) if params is None else params
     months, worlds = next(iter(arrays.values())).shape[:2]
     variables = {
         name: xr.Variable(
@@ -88,7 +93,10 @@ def tidy(data: xr.DataArray) -> pd.DataFrame:
 
 
 class Results:
-    """A run's Dataset with the scenario it ran, and the views and plots derived from it."""
+    """A run's Dataset with the scenario it ran, and the views and plots derived from it.
+
+    `params`, the scenario compiled, is given by the run that made the Dataset; results read
+    back from a folder compile their scenario when first asked."""
 
     def __init__(
         self,
@@ -96,11 +104,14 @@ class Results:
         scenario: Scenario | None = None,
         timings: dict | None = None,
         folder: Path | None = None,
+        params: Params | None = None,
     ):
         self.dataset = dataset
         self.scenario = scenario or Scenario.model_validate_json(dataset.attrs["scenario"])
         self.timings = timings or {}
         self.folder = folder
+        if params is not None:
+            self.params = params  # the cached property's value, given
 
     def __repr__(self) -> str:
         where = f", folder={str(self.folder)!r}" if self.folder else ""
@@ -111,6 +122,7 @@ class Results:
 
     @cached_property
     def params(self) -> Params:
+        """The scenario compiled (sim.core.params)."""
         return compile_scenario(self.scenario)
 
     # ---- dims ----------------------------------------------------------------------------

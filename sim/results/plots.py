@@ -1,10 +1,13 @@
-"""Matplotlib figures of results: influence bands per state and a regional overview.
+"""Matplotlib figures of results: influence bands per state and a regional overview, and the
+plots of a result folder (`write_plots`), drawn by whoever writes the folder.
 
 Figures are made with matplotlib's object API (Figure, not pyplot), so importing or calling
 this module never switches the backend of a notebook or an app that uses it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
@@ -133,3 +136,20 @@ def plot_overview(res):
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Median influence by state: {res.scenario.name}, {res.worlds} worlds")
     return fig
+
+
+PLOTS = "plots"  # a result folder's plots: influence_<STATE>.png per state, overview.png
+
+
+def write_plots(res, folder: Path) -> list[Path]:
+    """Draw a result folder's plots into folder/plots (influence over each state, and the
+    overview); return their paths, sorted, for the manifest to list with their checksums."""
+    where = Path(folder) / PLOTS
+    where.mkdir(exist_ok=True)
+    paths = []
+    for state in res.labels("state"):  # drawn and saved one at a time: a figure holds memory
+        paths.append(where / f"influence_{state}.png")
+        plot_influence(res, state).savefig(paths[-1], dpi=110)
+    paths.append(where / "overview.png")
+    plot_overview(res).savefig(paths[-1], dpi=110)
+    return sorted(paths)

@@ -1,10 +1,11 @@
-"""Result folders: a Zarr store written block by block, summary, plots and a checked manifest.
+"""Result folders: a Zarr store written block by block, summary and a checked manifest (the
+plots are drawn by the caller, sim.results.plots.write_plots, and listed in the manifest).
 
     DIR/manifest.json   written last: scenario as run, its hash, seed, worlds, versions,
                         timings, and every block of worlds with its files, sizes and checksum
     DIR/summary.csv     final-month influence quantiles per power and state (and per neighbour
                         holding influence over the host)
-    DIR/plots/          influence_<STATE>.png per state, overview.png
+    DIR/plots/          influence_<STATE>.png per state, overview.png (sim.results.plots)
     DIR/series.zarr/    every recorded series, chunked by blocks of worlds and by months
 
 The folder is written into a partial folder claimed by sim.results.folder and moved into place
@@ -19,6 +20,7 @@ import platform
 import shutil
 import sys
 import warnings
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -26,7 +28,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from sim.core.params import compile_scenario
+from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError, interrupts_held
 from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
@@ -56,33 +58,47 @@ def _encoding(ndim: int) -> dict:
 
 # ---- writing ---------------------------------------------------------------------------------
 def create_store(
-    store: Path, scenario: Scenario, seed: int, worlds: int, block: int, like: Path | None = None
+    store: Path,
+    scenario: Scenario,
+    seed: int,
+    worlds: int,
+    block: int,
+    like: Path | None = None,
+    params: Params | None = None,
 ) -> None:
     """Write the layout of a run's store (arrays, chunks, coordinates; no data yet). `like`, a
     store of the same shapes and blocks (another point of a sweep), is copied and given this
-    scenario's attributes: a tenth of the time of a new layout. An interrupt waits for the
-    layout to be written (sim.errors.interrupts_held)."""
+    scenario's attributes: a tenth of the time of a new layout. `params`, the scenario compiled,
+    if the caller has it. An interrupt waits for the layout to be written
+    (sim.errors.interrupts_held)."""
     with interrupts_held():
-        _create_store(store, scenario, seed, worlds, block, like)
+        if like is None:
+            _lay_out_store(store, scenario, seed, worlds, block, params)
+        else:
+            _copy_layout(store, scenario, seed, like)
 
 
-def _create_store(store, scenario, seed, worlds, block, like) -> None:
-    if like is not None:
-        shutil.copytree(like, store, ignore=_chunk_folders)
-        group = zarr.open_group(store, mode="r+", zarr_format=3)
-        group.attrs.update(dataset_attrs(scenario, seed))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            zarr.consolidate_metadata(store, zarr_format=3)
-        return
+def _copy_layout(store: Path, scenario: Scenario, seed: int, like: Path) -> None:
+    """The layout of `like` without its data, given this scenario's attributes."""
+    shutil.copytree(like, store, ignore=_chunk_folders)
+    group = zarr.open_group(store, mode="r+", zarr_format=3)
+    group.attrs.update(dataset_attrs(scenario, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        zarr.consolidate_metadata(store, zarr_format=3)
+
+
+def _lay_out_store(store, scenario, seed, worlds, block, params) -> None:
+    """A new layout: every series as zeros never computed, chunked by months and blocks."""
     import dask.array as da
 
-    sizes = shapes(compile_scenario(scenario), scenario.horizon_months, worlds)
+    p = compile_scenario(scenario) if params is None else params
+    sizes = shapes(p, scenario.horizon_months, worlds)
     lazy = {
         name: da.zeros(shape, dtype=SERIES[name].dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
         for name, shape in sizes.items()
     }
-    layout = build_dataset(scenario, lazy, seed)
+    layout = build_dataset(scenario, lazy, seed, params=p)
     encoding = {n: _encoding(2 + len(s.dims)) for n, s in SERIES.items()}
     with warnings.catch_warnings():  # consolidated metadata: not in the v3 spec yet, but
         warnings.simplefilter("ignore", UserWarning)  # xarray reads it without a fallback
@@ -113,36 +129,40 @@ def write_block(store: Path, block: int, first: int, arrays: dict[str, np.ndarra
     return {"first_world": first, "worlds": count, **_checksum(store, files)}
 
 
-def finish_folder(work: Path, res: Results, blocks: list[dict], block: int, plots=True) -> None:
-    """Summary, plots (if asked) and manifest, written last, into a result folder whose store
-    holds every block."""
+def finish_folder(
+    work: Path, res: Results, blocks: list[dict], block: int, files: Sequence[Path] = ()
+) -> None:
+    """Summary, outcomes and the manifest, written last, into a result folder whose store
+    holds every block; the manifest also lists `files`, written into the folder by the caller
+    (the plots), with their checksums."""
     res.summary().to_csv(work / "summary.csv", index=False, float_format="%.5f")
     written = [work / "summary.csv"]
     if res.scenario.outcomes:
         res.outcomes().to_csv(work / OUTCOMES, float_format="%.6g")
         written.append(work / OUTCOMES)
-    if plots:
-        folder = work / "plots"
-        folder.mkdir()
-        for state in res.labels("state"):
-            res.plot_influence(state).savefig(folder / f"influence_{state}.png", dpi=110)
-        res.plot_overview().savefig(folder / "overview.png", dpi=110)
-        written += sorted(folder.iterdir())
     info = manifest(res, sorted(blocks, key=lambda b: b["first_world"]), block)
     info["metadata"] = _checksum(work / STORE, metadata_files(work / STORE))
-    info["files"] = {str(p.relative_to(work)): _sha256(p) for p in written}
+    info["files"] = {str(p.relative_to(work)): _sha256(p) for p in [*written, *files]}
     (work / MANIFEST).write_text(json.dumps(info, indent=1, default=str))
 
 
 class ResultWriter:
     """Writes a run into a partial result folder: the store's layout first, then each block of
-    worlds as it finishes (with its checksum), then summary, plots and manifest."""
+    worlds as it finishes (with its checksum), then summary and manifest."""
 
-    def __init__(self, work: Path, scenario: Scenario, seed: int, worlds: int, block: int):
+    def __init__(
+        self,
+        work: Path,
+        scenario: Scenario,
+        seed: int,
+        worlds: int,
+        block: int,
+        params: Params | None = None,
+    ):
         self.work, self.block = work, block
         self.store = work / STORE
         self.blocks: list[dict] = []
-        create_store(self.store, scenario, seed, worlds, block)
+        create_store(self.store, scenario, seed, worlds, block, params=params)
 
     def write_block(self, first: int, arrays: dict[str, np.ndarray]) -> None:
         self.blocks.append(write_block(self.store, self.block, first, arrays))
@@ -150,9 +170,10 @@ class ResultWriter:
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.store)
 
-    def finish(self, res: Results, claim: OutputClaim) -> Path:
-        """Summary, plots and manifest (last), then the folder moves into place."""
-        finish_folder(self.work, res, self.blocks, self.block)
+    def finish(self, res: Results, claim: OutputClaim, files: Sequence[Path] = ()) -> Path:
+        """Summary and manifest (last, listing the caller's `files` too), then the folder
+        moves into place."""
+        finish_folder(self.work, res, self.blocks, self.block, files)
         return claim.commit()
 
 
@@ -239,14 +260,18 @@ def manifest(res: Results, blocks: list[dict], block_worlds: int) -> dict:
 
 
 def save_results(res: Results, folder, force: bool = False, block: int = 2000) -> Path:
-    """Write a finished run (in memory) as a result folder; returns its path."""
+    """Write a finished run (in memory) as a result folder with its plots; returns its path."""
+    from sim.results.plots import write_plots  # matplotlib: imported when plots are drawn
+
     block = min(block, res.worlds)
     with claim_output(folder, force=force) as claim:
-        writer = ResultWriter(claim.work, res.scenario, res.seed, res.worlds, block)
+        writer = ResultWriter(
+            claim.work, res.scenario, res.seed, res.worlds, block, params=res.params
+        )
         for first in range(0, res.worlds, block):
             part = res.dataset.isel(world=slice(first, first + block))
             writer.write_block(first, {n: part[n].values for n in SERIES})
-        return writer.finish(res, claim)
+        return writer.finish(res, claim, write_plots(res, claim.work))
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -310,9 +335,12 @@ def _verify_files(folder: Path, store: Path, entry: dict, name: str) -> None:
         )
 
 
-def open_run(folder, verify_data: bool = True, timings: dict | None = None) -> Results:
+def open_run(
+    folder, verify_data: bool = True, timings: dict | None = None, params: Params | None = None
+) -> Results:
     """Open a result folder lazily (dask-backed); with `verify_data`, first check every block
-    against the manifest's checksums. Raises ResultError naming what is wrong."""
+    against the manifest's checksums. Raises ResultError naming what is wrong. `params`, the
+    scenario compiled, from the run that has just written the folder."""
     folder = Path(folder)
     info = read_manifest(folder)
     if verify_data:
@@ -328,4 +356,5 @@ def open_run(folder, verify_data: bool = True, timings: dict | None = None) -> R
     if found != expected or dataset.attrs.get("scenario_hash") != info["scenario_hash"]:
         raise ResultError(folder, f"the store ({found}) does not match its manifest ({expected})")
     scenario = Scenario.model_validate(info["scenario"])
-    return Results(dataset, scenario, timings=timings or info.get("timings"), folder=folder)
+    timings = timings or info.get("timings")
+    return Results(dataset, scenario, timings=timings, folder=folder, params=params)
