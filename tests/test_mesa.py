@@ -199,3 +199,15 @@ def test_batch_run_stops_at_max_steps_before_the_horizon(small):
     assert len(results) == 1
     # mesa 3.3 runs max_steps + 1 steps, mesa 3.5 exactly max_steps; both stop early
     assert int(results[0]["Step"]) <= 4
+
+
+def test_compiled_params_are_taken_only_with_their_own_scenario(small):
+    p = compile_scenario(small)
+    model = RegionalInfluenceModel(small, params=p)
+    assert model.params is p
+    assert RegionalInfluenceModel(params=p).spec == small
+    with pytest.raises(ValueError, match="compiled from another scenario"):
+        RegionalInfluenceModel(small.replace(seed=small.seed + 1), params=p)
+    lever = small.levers[0]
+    with pytest.raises(ValueError, match="compiled from another scenario"):
+        RegionalInfluenceModel(small, params=p, **{lever.name: lever.high})

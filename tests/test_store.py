@@ -16,6 +16,7 @@ from commands import sim
 import sim.batch.runner as runner_module
 import sim.model as model_module
 import sim.results.dataset as dataset_module
+import sim.results.outcomes as outcomes_module
 import sim.results.store as store_module
 from sim import load_results, run, save_results
 from sim.core.params import compile_scenario
@@ -181,15 +182,15 @@ def test_save_results_writes_an_in_memory_run(pair, tmp_path):
 
 
 def test_a_run_compiles_its_scenario_once(short, tmp_path, monkeypatch):
-    """The run's Params go to the model, the store, the Dataset and the Results it returns
-    (the outcome check, sim.results.outcomes, compiles on its own: not counted here)."""
+    """The run's Params go to the outcome check, the model, the store, the Dataset and the
+    Results it returns."""
     compiled = []
 
     def counted(scenario):
         compiled.append(scenario)
         return compile_scenario(scenario)
 
-    for module in (runner_module, model_module, store_module, dataset_module):
+    for module in (runner_module, model_module, store_module, dataset_module, outcomes_module):
         monkeypatch.setattr(module, "compile_scenario", counted)
     res = run(short, worlds=5, months=6, seed=2, block_size=2, out=tmp_path / "out")
     res.summary()

@@ -18,7 +18,7 @@ class OneWorld:
         if world < 0:
             raise ScenarioError("world", f"{world} is not a world number (0 or more)")
         self.model = RegionalInfluenceModel(scenario, worlds=1, seed=seed, first_world=world)
-        for array in self.model.recorder.arrays.values():  # months not simulated yet: zero
+        for array in self.model.recorded.values():  # months not simulated yet: zero
             array.fill(0)
 
     @property
@@ -38,9 +38,7 @@ class OneWorld:
         """The world's record so far as Results over the whole horizon (months not simulated
         yet are zero: charts cut them with `until=month`)."""
         return Results(
-            build_dataset(
-                self.scenario, self.model.recorder.arrays, self.seed, first_world=self.world
-            ),
+            build_dataset(self.scenario, self.model.recorded, self.seed, first_world=self.world),
             self.scenario,
         )
 
@@ -55,7 +53,7 @@ class OneWorld:
             if s.month_index(e.month) == t:
                 kind = f" ({e.type})" if e.label else ""
                 lines.append(f"scheduled: {e.display_name}{kind}")
-        counts = self.model.recorder.arrays["events"][t, 0]
+        counts = self.model.recorded["events"][t, 0]
         kinds = self.results().labels("shock")
         lines += [f"drawn: {int(n)} {kind}" for kind, n in zip(kinds, counts, strict=True) if n]
         return lines

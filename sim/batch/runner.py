@@ -155,8 +155,8 @@ def check_run(
         raise ScenarioError("seed", f"{seed} is outside the allowed range {SEED_RANGE_TEXT}")
     if worlds < 1:
         raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
-    check_outcomes(scenario)
     p = compile_scenario(scenario) if params is None else params
+    check_outcomes(scenario, p)
     need = record_bytes(p, scenario.horizon_months, worlds)
     if worlds > MAX_WORLDS:
         raise ScenarioError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
-from sim.core.params import compile_scenario
+from sim.core.params import Params, compile_scenario
 from sim.core.series import SERIES, dim_labels
 from sim.errors import ScenarioError
 from sim.scenario.schema import Outcome, Scenario
@@ -14,9 +14,10 @@ from sim.scenario.schema import Outcome, Scenario
 OUTCOMES = "outcomes.csv"  # a result folder's outcomes: a row per world, a column per outcome
 
 
-def check_outcomes(scenario: Scenario) -> None:
-    """Every outcome names a recorded series and one existing label on each of its dims."""
-    labels = dim_labels(compile_scenario(scenario))
+def check_outcomes(scenario: Scenario, params: Params | None = None) -> None:
+    """Every outcome names a recorded series and one existing label on each of its dims
+    (`params`: the scenario compiled, if the caller has it)."""
+    labels = dim_labels(compile_scenario(scenario) if params is None else params)
     for i, outcome in enumerate(scenario.outcomes):
         field = f"outcomes[{i}] ({outcome.name})"
         if outcome.series not in SERIES:
