@@ -20,6 +20,7 @@ DEFAULT_WORLDS = 500
 MAX_UI_WORLDS = 5000  # an ensemble the page recomputes on every change; sim run for more
 DEFAULT_SEED = 1
 BASELINE = "baseline"
+MAX_QUERY_KEYS = 64  # entries of a link read (a view writes at most a few dozen); the rest dropped
 
 
 def presets() -> list[str]:
@@ -67,10 +68,11 @@ class View:
 
 def view_from_query(query: str | None) -> View:
     """The view a URL query describes. Unknown or invalid entries are dropped, each with a
-    problem message the page shows, so a bad link opens the nearest valid view."""
+    problem message the page shows, so a bad link opens the nearest valid view; of a key
+    given twice the last counts, and entries past MAX_QUERY_KEYS are dropped with a note."""
     problems: list[str] = []
     view = View()
-    pairs = parse_qsl(query or "", keep_blank_values=True)
+    pairs = _query_pairs(query or "", problems)
     given = {k: v for k, v in pairs if not k.startswith("v.")}
     if given.get("preset", BASELINE) in presets():
         view = view.replace(preset=given.get("preset", BASELINE))
@@ -93,15 +95,28 @@ def view_from_query(query: str | None) -> View:
             else:
                 problems.append(f"{name}: {given[name]!r} is not one of {', '.join(allowed)}")
     values = {}
-    for key, text in pairs:
-        if key.startswith("v."):
-            try:
-                values[key[2:]] = float(text)
-                scenario.with_values(**{key[2:]: values[key[2:]]})
-            except (ValueError, ScenarioError) as err:
-                values.pop(key[2:], None)
-                problems.append(f"{key[2:]}: {_message(err)}")
+    texts = {key[2:]: text for key, text in pairs if key.startswith("v.")}  # a repeated key: last
+    for name, text in texts.items():
+        try:
+            values[name] = float(text)
+            scenario.with_values(**{name: values[name]})
+        except (ValueError, ScenarioError) as err:
+            values.pop(name, None)
+            problems.append(f"{name}: {_message(err)}")
     return view.replace(values=tuple(sorted(values.items())), problems=tuple(problems))
+
+
+def _query_pairs(query: str, problems: list[str]) -> list[tuple[str, str]]:
+    """The first MAX_QUERY_KEYS entries of a query, noting in `problems` how many were dropped,
+    so that a link of any length is read in bounded time."""
+    entries = query.split("&", MAX_QUERY_KEYS)
+    if len(entries) > MAX_QUERY_KEYS:
+        dropped = entries.pop().count("&") + 1
+        problems.append(
+            f"the link has {MAX_QUERY_KEYS + dropped:,} entries; only the first "
+            f"{MAX_QUERY_KEYS} are read, the other {dropped:,} are dropped"
+        )
+    return parse_qsl("&".join(entries), keep_blank_values=True)
 
 
 def check_number(name: str, value: int, scenario: Scenario) -> None:

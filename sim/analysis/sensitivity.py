@@ -20,7 +20,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.analysis.compare import CONFIDENCE
-from sim.batch.executors import make_executor
+from sim.batch.executors import check_scheduler, make_executor
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import factor_distribution
 from sim.results.outcomes import outcome_values
@@ -119,6 +119,7 @@ def sensitivity(
         s.ranked()  # a row per parameter, the largest total index first
         s.plot()
     """
+    check_scheduler(scheduler)  # a malformed address is refused before any work
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if months is not None:

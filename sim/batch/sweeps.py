@@ -10,7 +10,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.scenario.paths import get_path
-from sim.scenario.schema import Factor, Scenario
+from sim.scenario.schema import MAX_POINTS, Factor, Scenario
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, float]]:
@@ -18,6 +18,7 @@ def sweep_points(scenario: Scenario) -> list[dict[str, float]]:
     sweep = scenario.sweep
     if sweep is None:
         return [{}]
+    assert sweep.size() <= MAX_POINTS, "a sweep's size is checked when its scenario is loaded"
     factors = scenario.factors()
     if sweep.grid is not None:
         axes = {

@@ -87,9 +87,10 @@ def _report(err: Exception) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if isinstance(err, MemoryError):
-        print("error: out of memory; run fewer worlds, or give --out to stream them to disk",
-              file=sys.stderr)  # fmt: skip
+    if isinstance(err, MemoryError):  # what no check before the work bounded: say what it was
+        what = str(err) or "Python gave no size"
+        print(f"error: out of memory: the command needed more than this machine has free "
+              f"({what})", file=sys.stderr)  # fmt: skip
         return EXIT_BAD_INPUT
     import traceback
 

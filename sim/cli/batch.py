@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 from sim.cli import options
 from sim.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED
@@ -28,10 +30,12 @@ def add(subparsers) -> None:
     parser.add_argument(
         "--workers",
         type=options.positive,
-        help="worker processes on this machine (default: all cores)",
+        help="worker processes on this machine (default and most: all cores)",
     )
     parser.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed cluster"
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask distributed cluster (given up if it does not answer in time)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="finish the batch in --out: keep its blocks"
@@ -41,27 +45,25 @@ def add(subparsers) -> None:
 
 def handle(args) -> int:
     from sim.batch.batch import resume_hint, run_batch
+    from sim.batch.executors import check_scheduler
 
-    if args.out == DEFAULT_OUT / "batch":
-        DEFAULT_OUT.mkdir(exist_ok=True)
+    check_scheduler(args.scheduler)  # a malformed address: refused before out/ is made
     hint = resume_hint(args.files, args.out, args.worlds, seed=args.seed)
     try:
-        report = run_batch(
-            args.files,
-            args.out,
-            worlds=args.worlds,
-            seed=args.seed,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            force=args.force,
-            progress=not args.no_progress,
-        )
+        with _default_parent(args.out):
+            report = run_batch(
+                args.files,
+                args.out,
+                worlds=args.worlds,
+                seed=args.seed,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                force=args.force,
+                progress=not args.no_progress,
+            )
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: finished blocks are kept in {args.out}/; go on with\n  {hint}",
-            file=sys.stderr,
-        )
+        print(f"\n{interrupted(args.out, hint)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(format_batch(report))
     for error in report.failed_files.values():
@@ -72,6 +74,28 @@ def handle(args) -> int:
         print(f"the rest is in {args.out}/; after fixing, go on with\n  {hint}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+@contextmanager
+def _default_parent(out: Path):
+    """The default batch folder's parent (out/), made when missing and removed again if the
+    batch left it empty (refused, or its scheduler did not answer): nothing is left behind."""
+    made = out == DEFAULT_OUT / "batch" and not DEFAULT_OUT.exists()
+    if made:
+        DEFAULT_OUT.mkdir(exist_ok=True)
+    try:
+        yield
+    finally:
+        if made:
+            with suppress(OSError):  # not empty: the batch wrote there, and that is kept
+                DEFAULT_OUT.rmdir()
+
+
+def interrupted(out: Path, hint: str) -> str:
+    """What an interrupted batch kept and how to go on, naming only a folder that exists."""
+    if out.is_dir():
+        return f"interrupted: finished blocks are kept in {out}/; go on with\n  {hint}"
+    return "interrupted before the batch folder was made: nothing was written"
 
 
 def format_batch(report) -> str:

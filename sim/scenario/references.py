@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sim.errors import ScenarioError
 from sim.scenario.paths import get_path
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import MAX_POINTS, Scenario
 from sim.scenario.vocab import (
     ATTACKS,
     EVENT_NEEDS,
@@ -149,12 +149,28 @@ def _check_sweep(s: Scenario) -> None:
                 f"{field}.{name}",
                 f"not a declared lever or uncertainty; declared: {', '.join(factors) or 'none'}",
             )
+    _unique(s.sweep.over, "sweep.over", "factor")
+    _check_sweep_size(s.sweep)
     for name, values in (s.sweep.grid or {}).items():
         item = factors[name]
         for value in values if isinstance(values, list) else []:
             item.check(value, f"sweep.grid.{name}")
     if s.sweep.sample is not None and not (s.sweep.over or factors):
         raise ScenarioError("sweep.sample", "the scenario declares no lever or uncertainty")
+
+
+def _check_sweep_size(sweep) -> None:
+    """Refuse a grid of more than MAX_POINTS points, counted before anything is expanded."""
+    count = sweep.size()
+    if sweep.grid is not None and count > MAX_POINTS:
+        levels = " x ".join(
+            f"{name}: {v if isinstance(v, int) else len(v):,}" for name, v in sweep.grid.items()
+        )
+        raise ScenarioError(
+            "sweep.grid",
+            f"{count:,} points ({levels}) is above the limit of {MAX_POINTS:,} points per "
+            "sweep; give fewer values or levels, or sample the factors (sample, points)",
+        )
 
 
 def _check_event(s: Scenario, e, field: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
@@ -45,6 +46,7 @@ from sim.scenario.vocab import (
 )
 
 MAX_WORLDS = 10_000_000  # a scenario's limit on worlds
+MAX_POINTS = 100_000  # a sweep's limit on points (a grid's combinations, a sample's points)
 
 
 class Strict(BaseModel):
@@ -568,7 +570,7 @@ class Sweep(Strict):
         "levels from low to high; every combination is a point",
     )
     sample: Literal["latin_hypercube", "sobol"] | None = None
-    points: int | None = Field(default=None, ge=1, le=100_000, description="points of a sample")
+    points: int | None = Field(default=None, ge=1, le=MAX_POINTS, description="points of a sample")
     over: list[str] = Field(
         default=[], description="names the sample varies (default: every lever and uncertainty)"
     )
@@ -587,6 +589,13 @@ class Sweep(Strict):
             if isinstance(values, int) and values < 1 or isinstance(values, list) and not values:
                 raise ValueError(f"grid.{name} needs at least one value (or a level count >= 1)")
         return self
+
+    def size(self) -> int:
+        """The number of points, counted without expanding the grid (its level counts
+        multiplied, exactly however large)."""
+        if self.grid is None:
+            return self.points or 0
+        return math.prod(v if isinstance(v, int) else len(v) for v in self.grid.values())
 
 
 class Scenario(Strict):
