@@ -1,10 +1,13 @@
 """Output safety, with real processes and real files: `sim run --out` never deletes or replaces
 what the project did not write, finds every path problem before simulating, refuses a second
-run into a folder in use, and leaves nothing half-written when interrupted or killed. A sibling
-file beside the output folder must survive every case."""
+run into a folder in use, and leaves nothing half-written when interrupted or killed. Outputs
+never destroy inputs: no command writes its output as, over or inside one of its inputs, and
+--force replaces only an earlier output of the same kind. A sibling file beside the output
+folder must survive every case."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -15,6 +18,10 @@ from pathlib import Path
 
 import pytest
 from commands import BASELINE, ROOT, sim
+
+import sim as api
+from sim.results.folder import MANIFEST, kind_of
+from sim.results.store import read_manifest, verify
 
 SMALL = ("--worlds", "20", "--months", "12", "--no-progress")
 LONG = ("--worlds", "40000", "--no-progress")  # minutes: always interrupted first
@@ -75,7 +82,8 @@ def test_the_folder_holding_the_scenario_is_refused(place):
     scenario = place / "my.yaml"
     scenario.write_text(BASELINE.read_text())
     done = sim("run", scenario, *SMALL, "--out", place, "--force")
-    assert done.returncode == 2 and "not a result folder" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert f"error: {place}: holds the file {scenario} that this command reads" in done.stderr
     assert scenario.read_text() == BASELINE.read_text()
 
 
@@ -210,3 +218,151 @@ def test_after_a_killed_run_the_next_run_cleans_up_and_says_so(place):
     assert f"removed {partial}" in done.stderr  # ...so the next run into the place does
     assert not partial.exists() and hidden_leftovers(place) == []
     assert (out / "manifest.json").exists()
+
+
+# ---- outputs never destroy inputs (issue 24) -------------------------------------------------
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """Two paired result folders, a/ and b/ (same seed and worlds), written once."""
+    folder = tmp_path_factory.mktemp("inputs")
+    for name in ("a", "b"):
+        done = sim("run", BASELINE, *SMALL, "--seed", "3", "--out", folder / name)
+        assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture
+def pair(runs, place) -> tuple[Path, Path]:
+    """Copies of a/ and b/ beside the user's sibling file, for a test to try to damage."""
+    import shutil
+
+    for name in ("a", "b"):
+        shutil.copytree(runs / name, place / name)
+    return place / "a", place / "b"
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file under the folder with the sha256 of its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_whole(run: Path, before: dict[str, str]) -> None:
+    """The run is as it was, byte for byte, and still reads as a verified result folder."""
+    assert fingerprint(run) == before
+    verify(run, read_manifest(run))
+    assert api.load_results(run).worlds == 20
+
+
+def refused(done, *says: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    for text in says:
+        assert text in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("spelling", ["a", "a/../a/.", "link"])
+def test_an_export_over_its_own_run_is_refused_and_the_run_stays_whole(pair, spelling):
+    a, _ = pair
+    (a.parent / "link").symlink_to(a)
+    before = fingerprint(a)
+    out = a.parent / spelling
+    done = sim("export", a, "--format", "csv", "--out", out, "--force")
+    refused(done, f"{out}: is the run folder {a} that this command reads", "--force does not")
+    assert_whole(a, before)
+    assert hidden_leftovers(a.parent) == []
+
+
+def test_a_comparison_over_one_of_its_runs_is_refused_and_the_run_stays_whole(pair):
+    a, b = pair
+    before = fingerprint(a)
+    done = sim("compare", a, b, "--out", a, "--force")
+    refused(done, f"{a}: is the run folder {a} that this command reads")
+    assert_whole(a, before)
+
+
+@pytest.mark.parametrize("inside", ["series.zarr", "series.zarr/influence", "plots/mine"])
+def test_an_export_inside_its_run_is_refused(pair, inside):
+    a, _ = pair
+    before = fingerprint(a)
+    done = sim("export", a, "--format", "csv", "--out", a / inside, "--force")
+    refused(done, f"lies inside the run folder {a}")
+    assert_whole(a, before)
+
+
+def test_an_output_holding_its_input_is_refused(pair):
+    a, b = pair
+    before = fingerprint(a), fingerprint(b)
+    refused(sim("compare", a, b, "--out", a.parent, "--force"), f"holds the run folder {a}")
+    assert (fingerprint(a), fingerprint(b)) == before
+
+
+def test_force_over_an_output_of_another_kind_is_refused(pair):
+    a, b = pair
+    run_b = fingerprint(b)
+    refused(sim("export", a, "--format", "csv", "--out", b, "--force"),
+            f"{b}: holds this project's run, not an earlier export")  # fmt: skip
+    assert_whole(b, run_b)
+    comparison = a.parent / "cmp"
+    assert sim("compare", a, b, "--out", comparison).returncode == 0
+    kept = fingerprint(comparison)
+    refused(sim("export", a, "--format", "csv", "--out", comparison, "--force"),
+            "holds this project's comparison, not an earlier export")  # fmt: skip
+    assert fingerprint(comparison) == kept
+    export = a.parent / "csv"
+    assert sim("export", a, "--format", "csv", "--out", export).returncode == 0
+    kept = fingerprint(export)
+    refused(sim("compare", a, b, "--out", export, "--force"),
+            "holds this project's export, not an earlier comparison")  # fmt: skip
+    refused(sim("run", BASELINE, *SMALL, "--out", export, "--force"),
+            "holds this project's export, not an earlier run")  # fmt: skip
+    assert fingerprint(export) == kept
+
+
+def test_force_still_replaces_an_earlier_output_of_the_same_kind(pair):
+    a, b = pair
+    export, comparison = a.parent / "csv", a.parent / "cmp"
+    for _ in range(2):  # the second time over the first, with --force
+        done = sim("export", a, "--format", "csv", "--series", "influence", "--out", export,
+                   "--force")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        done = sim("compare", a, b, "--out", comparison, "--force")
+        assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in export.iterdir()) == ["influence.csv", MANIFEST]
+    assert kind_of(export) == "export" and kind_of(comparison) == "comparison"
+    done = sim("export", a, "--format", "parquet", "--series", "trade", "--force")
+    assert done.returncode == 0, done.stderr  # its default place: the run's own a/export-parquet
+    assert (a / "export-parquet" / "trade.parquet").is_file()
+    verify(a, read_manifest(a))
+    assert hidden_leftovers(a.parent) == []
+
+
+def test_a_listing_without_a_kind_is_recognised_by_what_it_is_of(tmp_path):
+    """Export folders written before kinds were recorded: one folder in `of` is an export, two
+    a comparison, none a validation; a listing of an unknown kind is no output of ours."""
+    for of, kind in (("out/a", "export"), (["a", "b"], "comparison"), (None, "validation")):
+        folder = tmp_path / kind
+        folder.mkdir()
+        info = {"format": "regional-influence-sim/results/export", "of": of, "files": []}
+        (folder / MANIFEST).write_text(json.dumps(info))
+        assert kind_of(folder) == kind
+        (folder / MANIFEST).write_text(json.dumps({**info, "kind": "scenario"}))
+        assert kind_of(folder) is None
+
+
+def test_calibrate_and_validate_never_write_over_their_scenario_or_targets(place):
+    overlay = place / "calibrated.yaml"  # an earlier overlay: sim calibrate may replace it...
+    overlay.write_text("# Written by `sim calibrate`\n" + BASELINE.read_text())
+    before = overlay.read_text()
+    done = sim("calibrate", "--scenario", overlay, "--out", overlay)
+    refused(done, f"{overlay}: is the file {overlay} that this command reads")  # ...not its input
+    targets = ROOT / "scenarios" / "calibration" / "targets.yaml"
+    done = sim("validate", "--scenario", overlay, "--out", place, "--force")
+    refused(done, f"{place}: holds the file {overlay}")
+    done = sim("validate", "--targets", targets, "--out", targets.parent, "--force")
+    refused(done, f"holds the file {targets}")
+    assert overlay.read_text() == before
+    assert sorted(p.name for p in place.iterdir()) == ["calibrated.yaml", "notes.txt"]

@@ -158,14 +158,16 @@ def _paired_table(a: Results, b: Results, confidence: float, state: str | None) 
 
 def write_comparison(comparison: Comparison, claim) -> list[Path]:
     """comparison.csv and a plot per state into a claimed output folder (sim.results.folder:
-    checked before any work, moved into place whole); returns the paths written."""
+    claimed with kind "comparison" and the two result folders as its inputs, checked before
+    any work, moved into place whole); returns the paths written."""
     comparison.table.to_csv(claim.work / "comparison.csv", index=False, float_format="%.6f")
     names = ["comparison.csv"]
     for state in comparison.a.labels("state"):
         name = f"comparison_{state}.png"
         comparison.plot(state).savefig(claim.work / name, dpi=110)
         names.append(name)
-    write_listing(claim.work, names, of=[str(comparison.a.folder), str(comparison.b.folder)])
+    folders = [str(comparison.a.folder), str(comparison.b.folder)]
+    write_listing(claim.work, "comparison", names, of=folders)
     target = claim.commit()
     return [target / name for name in names]
 

@@ -42,10 +42,17 @@ from sim.batch.runner import (
 from sim.batch.sweeps import sweep_points
 from sim.errors import ResultError, ScenarioError
 from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
-from sim.results.folder import BATCH, BATCH_FORMAT, MANIFEST, STORE, claim_batch
+from sim.results.folder import (
+    BATCH,
+    BATCH_FORMAT,
+    MANIFEST,
+    STORE,
+    check_not_an_input,
+    claim_batch,
+)
 from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import load_scenario, resolve_path
 from sim.scenario.schema import Scenario
 
 log = logging.getLogger("sim")
@@ -171,12 +178,14 @@ def run_batch(
         with make_executor(workers, scheduler) as made:
             return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
                              executor=made, seed=seed)  # fmt: skip
+    inputs = [resolve_path(file) for file in files]
+    check_not_an_input(out, inputs, "batch")  # before the files are read: nothing is run
     runs, failed_files = plan_runs(files, worlds, seed)
     if not runs:  # refused before a folder is claimed: there is nothing to keep or resume
         problems = "; ".join(failed_files.values()) or "no scenario files given"
         raise ScenarioError("", f"no file of the batch can be run: {problems}")
     report = BatchReport(Path(out), runs, failed_files)
-    with claim_batch(out, force=force, resume=resume) as folder:
+    with claim_batch(out, force=force, resume=resume, inputs=inputs) as folder:
         journal = Journal(folder / JOURNAL)
         if resume:
             _check_same_plan(folder, runs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from sim.batch.runner import run
 from sim.calibration.targets import Targets
 from sim.calibration.validate import cut_to_targets, target_values
 from sim.errors import ResultError, ScenarioError
+from sim.results.folder import check_not_an_input
 from sim.scenario.loading import parse_scenario
 from sim.scenario.paths import child, get_path, resolve, set_path
 from sim.scenario.schema import Scenario
@@ -106,12 +108,15 @@ def save_calibration(
         f"Written by `sim calibrate`: the free parameters of {targets_file.name} fitted to its "
         f"targets.\nRun it with `sim run {out}`; check it with "
         f"`sim validate --scenario {out}`.",
+        inputs=[base, targets_file],
     )
 
 
-def check_overlay_path(path: Path) -> None:
-    """Refuse, before any fitting, an overlay path that cannot be written or is held by
-    something sim calibrate did not write."""
+def check_overlay_path(path: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse, before any fitting, an overlay path that is one of the command's `inputs` (its
+    targets and scenario files: sim.results.folder.check_not_an_input), cannot be written or
+    is held by something sim calibrate did not write."""
+    check_not_an_input(path, inputs, "calibration")
     if path.is_dir():
         raise ResultError(path, "is a folder; --out names the overlay file to write, e.g. "
                           "out/calibrated.yaml")  # fmt: skip
@@ -131,11 +136,11 @@ def _written_by_calibrate(path: Path) -> bool:
         return f.read(len(OVERLAY_HEADER)) == OVERLAY_HEADER
 
 
-def write_overlay(path: Path, content: dict, header: str) -> None:
+def write_overlay(path: Path, content: dict, header: str, inputs: Iterable[Path] = ()) -> None:
     """Write the overlay YAML with a comment header, atomically (no half-written file, and no
     partial file left if writing fails). A file in the way is replaced only if `sim calibrate`
-    wrote it."""
-    check_overlay_path(path)
+    wrote it, and never one of `inputs`."""
+    check_overlay_path(path, inputs)
     text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:

@@ -337,9 +337,10 @@ def plot_validation(table: pd.DataFrame):
 
 
 def write_validation(table: pd.DataFrame, claim) -> Path:
-    """validation.csv and validation.png into a claimed output folder (sim.results.folder), with
-    a manifest listing them, moved into place whole; returns the folder."""
+    """validation.csv and validation.png into a claimed output folder (sim.results.folder,
+    claimed with kind "validation"), with a manifest listing them, moved into place whole;
+    returns the folder."""
     table.to_csv(claim.work / "validation.csv", index=False, float_format="%.6g")
     plot_validation(table).savefig(claim.work / "validation.png", dpi=110)
-    write_listing(claim.work, ["validation.csv", "validation.png"])
+    write_listing(claim.work, "validation", ["validation.csv", "validation.png"])
     return claim.commit()

@@ -39,8 +39,9 @@ def handle(args) -> int:
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario
+    targets_file = Path(args.targets or TARGETS_FILE)
+    check_overlay_path(args.out, inputs=[targets_file, resolve_path(name)])
     scenario = load_checked(name)
-    check_overlay_path(args.out)
     worlds = args.worlds or targets.worlds
     logging.getLogger("sim").info(
         "fitting %d parameters of %s to %d targets, %d worlds per run",
@@ -48,7 +49,6 @@ def handle(args) -> int:
     )  # fmt: skip
     fit = calibrate(scenario, targets, worlds=args.worlds, seed=args.seed)
     print(format_fit(fit))
-    targets_file = Path(args.targets or TARGETS_FILE)
     save_calibration(fit, scenario, resolve_path(name), targets_file, worlds, args.out)
     print(f"\noverlay written to {args.out}")
     return 0

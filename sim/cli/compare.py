@@ -27,7 +27,7 @@ def handle(args) -> int:
     from sim.analysis.compare import compare, write_comparison
 
     # the output folder is checked and locked before the work, and written whole after it
-    with claim_if_given(args.out, args.force) as claim:
+    with claim_if_given(args.out, args.force, "comparison", [args.a, args.b]) as claim:
         comparison = compare(args.a, args.b)
         state = args.state or comparison.a.scenario.codes("host")[0]
         if state not in comparison.a.labels("state"):

@@ -16,7 +16,10 @@ def add(subparsers) -> None:
         help=HELP,
         description=HELP,
         parents=[
-            options.out("folder to write, which must not exist (default: FOLDER/export-FORMAT)"),
+            options.out(
+                "folder to write, new or an earlier export (default: FOLDER/export-FORMAT); "
+                "never FOLDER itself, nor elsewhere inside it"
+            ),
             options.force(),
         ],
     )

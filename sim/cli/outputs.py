@@ -6,11 +6,11 @@ from contextlib import nullcontext
 from pathlib import Path
 
 
-def claim_if_given(out: Path | None, force: bool):
-    """The claim of `out` (checked and locked now, written whole when the block ends), or
-    None when no folder was asked for."""
+def claim_if_given(out: Path | None, force: bool, kind: str, inputs: list[Path]):
+    """The claim of `out` for an output of `kind` made from `inputs` (checked and locked now,
+    written whole when the block ends), or None when no folder was asked for."""
     if out is None:
         return nullcontext()
     from sim.results.folder import claim_output
 
-    return claim_output(out, force=force)
+    return claim_output(out, force=force, kind=kind, inputs=inputs)

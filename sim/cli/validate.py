@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sim.cli import options
 from sim.cli.exits import EXIT_FAILED
@@ -29,12 +30,22 @@ def add(subparsers) -> None:
 
 
 def handle(args) -> int:
-    from sim.calibration.validate import format_table, load_targets, validate, write_validation
+    from sim.calibration.validate import (
+        TARGETS_FILE,
+        format_table,
+        load_targets,
+        validate,
+        write_validation,
+    )
+    from sim.scenario.loading import resolve_path
 
     targets = load_targets(args.targets)
-    scenario = load_checked(args.scenario or targets.scenario)
-    # the output folder is checked and locked before the work, and written whole after it
-    with claim_if_given(args.out, args.force) as claim:
+    name = args.scenario or targets.scenario
+    inputs = [Path(args.targets or TARGETS_FILE), resolve_path(name)]
+    # the output folder is checked (never one of the inputs) and locked before the work, and
+    # written whole after it
+    with claim_if_given(args.out, args.force, "validation", inputs) as claim:
+        scenario = load_checked(name)
         logging.getLogger("sim").info(
             "checking %s against %d targets and %d facts, %d worlds each",
             scenario.name, len(targets.targets), len(targets.facts), args.worlds or targets.worlds,

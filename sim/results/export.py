@@ -21,7 +21,9 @@ ROWS_PER_PIECE = 1_000_000
 
 def export(folder, fmt: str, out, series: list[str] | None = None, force: bool = False):
     """Write the result folder's series (default: all) as `fmt` files into the folder `out`;
-    returns the paths written (as they are after the move into place)."""
+    returns the paths written (as they are after the move into place). `out` is never the
+    result folder, nor holds it or lies inside it, save its own exports' place FOLDER/export-*
+    (sim.results.folder.check_not_an_input); `force` replaces only an earlier export."""
     if fmt not in FORMATS:
         raise ResultError(out, f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", "format")
     res = open_run(folder)
@@ -31,13 +33,13 @@ def export(folder, fmt: str, out, series: list[str] | None = None, force: bool =
         raise ResultError(
             folder, f"no series {unknown[0]!r}; series: {', '.join(SERIES)}", "series"
         )
-    with claim_output(out, force=force) as claim:
+    with claim_output(out, force=force, kind="export", inputs=[folder]) as claim:
         if fmt == "netcdf":
             files = [_netcdf(res, names, claim.work / "results.nc")]
         else:
             write = _parquet if fmt == "parquet" else _csv
             files = [write(res, name, claim.work / f"{name}.{fmt}") for name in names]
-        write_listing(claim.work, [f.name for f in files], of=str(folder))
+        write_listing(claim.work, "export", [f.name for f in files], of=str(folder))
         target = claim.commit()
     return [target / f.name for f in files]
 

@@ -2,9 +2,11 @@
 partial name beside it and moved into place whole.
 
 Nothing the project did not write is ever deleted or replaced: a folder in the way is refused
-unless it is an earlier result (or export) folder of ours holding only our files and `force`
-is given; a lock beside the folder refuses a second run into the same place; a partial folder
-left by a killed run is removed, and said so, by the next run into the same place.
+unless it is an earlier output of ours of the same kind (a run, a batch, an export, a
+comparison, a validation: `kind_of`) holding only our files and `force` is given; an output is
+never one of the command's inputs, nor holds or lies inside one (`check_not_an_input`); a lock
+beside the folder refuses a second run into the same place; a partial folder left by a killed
+run is removed, and said so, by the next run into the same place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 import stat
 import time
 import uuid
+from collections.abc import Iterable
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -31,20 +34,23 @@ BATCH_FORMAT = f"{FORMAT}/batch"
 STORE = "series.zarr"
 EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
+LISTED_KINDS = ("export", "comparison", "validation")  # folders whose manifest lists files
+# a listing written before kinds were recorded says its kind by `of`: one folder, two, none
+KIND_BY_OF = {str: "export", list: "comparison", type(None): "validation"}
 
 
 class OutputClaim:
     """A place to write a result folder: checked, locked, with a partial folder to write into."""
 
-    def __init__(self, folder: Path, work: Path, replace: bool):
-        self.folder, self.work, self.replace = folder, work, replace
+    def __init__(self, folder: Path, work: Path, replace: bool, kind: str = "run"):
+        self.folder, self.work, self.replace, self.kind = folder, work, replace, kind
         self.committed = False
 
     def commit(self) -> Path:
-        """Move the finished partial folder into place (replacing an earlier result folder only
-        when it was claimed with force, and only if it still holds nothing but our files)."""
+        """Move the finished partial folder into place (replacing an earlier output of its kind
+        only when it was claimed with force, and only if it still holds nothing but our files)."""
         if self.folder.exists():
-            _check_replaceable(self.folder, force=self.replace)
+            _check_replaceable(self.folder, self.replace, self.kind)
             old = self.folder.with_name(f".{self.folder.name}.old-{uuid.uuid4().hex[:8]}")
             self.folder.rename(old)
             self.work.rename(self.folder)
@@ -73,11 +79,75 @@ def read_json(path: Path):
         raise ValueError("nested too deep to be a file of this program") from None
 
 
-def write_listing(work: Path, files: list[str], of=None) -> None:
-    """The manifest of a folder of files we wrote (an export, a comparison, a validation), so
-    that `force` may replace that folder later, and nothing else."""
-    info = {"format": EXPORT_FORMAT, "of": of, "files": files}
+def write_listing(work: Path, kind: str, files: list[str], of=None) -> None:
+    """The manifest of a folder of files we wrote, with its kind (one of LISTED_KINDS), so
+    that `force` may replace that folder later by an output of the same kind, and nothing
+    else."""
+    assert kind in LISTED_KINDS, kind
+    info = {"format": EXPORT_FORMAT, "kind": kind, "of": of, "files": files}
     (work / MANIFEST).write_text(json.dumps(info, indent=1))
+
+
+def kind_of(folder: Path) -> str | None:
+    """Which output of this program `folder` is, by its own record: "batch" (its batch.json),
+    "run" (a result folder's manifest, format FORMAT), or the kind a listing's manifest
+    records (LISTED_KINDS; one written before kinds were recorded by its `of`, KIND_BY_OF).
+    None for anything else: a user's folder or file, a scenario."""
+    try:
+        if (folder / BATCH).is_file():
+            return "batch" if read_json(folder / BATCH).get("format") == BATCH_FORMAT else None
+        info = read_json(folder / MANIFEST)
+        if info.get("format") == FORMAT:
+            return "run"
+        if info.get("format") == EXPORT_FORMAT:
+            kind = info.get("kind", KIND_BY_OF.get(type(info.get("of"))))
+            return kind if kind in LISTED_KINDS else None
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return None
+
+
+def check_not_an_input(out, inputs: Iterable, kind: str = "run") -> None:
+    """The one rule of every command that writes: refuse an output path `out` that is, holds
+    or lies inside one of the command's `inputs` (run or batch folders, scenario or targets
+    files), compared as resolved paths, whatever `force` says. The one place an output may lie
+    inside an input is the room a run folder keeps for its own exports (RUN/export-*)."""
+    place = Path(out).resolve()
+    for given in map(Path, inputs):
+        source = given.resolve()
+        if place == source:
+            relation = "is"
+        elif source.is_relative_to(place):
+            relation = "holds"
+        elif place.is_relative_to(source) and not _exports_room(place, source, kind):
+            relation = "lies inside"
+        else:
+            continue
+        raise ResultError(
+            out,
+            f"{relation} the {_what(given)} {given} that this command reads; an output is "
+            "never an input, nor holds or lies inside one (--force does not change this). "
+            "Choose another output path",
+        )
+
+
+def _exports_room(place: Path, source: Path, kind: str) -> bool:
+    """An export into RUN/export-*, the place a run folder keeps for its exports (its manifest
+    does not list them, and `written_by_us` counts them as the run's own)."""
+    return (
+        kind == "export"
+        and place.parent == source
+        and place.name.startswith("export-")
+        and kind_of(source) == "run"
+    )
+
+
+def _what(path: Path) -> str:
+    """An input as a message names it: "run folder", "batch folder", "folder" or "file"."""
+    kind = kind_of(path)
+    if kind in ("run", "batch"):
+        return f"{kind} folder"
+    return "folder" if path.is_dir() else "file"
 
 
 def written_by_us(folder: Path) -> set[str] | None:
@@ -124,19 +194,25 @@ def _batch_files(folder: Path) -> set[str] | None:
     return ours
 
 
-def _check_replaceable(folder: Path, force: bool) -> None:
-    """Refuse a folder in the way unless it is empty, or an earlier result folder of ours that
-    holds only the files its manifest lists and `force` is given."""
+def _check_replaceable(folder: Path, force: bool, kind: str) -> None:
+    """Refuse a folder in the way unless it is empty, or an earlier output of ours of the same
+    `kind` that holds only the files its manifest lists and `force` is given."""
     if not folder.is_dir():
         raise ResultError(folder, "a file is in the way; choose another output folder")
     if not any(folder.iterdir()):
         return
-    ours = written_by_us(folder)
-    if ours is None:
+    ours, found = written_by_us(folder), kind_of(folder)
+    if ours is None or found is None:
         raise ResultError(
             folder,
             "exists, is not empty and is not a result folder of this project; nothing was "
             "written. Choose another output folder",
+        )
+    if found != kind:
+        raise ResultError(
+            folder,
+            f"holds this project's {found}, not an earlier {kind}; --force (force=True) "
+            f"replaces only an earlier {kind}. Choose another output folder",
         )
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
     foreign = sorted(files - ours)
@@ -176,13 +252,16 @@ def remove_partial(work: Path, patience: float = 5.0) -> None:
 
 
 @contextmanager
-def claim_output(folder, force: bool = False):
-    """Check an output folder before anything runs, lock it, and give a partial folder to write
-    into; on any exit without commit the partial folder is removed."""
+def claim_output(folder, force: bool = False, kind: str = "run", inputs: Iterable = ()):
+    """Check an output folder before anything runs (not one of `inputs`, nor holding or inside
+    one; nothing in the way but an earlier output of this `kind`, the default a run's result
+    folder), lock it, and give a partial folder to write into; on any exit without commit the
+    partial folder is removed."""
     folder = Path(folder)
+    check_not_an_input(folder, inputs, kind)
     parent = _existing_parent(folder)
     if folder.exists():
-        _check_replaceable(folder, force)
+        _check_replaceable(folder, force, kind)
     with _lock(parent / f".{folder.name}.lock", folder):
         _remove_leftovers(folder)
         work = parent / f".{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -192,7 +271,7 @@ def claim_output(folder, force: bool = False):
         except OSError as err:
             shutil.rmtree(work, ignore_errors=True)
             raise ResultError(folder, f"cannot be written ({err.strerror})") from None
-        claim = OutputClaim(folder, work, replace=force)
+        claim = OutputClaim(folder, work, replace=force, kind=kind)
         try:
             yield claim
         finally:
@@ -201,10 +280,12 @@ def claim_output(folder, force: bool = False):
 
 
 @contextmanager
-def claim_batch(folder, force: bool = False, resume: bool = False):
+def claim_batch(folder, force: bool = False, resume: bool = False, inputs: Iterable = ()):
     """Check and lock a batch folder, written in place so that it can be resumed: a new one
-    (created), one to resume (an earlier batch of ours), or an earlier one replaced (force)."""
+    (created), one to resume (an earlier batch of ours), or an earlier one replaced (force).
+    Like every output, it is not one of its `inputs` (scenario files), nor holds one."""
     folder = Path(folder)
+    check_not_an_input(folder, inputs, "batch")
     parent = _existing_parent(folder)
     if resume and not (folder / BATCH).is_file():
         raise ResultError(folder, f"holds no batch to resume (no {BATCH}); run without --resume")
@@ -219,7 +300,7 @@ def claim_batch(folder, force: bool = False, resume: bool = False):
                     "holds an earlier batch; give --resume (resume=True) to finish it, --force "
                     "(force=True) to replace it, or choose another output folder",
                 )
-            _check_replaceable(folder, force)
+            _check_replaceable(folder, force, "batch")
             old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
             folder.rename(old)
             shutil.rmtree(old)
