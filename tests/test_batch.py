@@ -29,6 +29,7 @@ import sim.batch.batch as batch_module
 from sim import ResultError, ScenarioError, compare, load_results, load_scenario
 from sim.batch.batch import plan_runs, resume_hint, run_batch
 from sim.batch.executors import InlineExecutor, LocalPool, make_executor
+from sim.batch.journal import Journal
 from sim.batch.runner import run as run_scenario
 from sim.batch.sweeps import sweep_points
 from sim.results.collection import BatchResults
@@ -823,7 +824,7 @@ def test_resume_redoes_a_finished_block_whose_file_was_removed(tmp_path):
     file, out = overlay(tmp_path, "one"), tmp_path / "batch"
     assert run_batch([file], out, workers=1).ok
     before = load_results(out).results("one").dataset.influence.values
-    entry = batch_module.Journal(out / "journal.jsonl").blocks()["runs/one/p000", 0]
+    entry = Journal(out / "journal.jsonl").blocks()["runs/one/p000", 0]
     (out / "runs/one/p000/series.zarr" / next(iter(entry["files"]))).unlink()
     with pytest.raises(ResultError, match="missing"):
         load_results(out)
@@ -910,3 +911,27 @@ def test_a_bad_outcome_is_refused_with_its_field(tmp_path, outcome, field, wante
     runs, failed = plan_runs([path])
     assert not runs
     assert field in failed[str(path)] and wanted in failed[str(path)], failed
+
+
+# ---- clear answers -----------------------------------------------------------------------
+def test_a_file_given_twice_runs_once_with_a_note(tmp_path):
+    path = overlay(tmp_path, "twice", worlds=4)
+    out = tmp_path / "batch"
+    done = run_sim("batch", path, tmp_path / ".." / tmp_path.name / "twice.yaml", "--out", out,
+                   "--workers", "1", "--no-progress")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "is given twice" in done.stderr and "it runs once" in done.stderr
+    assert list(pd.read_csv(out / "index.csv").scenario) == ["twice"]
+
+
+def test_a_resume_after_an_edit_reports_the_files_own_error(tmp_path):
+    kept, path = overlay(tmp_path, "kept", worlds=4), overlay(tmp_path, "edited", worlds=4)
+    out = tmp_path / "batch"
+    assert run_batch([str(kept), str(path)], out, workers=1).ok
+    path.write_text(path.read_text().replace("worlds: 4", "worlds: -3"))
+    done = run_sim("batch", kept, path, "--out", out, "--workers", "1", "--no-progress",
+                   "--resume")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"cannot resume: {path}: field 'worlds'" in done.stderr
+    assert "is not in the files given now" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from sim.batch.executors import make_executor
+from sim.batch.journal import JOURNAL, Journal
 from sim.batch.progress import progress_bar
 from sim.batch.runner import (
     DEFAULT_BLOCK,
@@ -57,7 +58,6 @@ from sim.scenario.schema import Scenario
 
 log = logging.getLogger("sim")
 
-JOURNAL = "journal.jsonl"
 TASK_WORLDS = DEFAULT_BLOCK * STORED_BLOCKS  # worlds per unit of work: a block of the store
 
 
@@ -178,6 +178,7 @@ def run_batch(
         with make_executor(workers, scheduler) as made:
             return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
                              executor=made, seed=seed)  # fmt: skip
+    files = _each_once(files)
     inputs = [resolve_path(file) for file in files]
     check_not_an_input(out, inputs, "batch")  # before the files are read: nothing is run
     runs, failed_files = plan_runs(files, worlds, seed)
@@ -188,7 +189,7 @@ def run_batch(
     with claim_batch(out, force=force, resume=resume, inputs=inputs) as folder:
         journal = Journal(folder / JOURNAL)
         if resume:
-            _check_same_plan(folder, runs)
+            _check_same_plan(folder, runs, failed_files)
         _write_plan(folder, runs, "running", report)  # before anything is written for a run
         _run_remaining(folder, runs, journal, report, executor, progress)
         report.seconds = time.time() - started
@@ -342,41 +343,6 @@ class Work:
         self.bar.set_postfix_str(f"{self.worlds / self.report.block_seconds:,.0f} worlds/s")
 
 
-class Journal:
-    """Lines appended and flushed to disk one at a time; a line cut short by a kill is not a
-    line (its block runs again). Read once when opened; kept in memory as it grows."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._entries = self._read()
-
-    def _read(self) -> list[dict]:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        out = []
-        for line in lines:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue  # torn by a kill while it was written
-        return out
-
-    def append(self, entry: dict) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        self._entries.append(entry)
-
-    def blocks(self) -> dict[tuple[str, int], dict]:
-        return {(e["run"], e["first_world"]): e for e in self._entries if e["kind"] == "block"}
-
-    def laid_out(self) -> set[str]:
-        return {e["run"] for e in self._entries if e["kind"] == "layout"}
-
-
 def _lay_out(folder: Path, runs: list[Run], journal: Journal) -> None:
     """Each run's store layout, once (a layout cut short by a kill is made again); the points
     of a sweep copy their first point's."""
@@ -420,9 +386,23 @@ def _write_plan(folder: Path, runs: list[Run], status: str, report: BatchReport 
     os.replace(tmp, folder / BATCH)
 
 
-def _check_same_plan(folder: Path, runs: list[Run]) -> None:
+def _each_once(files: Sequence[str | Path]) -> list[str]:
+    """The files in order, a file given twice (by the same path, however written) once, with
+    a note."""
+    seen: dict[Path, str] = {}
+    for file in map(str, files):
+        path = resolve_path(file).resolve()
+        if path in seen:
+            log.info("%s is given twice (as %s); it runs once", file, seen[path])
+        else:
+            seen[path] = file
+    return list(seen.values())
+
+
+def _check_same_plan(folder: Path, runs: list[Run], failed_now: dict[str, str]) -> None:
     """The files give the batch's runs as they were planned; runs of a file that could not be
-    loaded then (and is fixed now) join."""
+    loaded then (and is fixed now) join. A file of the plan that cannot be loaded now (edited
+    since) is reported with its own error."""
     plan = read_plan(folder)
     before = {r["key"]: r for r in plan["runs"]}
     now = {run.key: run.plan() for run in runs}
@@ -430,6 +410,8 @@ def _check_same_plan(folder: Path, runs: list[Run]) -> None:
     for key in sorted(set(before) | set(now)):
         if key not in before and now[key]["file"] in failed_then:
             continue
+        if key not in now and before[key]["file"] in failed_now:
+            raise ResultError(folder, f"cannot resume: {failed_now[before[key]['file']]}")
         if key not in now or key not in before:
             side = "is not in the files given now" if key not in now else "was not in the batch"
             raise ResultError(folder, f"cannot resume: run {key} {side}; give the same files")
