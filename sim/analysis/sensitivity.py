@@ -22,7 +22,7 @@ from scipy.stats import qmc
 from sim.analysis.compare import CONFIDENCE
 from sim.batch.executors import check_scheduler, make_executor
 from sim.batch.runner import check_run, run
-from sim.batch.sweeps import factor_distribution
+from sim.batch.sweeps import written_values
 from sim.results.outcomes import outcome_values
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Outcome, Scenario
@@ -236,7 +236,8 @@ def _design(scenario: Scenario, factors: list[str], n: int, seed: int):
         ab[i, :, i] = b[:, i]
     rows = np.vstack([a, b, *ab])
     declared = scenario.factors()
-    dists = [factor_distribution(declared[name], scenario) for name in factors]
+    written = written_values(scenario)
+    dists = [declared[name].sampling_distribution(written[name]) for name in factors]
     values = np.column_stack([dist.ppf(rows[:, i]) for i, dist in enumerate(dists)])
     labels = ["A"] * n + ["B"] * n + [f"AB[{name}]" for name in factors for _ in range(n)]
     return values, labels

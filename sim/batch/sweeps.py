@@ -10,7 +10,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.scenario.paths import get_path
-from sim.scenario.schema import MAX_POINTS, Factor, Scenario
+from sim.scenario.schema import MAX_POINTS, Scenario
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, float]]:
@@ -28,10 +28,8 @@ def sweep_points(scenario: Scenario) -> list[dict[str, float]]:
         return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
     names = sweep.over or list(factors)
     unit = _unit_sample(sweep.sample, len(names), sweep.points, sweep.seed)
-    columns = {
-        n: factors[n].from_unit(unit[:, i], written_value(factors[n], scenario))
-        for i, n in enumerate(names)
-    }
+    written = written_values(scenario)
+    columns = {n: factors[n].from_unit(unit[:, i], written[n]) for i, n in enumerate(names)}
     return [{name: float(columns[name][k]) for name in names} for k in range(sweep.points)]
 
 
@@ -45,11 +43,8 @@ def _unit_sample(method: str, dims: int, points: int, seed: int) -> np.ndarray:
         return sampler.random(points)
 
 
-def written_value(factor: Factor, scenario: Scenario) -> float:
-    """The value the scenario writes for a factor (a lever at its reference)."""
-    return float(get_path(scenario.at_reference().model_dump(mode="json"), factor.path))
-
-
-def factor_distribution(factor: Factor, scenario: Scenario):
-    """The factor's distribution (a frozen scipy.stats distribution) over [low, high]."""
-    return factor.sampling_distribution(written_value(factor, scenario))
+def written_values(scenario: Scenario) -> dict[str, float]:
+    """The value the scenario writes for each factor (levers at their reference), read from
+    one dump of the scenario as written."""
+    data = scenario.at_reference().model_dump(mode="json")
+    return {name: float(get_path(data, f.path)) for name, f in scenario.factors().items()}
