@@ -20,6 +20,7 @@ SLOW_FIRST = [
     "test_validate.py",
     "test_output_safety.py",
     "test_signals.py",
+    "test_limits.py",
 ]
 
 

@@ -366,3 +366,20 @@ def test_calibrate_and_validate_never_write_over_their_scenario_or_targets(place
     refused(done, f"holds the file {targets}")
     assert overlay.read_text() == before
     assert sorted(p.name for p in place.iterdir()) == ["calibrated.yaml", "notes.txt"]
+
+
+def test_the_files_a_scenario_extends_are_inputs_too(place):
+    """An overlay reads the file it extends: an output over that file, or a folder holding it,
+    is refused like one over the overlay itself, and both files are left as they were."""
+    base = place / "base" / "mine.yaml"
+    base.parent.mkdir()
+    base.write_text(BASELINE.read_text())
+    overlay = place / "overlay.yaml"
+    overlay.write_text("extends: base/mine.yaml\nname: overlay\nhorizon_months: 12\n")
+    texts = {path: path.read_text() for path in (base, overlay)}
+    refused(sim("run", overlay, "--out", base, "--force", *SMALL[:2]), f"is the file {base}")
+    refused(sim("run", overlay, "--out", base.parent, "--force"), f"holds the file {base}")
+    done = sim("batch", overlay, "--out", base.parent, "--force", "--worlds", "5")
+    refused(done, f"holds the file {base}")
+    assert {path: path.read_text() for path in texts} == texts
+    assert sorted(p.name for p in place.iterdir()) == ["base", "notes.txt", "overlay.yaml"]

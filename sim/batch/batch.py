@@ -53,7 +53,7 @@ from sim.results.folder import (
 )
 from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
-from sim.scenario.loading import load_scenario, resolve_path
+from sim.scenario.loading import input_files, load_scenario, resolve_path
 from sim.scenario.schema import Scenario
 
 log = logging.getLogger("sim")
@@ -179,7 +179,7 @@ def run_batch(
             return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
                              executor=made, seed=seed)  # fmt: skip
     files = _each_once(files)
-    inputs = [resolve_path(file) for file in files]
+    inputs = [path for file in files for path in input_files(file)]
     check_not_an_input(out, inputs, "batch")  # before the files are read: nothing is run
     runs, failed_files = plan_runs(files, worlds, seed)
     if not runs:  # refused before a folder is claimed: there is nothing to keep or resume

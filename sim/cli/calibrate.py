@@ -35,12 +35,12 @@ def add(subparsers) -> None:
 def handle(args) -> int:
     from sim.calibration.calibrate import calibrate, check_overlay_path, save_calibration
     from sim.calibration.validate import TARGETS_FILE, load_targets
-    from sim.scenario.loading import resolve_path
+    from sim.scenario.loading import input_files, resolve_path
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario
     targets_file = Path(args.targets or TARGETS_FILE)
-    check_overlay_path(args.out, inputs=[targets_file, resolve_path(name)])
+    check_overlay_path(args.out, inputs=[targets_file, *input_files(name)])
     scenario = load_checked(name)
     worlds = args.worlds or targets.worlds
     logging.getLogger("sim").info(

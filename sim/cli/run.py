@@ -45,11 +45,11 @@ def add(subparsers) -> None:
 
 def handle(args) -> int:
     from sim.results.folder import check_not_an_input
-    from sim.scenario.loading import resolve_path, with_horizon
+    from sim.scenario.loading import input_files, resolve_path, with_horizon
 
     refuse_repeated_levers(args.set)
     if args.out is not None:  # before reading the scenario file, which is never the output
-        check_not_an_input(args.out, [resolve_path(args.scenario)])
+        check_not_an_input(args.out, input_files(args.scenario))
     scenario = load_checked(args.scenario, **dict(args.set))
     if args.months is not None:
         scenario = with_horizon(scenario, args.months, f"{resolve_path(args.scenario)} (--months)")

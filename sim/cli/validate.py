@@ -37,11 +37,11 @@ def handle(args) -> int:
         validate,
         write_validation,
     )
-    from sim.scenario.loading import resolve_path
+    from sim.scenario.loading import input_files
 
     targets = load_targets(args.targets)
     name = args.scenario or targets.scenario
-    inputs = [Path(args.targets or TARGETS_FILE), resolve_path(name)]
+    inputs = [Path(args.targets or TARGETS_FILE), *input_files(name)]
     # the output folder is checked (never one of the inputs) and locked before the work, and
     # written whole after it
     with claim_if_given(args.out, args.force, "validation", inputs) as claim:

@@ -192,6 +192,29 @@ def read_yaml(path: Path, kind: str = "scenario") -> dict:
     return data
 
 
+def _base_path(path: Path, base: str) -> Path:
+    """The file an `extends:` in `path` names: a path beside it, or a shipped scenario's name."""
+    base_path = (path.parent / base).resolve()
+    if not base_path.exists() and not Path(base).suffix:
+        base_path = resolve_path(base)
+    return base_path
+
+
+def input_files(name: str | Path) -> list[Path]:
+    """Every file a scenario reads: its own and those of its `extends:` chain, as far as they
+    can be read (an output path is checked against all of them before anything is loaded)."""
+    files = [resolve_path(name)]
+    try:
+        while isinstance(base := read_yaml(files[-1]).get("extends"), str):
+            following = _base_path(files[-1], base)
+            if following in files:
+                break
+            files.append(following)
+    except ScenarioError:  # loading reports the problem; the files found so far are checked
+        pass
+    return files
+
+
 def scenario_data(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """The scenario's raw data with any `extends:` chain merged in (the overlay wins)."""
     data = read_yaml(path)
@@ -200,9 +223,7 @@ def scenario_data(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(base, str):
         raise ScenarioError("extends", "must be the path of a scenario file", str(path))
-    base_path = (path.parent / base).resolve()
-    if not base_path.exists() and not Path(base).suffix:
-        base_path = resolve_path(base)  # the name of a shipped scenario
+    base_path = _base_path(path, base)
     chain = (*seen, path.resolve())
     if base_path in chain:
         cycle = " -> ".join(p.name for p in (*chain[chain.index(base_path) :], base_path))
