@@ -111,12 +111,28 @@ def _check_factors(s: Scenario) -> None:
             raise ScenarioError(
                 f"lever_reference.{name}", f"not a declared lever; declared: {', '.join(declared)}"
             )
-    names = [x.name for x in [*s.levers, *s.uncertainties, *s.outcomes]]
-    _unique(names, "levers, uncertainties and outcomes", "name")
+    names = [x.name for x in [*s.levers, *s.uncertainties, *s.shares, *s.outcomes]]
+    _unique(names, "levers, uncertainties, shares and outcomes", "name")
     data = s.model_dump(mode="json")
     for kind, items in (("levers", s.levers), ("uncertainties", s.uncertainties)):
         for i, item in enumerate(items):
             _check_factor(data, item, f"{kind}[{i}]")
+    for i, item in enumerate(s.shares):
+        _check_shares(data, item, f"shares[{i}] ({item.name})")
+    drawn = [x.path for x in s.uncertainties]
+    drawn += [path for x in s.shares for path in x.paths]
+    _unique(drawn, "uncertainties and shares", "path")
+    lever_paths = {lever.path: lever.name for lever in s.levers}
+    for path in drawn:
+        if path in lever_paths:
+            raise ScenarioError(
+                "uncertainties",
+                f"the path {path} is both the lever {lever_paths[path]} and an uncertainty: a "
+                "number is either a policy choice or unknown, not both",
+            )
+    for name in s.pinned:
+        if name not in {x.name for x in s.uncertainties}:
+            raise ScenarioError("pinned", f"{name} is not a declared uncertainty")
     for i, item in enumerate(s.uncertainties):
         for end in ("low", "high"):
             try:
@@ -126,6 +142,21 @@ def _check_factors(s: Scenario) -> None:
                     f"uncertainties[{i}] ({item.name}).{end}",
                     err.message.replace("the point", "the value", 1),
                 ) from None
+
+
+def _check_shares(data: dict, item, field: str) -> None:
+    """Shares name distinct numbers, each above 0 as written (a Dirichlet's parameters)."""
+    if len(set(item.parts)) < len(item.parts):
+        raise ScenarioError(f"{field}.paths", "the paths must end in distinct names")
+    for path in item.paths:
+        try:
+            value = get_path(data, path)
+        except KeyError as err:
+            raise ScenarioError(f"{field}.paths", err.args[0]) from None
+        if not isinstance(value, int | float) or value <= 0:
+            raise ScenarioError(
+                f"{field}.paths", f"{path!r} must be a number above 0 as written, not {value!r}"
+            )
 
 
 def _check_factor(data: dict, item, field: str) -> None:

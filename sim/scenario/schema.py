@@ -31,6 +31,7 @@ from sim.scenario.paths import get_path, set_path
 from sim.scenario.vocab import (
     CODE_PATTERN,
     COMMODITIES,
+    DISTRIBUTIONS,
     EVENT_TYPES,
     FOLDER_NAME_PATTERN,
     ID_PATTERN,
@@ -43,6 +44,7 @@ from sim.scenario.vocab import (
     SEED_RANGE_TEXT,
     SHOCK_KINDS,
     SOURCE_KINDS,
+    UNCERTAINTY_GROUPS,
 )
 
 MAX_WORLDS = 10_000_000  # a scenario's limit on worlds
@@ -522,26 +524,99 @@ class Lever(Factor):
 
 class Uncertainty(Factor):
     """A parameter we do not know: a range around its sourced value, with a source for the
-    range (the EMA Workbench's uncertainties). Sweeps sample it; a run takes the value written."""
+    range (the EMA Workbench's uncertainties). In drawn mode each world draws it once from its
+    distribution; sweeps sample it; in fixed mode a run takes the value written."""
 
     kind: ClassVar[str] = "uncertainty"
     path: str = Field(description="dotted path to a Quantity, e.g. networks.extremist.growth")
-    distribution: Literal["uniform", "triangular"] = Field(
-        default="uniform", description="triangular peaks at the value written in the scenario"
+    distribution: Literal[DISTRIBUTIONS] = Field(
+        default="uniform",
+        description="uniform over [low, high]; triangular peaking at the value written; normal "
+        "around the value written with standard deviation `sd`, truncated to [low, high]; "
+        "loguniform over [low, high] (low above 0: rates spanning orders of magnitude); choice "
+        "of `values`, equally likely",
+    )
+    sd: float | None = Field(default=None, gt=0, description="the normal's standard deviation")
+    values: list[StrictFloat | StrictInt] | None = Field(
+        default=None, min_length=2, description="the values a choice draws from"
+    )
+    group: Literal[tuple(UNCERTAINTY_GROUPS)] | None = Field(
+        default=None, description=f"what it is about: {', '.join(UNCERTAINTY_GROUPS)}"
     )
     source: str = Field(description="why the range is this wide")
     label: str = ""
 
     _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
 
-    def sampling_distribution(self, written: float):
-        """Uniform, or triangular peaking at the value the scenario writes."""
-        width = self.high - self.low
-        if self.distribution == "triangular" and width > 0:
-            from scipy import stats
+    @model_validator(mode="before")
+    @classmethod
+    def _choice_bounds(cls, data):
+        """A choice's bounds are its least and greatest values unless written."""
+        if isinstance(data, dict) and isinstance(data.get("values"), list) and data["values"]:
+            numbers = [v for v in data["values"] if isinstance(v, int | float)]
+            if numbers:
+                data = {"low": min(numbers), "high": max(numbers), **data}
+        return data
 
+    @model_validator(mode="after")
+    def _fits_distribution(self):
+        needs = {"normal": "sd", "choice": "values"}
+        for distribution, name in needs.items():
+            given = getattr(self, name) is not None
+            if given and self.distribution != distribution:
+                raise ValueError(f"`{name}` is only for distribution: {distribution}")
+            if not given and self.distribution == distribution:
+                raise ValueError(f"distribution {distribution} needs `{name}`")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"a loguniform range must lie above 0; low is {self.low}")
+        if self.values is not None and not all(self.low <= v <= self.high for v in self.values):
+            raise ValueError(f"values {self.values} must lie within [{self.low}, {self.high}]")
+        return self
+
+    def sampling_distribution(self, written: float):
+        """The distribution over [low, high] (a frozen scipy.stats one; a choice is discrete)."""
+        from scipy import stats
+
+        width = self.high - self.low
+        if width == 0:
+            return super().sampling_distribution(written)
+        if self.distribution == "triangular":
             return stats.triang(c=(written - self.low) / width, loc=self.low, scale=width)
+        if self.distribution == "normal":
+            lower, upper = (self.low - written) / self.sd, (self.high - written) / self.sd
+            return stats.truncnorm(lower, upper, loc=written, scale=self.sd)
+        if self.distribution == "loguniform":
+            return stats.loguniform(self.low, self.high)
         return super().sampling_distribution(written)
+
+    def from_unit(self, u: np.ndarray, written: float) -> np.ndarray:
+        """Quantiles u of the distribution; a choice takes values[floor(u * len(values))]."""
+        if self.values is not None:
+            index = np.minimum(
+                (np.asarray(u) * len(self.values)).astype(np.int64), len(self.values) - 1
+            )
+            return np.asarray(self.values, dtype=np.float64)[index]
+        return super().from_unit(u, written)
+
+
+class Shares(Strict):
+    """Weights that must sum to what they sum to as written (the influence index's components),
+    drawn together in drawn mode: a Dirichlet around the written shares, whose `concentration`
+    (the sum of its parameters) sets how far a draw strays (the larger, the closer)."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    paths: list[str] = Field(min_length=2, description="dotted paths to the weights")
+    concentration: float = Field(gt=0)
+    group: Literal[tuple(UNCERTAINTY_GROUPS)] | None = None
+    source: str = Field(description="why the draws stray this far")
+    label: str = ""
+
+    _check_source = field_validator("source")(Quantity._source_has_kind.__func__)
+
+    @property
+    def parts(self) -> list[str]:
+        """The column of each weight: NAME.LAST_SEGMENT, e.g. influence_weights.trade."""
+        return [f"{self.name}.{path.rsplit('.', 1)[-1]}" for path in self.paths]
 
 
 class Outcome(Strict):
@@ -625,6 +700,13 @@ class Scenario(Strict):
     dynamics: Dynamics
     levers: list[Lever] = []
     uncertainties: list[Uncertainty] = []
+    shares: list[Shares] = Field(
+        default=[], description="weights drawn together so that they keep their sum"
+    )
+    pinned: list[str] = Field(
+        default=[],
+        description="uncertainties a sweep point set (with_values): drawn mode leaves them be",
+    )
     outcomes: list[Outcome] = Field(default=[], description="named measures of every run")
     sweep: Sweep | None = Field(default=None, description="the points `sim batch` runs")
     lever_reference: dict[str, float] = Field(
@@ -724,6 +806,7 @@ class Scenario(Strict):
             if isinstance(item, Uncertainty):
                 item.check(value, f"uncertainties.{name}")
                 set_path(data, item.path, float(value))
+                data["pinned"] = sorted({*data["pinned"], name})
         try:
             return Scenario.model_validate(data)
         except ValidationError as err:
@@ -770,7 +853,9 @@ def drop_dangling_factors(data: dict) -> None:
 
     for kind in ("levers", "uncertainties"):
         data[kind] = [item for item in data[kind] if resolves(item["path"])]
+    data["shares"] = [item for item in data["shares"] if all(map(resolves, item["paths"]))]
     kept = {item["name"] for item in data["levers"] + data["uncertainties"]}
+    data["pinned"] = [name for name in data["pinned"] if name in kept]
     data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k in kept}
     sweep = data.get("sweep")
     if sweep is not None:

@@ -18,6 +18,21 @@ INFLUENCE_COMPONENTS = ("trade", "security", "economic", "diplomatic", "leverage
 SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure")
 ATTACKS = ("attack_host", "attack_abroad", "attack")  # shock kinds and the event type
 
+# Uncertainties: how each is drawn, and the groups a scenario's ranges are declared in.
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform", "choice")
+UNCERTAINTY_GROUPS = {
+    "influence": "influence weights and inertia",
+    "priorities": "power and state priorities",
+    "ties": "ties and alliances",
+    "trade": "trade elasticities, trends and inertia",
+    "memory": "expectations and memory",
+    "leverage": "leverage and access",
+    "neighbours": "neighbours",
+    "migration": "migration",
+    "shocks": "shocks and threat networks",
+}
+ASSUMPTION_MODES = ("drawn", "fixed")  # each world draws its assumptions, or all take the written
+
 # Scheduled events, and which of actor / target / crossing / instrument each one needs.
 EVENT_NEEDS: dict[str, tuple[str, ...]] = {
     "attack": ("target",),
