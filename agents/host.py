@@ -8,6 +8,7 @@ import numpy as np
 
 from agents.base import ActorAgent
 from sim.core import axes
+from sim.core.assumptions import per_world
 from sim.core.axes import Network
 from sim.core.params import Params
 from sim.core.reference import Reference
@@ -30,8 +31,8 @@ class Host(ActorAgent):
 def support_shares(p: Params, st: State) -> np.ndarray:
     """Each power's share of the economic support the host receives, (R, P)."""
     support = economic_support(p, st)[:, :, p.host_state]
-    others = p.actor.other_support[p.host] + p.holders.support.sum()
-    total = support.sum(axis=1, keepdims=True) + others
+    others = p.actor.other_support[..., p.host] + p.holders.support.sum(axis=-1)
+    total = support.sum(axis=1, keepdims=True) + per_world(others, 2)
     return support / np.maximum(total, 1e-12)
 
 
@@ -48,24 +49,24 @@ def decide_host(p: Params, st: State, last: State, ref: Reference) -> None:
     balances against a power whose influence over the host has grown (hedging)."""
     h, w = p.host_state, p.state.weights
     signal = (
-        w.recognition[h] * (last.recognition - p.relation.recognition[:, h])
-        + w.support[h] * (support_shares(p, last) - ref.support_share)
-        - w.sovereignty[h] * (last.sanctions - ref.power_sanctions)
-        - w.balancing[h] * (last.influence[:, :, h] - ref.influence[:, h])
+        w.recognition[..., h, None] * (last.recognition - p.relation.recognition[..., h])
+        + w.support[..., h, None] * (support_shares(p, last) - ref.support_share)
+        - w.sovereignty[..., h, None] * (last.sanctions - ref.power_sanctions)
+        - w.balancing[..., h, None] * (last.influence[:, :, h] - ref.influence[:, :, h])
     )
-    start = p.relation.openness[:, h]
+    start = p.relation.openness[..., h]
     target = np.where(p.relation.related[:, h], toward(start, signal), 0.0)
-    rate = p.dynamics.state_adjustment
+    rate = per_world(p.dynamics.state_adjustment, 2)
     st.openness[:, :, h] = adjust_toward(last.openness[:, :, h], target, rate)
 
-    threat_change = st.threat[:, p.host] - ref.threat[p.host]
+    threat_change = st.threat[:, p.host] - ref.threat[:, p.host]
     trafficking = Network.TRAFFICKING
-    trafficking_change = last.networks[:, trafficking] - p.network.initial[trafficking]
-    start = p.network.host_effort
+    trafficking_change = last.networks[:, trafficking] - p.network.initial[..., trafficking]
+    start, security = p.network.host_effort, w.security[..., h]
     effort_target = axes.stack(
         {
-            Network.EXTREMIST: start[Network.EXTREMIST] + w.security[h] * threat_change,
-            trafficking: start[trafficking] + w.security[h] * trafficking_change,
+            Network.EXTREMIST: start[..., Network.EXTREMIST] + security * threat_change,
+            trafficking: start[..., trafficking] + security * trafficking_change,
         },
         axis=1,
     )

@@ -8,6 +8,7 @@ import numpy as np
 from agents.base import ActorAgent
 from agents.host import toward
 from agents.power import alliance_alarm
+from sim.core.assumptions import per_world
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.rows import dot
@@ -36,8 +37,8 @@ def host_opportunity(p: Params, st: State) -> np.ndarray:
 def partner_shares(p: Params) -> np.ndarray:
     """Where each state turns for security, (P, S): the powers' alignment with it times their
     security capacity, as shares over the powers."""
-    pull = p.relation.alignment * p.actor.security_capacity[p.powers][:, None]
-    return pull / np.maximum(pull.sum(axis=0, keepdims=True), 1e-12)
+    pull = p.relation.alignment * p.actor.security_capacity[..., p.powers, None]
+    return pull / np.maximum(pull.sum(axis=-2, keepdims=True), 1e-12)
 
 
 def decide_neighbors(p: Params, st: State, last: State, ref: Reference) -> None:
@@ -50,19 +51,22 @@ def decide_neighbors(p: Params, st: State, last: State, ref: Reference) -> None:
     threat_change = change[:, p.states][:, nb]
     gains, expected = host_opportunity(p, last), last.expected_opportunity
     opportunity = np.clip(gains[:, nb] / np.maximum(expected[:, nb], 1e-12) - 1.0, -1.0, 1.0)
-    st.expected_opportunity = remember(p.dynamics.expectation_memory, expected, gains)
-    rate, security = p.dynamics.state_adjustment, w.security[nb]
+    memory = per_world(p.dynamics.expectation_memory, 2)
+    st.expected_opportunity = remember(memory, expected, gains)
+    rate, security = per_world(p.dynamics.state_adjustment, 2), w.security[..., nb]
 
-    posture_target = np.clip(p.state.initial_posture[nb] + security * alarm, 0.0, 1.0)
+    posture_target = np.clip(p.state.initial_posture[..., nb] + security * alarm, 0.0, 1.0)
     st.posture[:, nb] = adjust_toward(last.posture[:, nb], posture_target, rate)
 
     open_target = toward(
-        p.state.initial_trade_openness[nb],
-        w.opportunity[nb] * opportunity - security * threat_change,
+        p.state.initial_trade_openness[..., nb],
+        w.opportunity[..., nb] * opportunity - security * threat_change,
     )
     st.trade_openness[:, nb] = adjust_toward(last.trade_openness[:, nb], open_target, rate)
 
-    alignment = p.relation.alignment[:, nb]
-    rise = (security * alarm)[:, None, :] * partner_shares(p)[None][:, :, nb]
+    alignment = p.relation.alignment[..., nb]
+    rise = (security * alarm)[:, None, :] * partner_shares(p)[..., nb]
     partner_target = np.where(alignment > 0, np.clip(alignment + rise, 0.0, 1.0), 0.0)
-    st.partner[:, :, nb] = adjust_toward(last.partner[:, :, nb], partner_target, rate)
+    st.partner[:, :, nb] = adjust_toward(
+        last.partner[:, :, nb], partner_target, per_world(p.dynamics.state_adjustment, 3)
+    )

@@ -14,6 +14,7 @@ import numpy as np
 
 from agents.base import ActorAgent
 from sim.core import axes
+from sim.core.assumptions import per_world
 from sim.core.axes import Instrument
 from sim.core.params import Params
 from sim.core.reference import Reference
@@ -43,22 +44,23 @@ def rival_gains(st: State) -> np.ndarray:
 
 
 def _per_pair(weight: np.ndarray) -> np.ndarray:
-    """A (P,) weight broadcast over worlds and states, (1, P, 1)."""
-    return weight[None, :, None]
+    """A (P,) or drawn (R, P) weight ready to meet (R, P, S): (P, 1) or (R, P, 1)."""
+    return weight[..., None]
 
 
 def alliance_alarm(p: Params, change: np.ndarray) -> np.ndarray:
     """The alarm each actor shares as a member of a collective-defence treaty, (R, N): the
     largest threat rise at another member times the treaty's solidarity (0 for non-members)."""
     alarm = np.zeros_like(change)
-    for members, solidarity in zip(p.alliance.members, p.alliance.solidarity, strict=True):
+    solidarities = np.moveaxis(p.alliance.solidarity, -1, 0)  # (A,) or drawn (A, R)
+    for members, solidarity in zip(p.alliance.members, solidarities, strict=True):
         rise = np.where(members > 0, np.maximum(change, 0.0), 0.0)
         first = rise.argmax(axis=1)
         top = np.take_along_axis(rise, first[:, None], axis=1)
         np.put_along_axis(rise, first[:, None], 0.0, axis=1)
         second = rise.max(axis=1, keepdims=True)
         others = np.where(np.arange(len(members)) == first[:, None], second, top)
-        alarm = np.maximum(alarm, solidarity * others * members)
+        alarm = np.maximum(alarm, per_world(solidarity, 2) * others * members)
     return alarm
 
 
@@ -71,7 +73,7 @@ def security_concern(p: Params, change: np.ndarray) -> np.ndarray:
     home (an attack at home, like Crocus, raises engagement with the host on counter-terrorism).
     """
     at_state = (change + alliance_alarm(p, change))[:, p.states]
-    concern = p.relation.security_tie[None] * at_state[:, None, :]
+    concern = p.relation.security_tie * at_state[:, None, :]
     concern[:, :, p.host_state] += change[:, None, p.host] + change[:, p.powers]
     return concern
 
@@ -79,7 +81,7 @@ def security_concern(p: Params, change: np.ndarray) -> np.ndarray:
 def fit_budget(p: Params, engagement: np.ndarray) -> np.ndarray:
     """Engagement scaled to each power's budget, security served first: if security alone
     exceeds the budget it is scaled down; economic and diplomatic engagement share the rest."""
-    budget = p.power.budget[None, :]
+    budget = p.power.budget  # (P,) or drawn (R, P)
     security = engagement[..., Instrument.SECURITY].sum(axis=2)
     rest = engagement[..., OTHER_THAN_SECURITY].sum(axis=(2, 3))
     keep_security = np.minimum(1.0, budget / np.maximum(security, 1e-12))
@@ -108,7 +110,7 @@ def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
         -1.0,
         1.0,
     )
-    memory = p.dynamics.expectation_memory
+    memory = per_world(p.dynamics.expectation_memory, 3)
     st.expected_trade = remember(memory, last.expected_trade, trade_now)
     instability = (last.turbulence - ref.turbulence)[:, None, p.states]
     openness_change = last.openness - p.relation.openness
@@ -129,7 +131,7 @@ def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
         axis=-1,
     )
     target = np.where(p.relation.related[..., None], np.clip(target, 0.0, 1.0), 0.0)
-    engagement = adjust_toward(last.engagement, target, p.dynamics.power_adjustment)
+    engagement = adjust_toward(last.engagement, target, per_world(p.dynamics.power_adjustment, 4))
     st.engagement = fit_budget(p, engagement)
     st.sanctions = _sanctions(p, st, last, ref)
     _recognise(p, st, last)
@@ -169,7 +171,7 @@ def _sanctions(p: Params, st: State, last: State, ref: Reference) -> np.ndarray:
     target = st.sanctions_anchor + p.power.weights.legitimacy * (
         legitimacy - last.expected_legitimacy
     )
-    memory = p.dynamics.legitimacy_memory
+    memory = per_world(p.dynamics.legitimacy_memory, 2)
     st.expected_legitimacy = remember(memory, last.expected_legitimacy, legitimacy)
     target = np.clip(target, 0.0, 1.0)
-    return adjust_toward(last.sanctions, target, p.dynamics.power_adjustment)
+    return adjust_toward(last.sanctions, target, per_world(p.dynamics.power_adjustment, 2))

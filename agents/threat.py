@@ -14,7 +14,6 @@ import numpy as np
 from agents.base import AxisAgent
 from sim.core.params import Params
 from sim.core.reference import Reference
-from sim.core.rows import dot
 from sim.core.stages.influence import own_security, security_provision
 from sim.core.state import State
 
@@ -30,16 +29,16 @@ class ThreatNetwork(AxisAgent):
         return self.model.state.networks[:, self.index]
 
 
-def pressure(p: Params, st: State, host_revenue0: float) -> np.ndarray:
+def pressure(p: Params, st: State, host_revenue0: np.ndarray) -> np.ndarray:
     """Pressure on each network, shape (R, 2): the host's effort times its capacity relative to
     the start (capacity grows with revenue), foreign security provision as a share of itself
     plus the host's starting capacity, and exposure-weighted border posture."""
     provision = security_provision(p, st)[:, :, p.host_state].sum(axis=1)
-    own0 = p.actor.security_capacity[p.host]
-    capacity = own_security(p, st, host_revenue0)[:, p.host_state] / max(own0, 1e-12)
+    own0 = p.actor.security_capacity[..., p.host]
+    capacity = own_security(p, st, host_revenue0)[:, p.host_state] / np.maximum(own0, 1e-12)
     foreign_share = provision / np.maximum(provision + own0, 1e-12)
-    exposure = p.actor.exposure[p.states] * p.neighbors
-    posture = dot(st.posture, exposure) / max(exposure.sum(), 1e-12)
+    exposure = p.actor.exposure[..., p.states] * p.neighbors
+    posture = (st.posture * exposure).sum(axis=-1) / np.maximum(exposure.sum(axis=-1), 1e-12)
     return (
         st.host_effort * capacity[:, None]
         + p.network.cooperation * foreign_share[:, None]

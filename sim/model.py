@@ -16,6 +16,7 @@ from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
 from agents.power import Power, decide_powers, legitimacy_signal
 from agents.threat import ThreatNetwork, grow_networks, pressure
 from sim.core import rng
+from sim.core.assumptions import DRAWN, draw, per_world
 from sim.core.params import Params, compile_scenario
 from sim.core.reference import Reference
 from sim.core.series import Recorder
@@ -33,7 +34,7 @@ from sim.core.stages.shocks import (
 from sim.core.stages.trade import capacity_signals, settle, start_income, trade_stage
 from sim.core.state import State, initial_state
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import NETWORKS
+from sim.scenario.vocab import ASSUMPTION_MODES, NETWORKS
 
 
 class RegionalInfluenceModel(mesa.Model):
@@ -58,6 +59,9 @@ class RegionalInfluenceModel(mesa.Model):
     record_into : dict of arrays, optional
         Arrays (months, worlds, ...) by series name to record into (a slice of a run's arrays);
         new ones when omitted. Read them back with `recorded`.
+    assumptions : {'drawn', 'fixed'}
+        'drawn' (the default): each world draws every declared uncertainty once, by
+        (seed, world, name) (sim.core.assumptions); 'fixed': every one at its written value.
     **levers : float
         Values for the scenario's declared levers (scalars, as mesa.batch_run passes them).
     """
@@ -72,6 +76,7 @@ class RegionalInfluenceModel(mesa.Model):
         collect: bool | None = None,
         params: Params | None = None,
         record_into: dict[str, np.ndarray] | None = None,
+        assumptions: str = DRAWN,
         **levers: float,
     ):
         scenario = _scenario_of(scenario, params, levers)
@@ -81,7 +86,13 @@ class RegionalInfluenceModel(mesa.Model):
         # `spec`, not `scenario`: mesa 3.5 reserves Model.scenario for its own Scenario objects
         self.spec, self.seed, self.worlds = scenario, int(seed), int(worlds)
         self.world_ids = np.arange(first_world, first_world + worlds, dtype=np.uint64)
-        self.params: Params = compile_scenario(scenario) if params is None else params
+        if assumptions not in ASSUMPTION_MODES:
+            raise ValueError(f"assumptions must be one of {ASSUMPTION_MODES}, not {assumptions!r}")
+        self.assumptions = assumptions
+        draws = draw(scenario, self.seed, self.world_ids) if assumptions == DRAWN else {}
+        if params is None or draws:  # a block's drawn parameters are its own
+            params = compile_scenario(scenario, draws)
+        self.params: Params = params
         self.horizon = scenario.horizon_months
         self.month = 0
         self._make_agents()
@@ -122,7 +133,7 @@ class RegionalInfluenceModel(mesa.Model):
             return
         p, ref, t, last = self.params, self.reference, self.month, self.state
         st = last.copy()
-        st.turbulence *= p.dynamics.turbulence_memory
+        st.turbulence *= per_world(p.dynamics.turbulence_memory, 2)
         recover_crossings(p, st)
         apply_scheduled(p, st, t)
         st.threat = observe(p, last.threat, last.networks, st.impulse)
@@ -189,16 +200,17 @@ def initial_balance(p: Params, worlds: int) -> State:
     rates, so that the baseline does not drift on average before anything happens."""
     st = initial_state(p, worlds)
     impulse, turbulence = expected_effects(p)
+    d = p.dynamics
     st.threat = np.clip(
-        network_threat(p, st.networks) + impulse / (1.0 - p.dynamics.threat_memory), 0.0, 1.0
+        network_threat(p, st.networks) + impulse / (1.0 - per_world(d.threat_memory, 2)), 0.0, 1.0
     )
     st.impulse = np.broadcast_to(impulse, st.impulse.shape).copy()  # last month's, as expected
     st.turbulence = np.broadcast_to(
-        turbulence / (1.0 - p.dynamics.turbulence_memory), st.turbulence.shape
+        turbulence / (1.0 - per_world(d.turbulence_memory, 2)), st.turbulence.shape
     ).copy()
     st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
-    settle(p, st, np.zeros_like(st.trade), float(min(st.sanctions[0].sum(), 1.0)))
-    st.influence, st.holder_influence = raw_influence(p, st, 0, float(st.host_revenue[0]))
+    settle(p, st, np.zeros_like(st.trade), np.minimum(st.sanctions.sum(axis=1), 1.0))
+    st.influence, st.holder_influence = raw_influence(p, st, 0, st.host_revenue.copy())
     st.influence_trend = st.influence.copy()
     return st
 
@@ -215,23 +227,24 @@ def reference_values(scenario: Scenario, p: Params, st: State) -> Reference:
     """What decision rules compare against: the start of the scenario as written. Levers moved
     away from it (Scenario.lever_reference) act as changes from that balance."""
     written = scenario.at_reference()
+    worlds = len(st.trade) if p.assumptions else 1  # drawn worlds each have their own start
     if written is not scenario:
-        p = compile_scenario(written)
-        st = initial_balance(p, 1)
-    first = slice(0, 1)
+        p = compile_scenario(written, p.assumptions)
+        st = initial_balance(p, worlds)
+    revenue = st.host_revenue[:worlds]  # (R,) or, all worlds alike, (1,)
     return Reference(
-        threat=st.threat[0].copy(),
-        turbulence=st.turbulence[0].copy(),
-        capacity_signals=capacity_signals(p, st)[0],
-        pair_trade=pair_trade(p, st.trade[first])[0],
-        opportunity=host_opportunity(p, st)[0],
-        legitimacy=legitimacy_signal(p, st)[0],
-        support_share=support_shares(p, st)[0],
-        sanctions=float(min(st.sanctions[0].sum(), 1.0)),
-        power_sanctions=st.sanctions[0].copy(),
-        pressure=pressure(p, st, float(st.host_revenue[0]))[0],
+        threat=st.threat[:worlds].copy(),
+        turbulence=st.turbulence[:worlds].copy(),
+        capacity_signals=capacity_signals(p, st)[:worlds],
+        pair_trade=pair_trade(p, st.trade[:worlds]),
+        opportunity=host_opportunity(p, st)[:worlds],
+        legitimacy=legitimacy_signal(p, st)[:worlds],
+        support_share=support_shares(p, st)[:worlds],
+        sanctions=np.minimum(st.sanctions[:worlds].sum(axis=1), 1.0),
+        power_sanctions=st.sanctions[:worlds].copy(),
+        pressure=pressure(p, st, st.host_revenue)[:worlds],
         network_boost=expected_network_boost(p),
-        host_revenue=float(st.host_revenue[0]),
-        influence=st.influence[0].copy(),
-        income=start_income(p, st),
+        host_revenue=revenue.copy(),
+        influence=st.influence[:worlds].copy(),
+        income=start_income(p, st)[:worlds],
     )

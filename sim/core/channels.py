@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.core import rng
+from sim.core.assumptions import stack
 from sim.core.axes import Network
 from sim.core.smoothing import decay_per_month
 from sim.scenario.schema import Scenario
@@ -111,7 +112,7 @@ def build_channels(s: Scenario) -> ShockChannels:
     rows: list[dict] = []
     labels = []
     for t in s.shocks:
-        decay = float(decay_per_month(t.excitation_half_life.value))
+        decay = decay_per_month(t.excitation_half_life.value)
         branching = t.excitation.value / (1.0 - decay)
         for target, share in zip(*_targets(s, t.name), strict=True):
             place = s.crossings[target].id if t.name == "closure" else s.actors[target].code
@@ -131,7 +132,11 @@ def build_channels(s: Scenario) -> ShockChannels:
                 }
             )
     columns = {
-        f.name: np.array([r[f.name] for r in rows], dtype=_DTYPES.get(f.name, np.float64))
+        f.name: (
+            np.array([r[f.name] for r in rows], dtype=_DTYPES[f.name])
+            if f.name in _DTYPES
+            else stack([r[f.name] for r in rows])
+        )
         for f in fields(ShockChannels)
         if f.name not in ("effects", "keys")
     }

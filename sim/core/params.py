@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from sim.core import rng
+from sim.core.assumptions import grid, stack, with_draws
 from sim.core.channels import ShockChannels, build_channels
 from sim.core.smoothing import decay_per_month
 from sim.core.units import MONTHS_PER_YEAR
@@ -30,7 +31,7 @@ from sim.scenario.vocab import (
 
 
 def _values(items, name: str) -> np.ndarray:
-    return np.array([getattr(item, name).value for item in items], dtype=np.float64)
+    return stack([getattr(item, name).value for item in items])
 
 
 def _quantities(cls, model) -> dict:
@@ -272,6 +273,7 @@ class Params:
     influence: InfluenceParams
     dynamics: DynamicsParams
     events: dict[int, list[Event]] = field(default_factory=dict)
+    assumptions: dict[str, np.ndarray] = field(default_factory=dict)  # drawn, (R,) by column
 
     @property
     def n_actors(self) -> int:
@@ -324,8 +326,11 @@ class Axes:
         )
 
 
-def compile_scenario(s: Scenario) -> Params:
-    """Turn a validated scenario into the arrays the stages use, one builder per axis."""
+def compile_scenario(written: Scenario, draws: dict[str, np.ndarray] | None = None) -> Params:
+    """Turn a validated scenario into the arrays the stages use, one builder per axis. With
+    `draws` (sim.core.assumptions.draw: values over a block's R worlds), the drawn numbers'
+    arrays gain a leading world axis: (R, *shape), or (R,) for a single number."""
+    s = with_draws(written, draws or {})
     ax = Axes.of(s)
     events: dict[int, list[Event]] = {}
     for e in s.events:
@@ -333,7 +338,8 @@ def compile_scenario(s: Scenario) -> Params:
     commodities = _commodities(s)
     flow = _flows(s, ax, commodities)
     return Params(
-        scenario=s,
+        scenario=written,
+        assumptions=dict(draws or {}),
         codes=ax.codes,
         powers=np.array([ax.actor[c] for c in ax.power]),
         states=np.array([ax.actor[c] for c in ax.state]),
@@ -343,7 +349,7 @@ def compile_scenario(s: Scenario) -> Params:
         actor=_actors(s),
         power=_powers(s, ax),
         state=_states(s, ax),
-        relation=_relations(s, ax),
+        relation=_relations(s, ax, written.at_reference()),
         commodity=commodities,
         flow=flow,
         crossing=_crossings(s, ax),
@@ -353,7 +359,7 @@ def compile_scenario(s: Scenario) -> Params:
         alliance=_alliances(s, ax),
         holders=_holders(s, ax, flow),
         influence=InfluenceParams(
-            weights=np.array([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
+            weights=stack([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
             inertia=s.influence.inertia.value,
             export_dependence=s.influence.export_dependence.value,
             rest_dependence=s.influence.rest_dependence.value,
@@ -403,34 +409,37 @@ def _states(s: Scenario, ax: Axes) -> StateParams:
     )
 
 
-def _relations(s: Scenario, ax: Axes) -> RelationParams:
+def _relations(s: Scenario, ax: Axes, at_reference: Scenario) -> RelationParams:
     shape = (len(ax.power), len(ax.state))
-    engagement = np.zeros((*shape, len(INSTRUMENTS)))
-    aid, openness, alignment, tie, via_un, invest, access = (np.zeros(shape) for _ in range(7))
-    recognition = np.zeros(shape)  # a pair without a declared relation: none
+    cell = {r: (ax.power[r.power], ax.state[r.state]) for r in s.relations}
+
+    def of(name: str) -> np.ndarray:
+        return grid(shape, {cell[r]: getattr(r, name).value for r in s.relations})
+
+    engagement = grid(
+        (*shape, len(INSTRUMENTS)),
+        {
+            (*cell[r], k): getattr(r, name).value
+            for r in s.relations
+            for k, name in enumerate(INSTRUMENTS)
+        },
+    )
     related = np.zeros(shape, dtype=bool)
-    for r in s.relations:
-        cell = ax.power[r.power], ax.state[r.state]
-        related[cell] = True
-        engagement[cell] = [getattr(r, k).value for k in INSTRUMENTS]
-        aid[cell], openness[cell] = r.aid.value, r.openness.value
-        alignment[cell], recognition[cell] = r.alignment.value, r.recognition.value
-        tie[cell], via_un[cell] = r.security_tie.value, r.aid_via_un.value
-        invest[cell], access[cell] = r.investment.value, r.access_control.value
+    related[tuple(np.array(list(cell.values())).T)] = True
     written = np.zeros(shape)  # investment is disbursed at the start as written
-    for r in s.at_reference().relations:
+    for r in at_reference.relations:
         written[ax.power[r.power], ax.state[r.state]] = r.economic.value
     return RelationParams(
         engagement=engagement,
-        aid=aid,
-        openness=openness,
-        alignment=alignment,
-        recognition=recognition,
+        aid=of("aid"),
+        openness=of("openness"),
+        alignment=of("alignment"),
+        recognition=of("recognition"),  # a pair without a declared relation: none
         related=related,
-        security_tie=tie,
-        aid_via_un=via_un,
-        investment=invest,
-        access_control=access,
+        security_tie=of("security_tie"),
+        aid_via_un=of("aid_via_un"),
+        investment=of("investment"),
+        access_control=of("access_control"),
         written_economic=written,
     )
 
@@ -472,7 +481,7 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         importer=importer,
         commodity=commodity,
         base_trade=base,
-        trend=np.array([f.trend for f in s.trade]),
+        trend=stack([f.trend for f in s.trade]),
         route=route,
         routed=np.flatnonzero(route >= 0),
         capacity_signal=signal,

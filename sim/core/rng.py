@@ -26,6 +26,7 @@ class Stream(IntEnum):
     TRADE_NOISE = 1
     SHOCK_COUNT = 2
     SHOCK_MAGNITUDE = 3
+    ASSUMPTIONS = 4  # drawn once per world (month 0), keyed by the uncertainty's name
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core import axes
+from sim.core.assumptions import per_world
 from sim.core.axes import ACCEPTED, Component, Instrument
 from sim.core.params import Params
 from sim.core.rows import dot
@@ -36,9 +37,9 @@ def import_weights(p: Params, trade: np.ndarray) -> np.ndarray:
     share = np.clip(
         np.divide(trade, market, out=np.zeros_like(trade), where=market > 0), 1e-6, 0.95
     )
-    sigma = k.substitution[f.commodity]
+    sigma = k.substitution[..., f.commodity]
     replace = ((1.0 - share) ** (-1.0 / (sigma - 1.0)) - 1.0) / share
-    return k.essentiality[f.commodity] * 2.0 * replace
+    return k.essentiality[..., f.commodity] * 2.0 * replace
 
 
 def trade_dependence(p: Params, trade: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,16 +51,16 @@ def trade_dependence(p: Params, trade: np.ndarray, month: int) -> tuple[np.ndarr
     worlds = trade.shape[0]
     weighted = trade * import_weights(p, trade)
 
+    exported, rested = per_world(w.export_dependence, 2), per_world(w.rest_dependence, 2)
+
     def with_partner(pair: np.ndarray, pair_import: np.ndarray) -> np.ndarray:
-        return dot(weighted, pair_import) + w.export_dependence * dot(trade, pair - pair_import)
+        return dot(weighted, pair_import) + exported * dot(trade, pair - pair_import)
 
     a = p.actor
     rest = a.rest_of_world * (1.0 + a.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
-    total = (
-        dot(weighted, f.imports)
-        + w.export_dependence * dot(trade, f.exports)
-        + w.rest_dependence * rest
-    )[:, p.states]
+    total = (dot(weighted, f.imports) + exported * dot(trade, f.exports) + rested * rest)[
+        :, p.states
+    ]
     powers = with_partner(f.pair, f.pair_import).reshape(worlds, len(p.powers), len(p.states))
     host_total = total[:, p.host_state, None]
     holders = with_partner(h.pair, h.pair_import)
@@ -82,7 +83,7 @@ def economic_support(p: Params, st: State) -> np.ndarray:
     investment as disbursed at the start as written, moved by economic engagement since (a
     lever that moves the start engagement moves investment with it)."""
     change = st.engagement[..., Instrument.ECONOMIC] - p.relation.written_economic
-    capacity = p.actor.economic_capacity[p.powers][:, None]
+    capacity = p.actor.economic_capacity[..., p.powers, None]
     investment = np.maximum(p.relation.investment + change * capacity, 0.0)
     return st.aid + investment + remittances(p, st.migrants)
 
@@ -91,16 +92,17 @@ def security_provision(p: Params, st: State) -> np.ndarray:
     """Security each power provides each state, (R, P, S): engagement x capacity x partnership."""
     return (
         st.engagement[..., Instrument.SECURITY]
-        * p.actor.security_capacity[p.powers][:, None]
+        * p.actor.security_capacity[..., p.powers, None]
         * st.partner
     )
 
 
-def own_security(p: Params, st: State, host_revenue0: float) -> np.ndarray:
-    """Each state's own security capacity, (R, S); the host's grows with its revenue."""
-    own = np.broadcast_to(p.actor.security_capacity[p.states], st.posture.shape).copy()
-    ratio = np.maximum(st.host_revenue, 1e-9) / max(host_revenue0, 1e-9)
-    own[:, p.host_state] *= ratio**p.dynamics.host_revenue_elasticity
+def own_security(p: Params, st: State, host_revenue0: np.ndarray) -> np.ndarray:
+    """Each state's own security capacity, (R, S); the host's grows with its revenue (from
+    `host_revenue0` at the start, (R,) or (1,))."""
+    own = np.broadcast_to(p.actor.security_capacity[..., p.states], st.posture.shape).copy()
+    ratio = np.maximum(st.host_revenue, 1e-9) / np.maximum(host_revenue0, 1e-9)
+    own[:, p.host_state] *= ratio ** per_world(p.dynamics.host_revenue_elasticity, 1)
     return own
 
 
@@ -118,10 +120,10 @@ def _share(part: np.ndarray, rest: np.ndarray) -> np.ndarray:
 
 
 def control_scale(p: Params) -> np.ndarray:
-    """Per state, (S,), what scales declared control so that all holders together control at
-    most all of what the state seeks (1 unless the declared shares sum above 1)."""
-    total = p.relation.access_control.sum(axis=0)
-    total[p.host_state] += p.holders.access_control.sum()
+    """Per state, (S,) or drawn (R, S), what scales declared control so that all holders
+    together control at most all of what the state seeks (1 unless the shares sum above 1)."""
+    total = p.relation.access_control.sum(axis=-2)
+    total[..., p.host_state] += p.holders.access_control.sum(axis=-1)
     return 1.0 / np.maximum(total, 1.0)
 
 
@@ -130,24 +132,24 @@ def leverage(p: Params, st: State) -> np.ndarray:
     state seeks from outside (frozen reserves, banking, the UN seat) and its share of the aid
     the state receives, half held by owning them and half by conditioning them: sanctions and
     aid conditionality are a source of leverage, not only a cost."""
-    aid_total = st.aid.sum(axis=0) + p.actor.other_support[p.states]
-    aid_share = st.aid / np.maximum(aid_total, 1e-12)
+    aid_total = st.aid.sum(axis=0) + p.actor.other_support[..., p.states]
+    aid_share = st.aid / np.maximum(aid_total, 1e-12)[..., None, :]
     condition = np.full(st.openness.shape, 0.5)
     condition[:, :, p.host_state] = 0.5 + 0.5 * st.sanctions
-    control = p.relation.access_control * control_scale(p)
+    control = p.relation.access_control * control_scale(p)[..., None, :]
     return condition * 0.5 * (control + aid_share)
 
 
 def _others(p: Params, worlds: int, outside: np.ndarray, holders: np.ndarray) -> np.ndarray:
     """What a state gets from partners that hold no modelled influence, plus (at the host) what
     the neighbours holding influence give, (R, S): the rest of a share's denominator."""
-    rest = np.broadcast_to(outside[p.states], (worlds, len(p.states))).copy()
-    rest[:, p.host_state] += holders.sum()
+    rest = np.broadcast_to(outside[..., p.states], (worlds, len(p.states))).copy()
+    rest[:, p.host_state] += holders.sum(axis=-1)
     return rest
 
 
 def components(
-    p: Params, st: State, month: int, host_revenue0: float
+    p: Params, st: State, month: int, host_revenue0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The dependence shares in the order of INFLUENCE_COMPONENTS: of each state on each power,
     (R, 5, P, S), and of the host on each neighbour holding influence, (R, 5, Hn)."""
@@ -177,7 +179,7 @@ def components(
             Component.ECONOMIC: h.support / np.maximum(support_total, 1e-12),
             Component.DIPLOMATIC: h.diplomatic / np.maximum(dip_total, 1e-12),
             Component.LEVERAGE: np.broadcast_to(
-                0.25 * h.access_control * control_scale(p)[host], held_trade.shape
+                0.25 * h.access_control * control_scale(p)[..., host, None], held_trade.shape
             ),  # half held, half conditioned as for powers, with no aid share: 0.5 x 0.5
         },
         axis=1,
@@ -188,13 +190,14 @@ def components(
 def _weigh(p: Params, shares: np.ndarray, openness: np.ndarray) -> np.ndarray:
     """The dependence a state accepts counts by its openness to the holder; leverage over it
     counts whatever its openness. `shares` has the components on axis 1."""
-    w, leverage_ = p.influence.weights, Component.LEVERAGE
-    accepted = np.tensordot(w[ACCEPTED], np.moveaxis(shares[:, ACCEPTED], 1, 0), axes=1)
-    return openness * accepted + w[leverage_] * shares[:, leverage_]
+    extra_dims = (1,) * (shares.ndim - 2)  # weights (5,) or drawn (R, 5) meet (R, 5, ...)
+    w = np.reshape(p.influence.weights, (-1, len(Component), *extra_dims))
+    accepted = (w[:, ACCEPTED] * shares[:, ACCEPTED]).sum(axis=1)
+    return openness * accepted + w[:, Component.LEVERAGE] * shares[:, Component.LEVERAGE]
 
 
 def raw_influence(
-    p: Params, st: State, month: int, host_revenue0: float
+    p: Params, st: State, month: int, host_revenue0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The weighted components: influence of each power over each state, (R, P, S), and of each
     neighbour holding influence over the host, (R, Hn); summed over all holders at most 1."""
@@ -205,6 +208,8 @@ def raw_influence(
 def update_influence(p: Params, st: State, raw: tuple[np.ndarray, np.ndarray]) -> None:
     """Influence moves part of the way toward its raw value; the trend memory follows it."""
     powers, holders = raw
-    st.influence = adjust_toward(st.influence, powers, p.influence.inertia)
-    st.holder_influence = adjust_toward(st.holder_influence, holders, p.influence.inertia)
-    st.influence_trend = remember(p.dynamics.trend_memory, st.influence_trend, st.influence)
+    inertia = p.influence.inertia
+    st.influence = adjust_toward(st.influence, powers, per_world(inertia, 3))
+    st.holder_influence = adjust_toward(st.holder_influence, holders, per_world(inertia, 2))
+    memory = per_world(p.dynamics.trend_memory, 3)
+    st.influence_trend = remember(memory, st.influence_trend, st.influence)

@@ -62,12 +62,12 @@ def expected_effects(p: Params) -> tuple[np.ndarray, np.ndarray]:
     The model starts in this expected state, so base-rate shocks do not drift it on average.
     """
     mean = p.channels.mean_rate * p.channels.magnitude
-    return mean @ p.channels.effects.threat, mean @ p.channels.effects.turbulence
+    return dot(mean, p.channels.effects.threat), dot(mean, p.channels.effects.turbulence)
 
 
 def expected_network_boost(p: Params) -> np.ndarray:
     """Network strength added per month by events at the starting rates, (2,)."""
-    return (p.channels.mean_rate * p.channels.magnitude) @ p.channels.effects.network
+    return dot(p.channels.mean_rate * p.channels.magnitude, p.channels.effects.network)
 
 
 def stationary_excitation(p: Params) -> np.ndarray:

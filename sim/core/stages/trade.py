@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.assumptions import per_world
 from sim.core.axes import Instrument
 from sim.core.params import Params
 from sim.core.reference import Reference
@@ -34,8 +35,8 @@ def supplier_weights(p: Params, st: State, month: int, signals0: np.ndarray) -> 
     economic engagement or trade openness that carries it. A push by one supplier therefore
     takes share from the others; it does not enlarge the market."""
     f = p.flow
-    lift = p.commodity.engagement_lift[f.commodity]
-    change = capacity_signals(p, st)[:, f.capacity_signal] - signals0[f.capacity_signal]
+    lift = p.commodity.engagement_lift[..., f.commodity]
+    change = capacity_signals(p, st)[:, f.capacity_signal] - signals0[:, f.capacity_signal]
     trend = (1.0 + f.trend) ** (month / MONTHS_PER_YEAR)
     weight = f.base_share * trend * st.capacity_multiplier * np.maximum(1.0 + lift * change, 0.0)
     total = dot(dot(weight, f.market), f.market.T)
@@ -50,8 +51,8 @@ def received(p: Params, st: State) -> np.ndarray:
 
 
 def start_income(p: Params, st: State) -> np.ndarray:
-    """Each actor's income at the start (world 0): GDP plus aid and remittances, USD bn/year."""
-    return p.actor.gdp + received(p, st)[0]
+    """Each actor's income at the start, (R, N): GDP plus aid and remittances, USD bn/year."""
+    return p.actor.gdp + received(p, st)
 
 
 def income_index(p: Params, st: State, month: int, start: np.ndarray) -> np.ndarray:
@@ -75,7 +76,7 @@ def demand(
     supplier's own figure is what it would sell were its route open and the others' as they
     are, so it stays bounded even when every route of a market is closed."""
     f, k = p.flow, p.commodity
-    sigma = k.substitution[f.commodity]
+    sigma = k.substitution[..., f.commodity]
     through, rerouted, premium = route_shares(p, st.disruption)
     available = through + rerouted
     cost = 1.0 + premium
@@ -89,8 +90,8 @@ def demand(
         1.0 / (1.0 - sigma)
     )
     importer = income[:, f.market_importer]  # `income`: income_index, (R, N)
-    base = dot(f.market_base * importer**p.dynamics.income_elasticity, f.market.T)
-    quantity = base * cost_index ** -k.demand_elasticity[f.commodity]
+    base = dot(f.market_base * importer ** per_world(p.dynamics.income_elasticity, 2), f.market.T)
+    quantity = base * cost_index ** -k.demand_elasticity[..., f.commodity]
     reach = over_market(weight * cost**-sigma)
     return np.divide(
         quantity * weight * cost**-sigma, reach, out=np.zeros_like(quantity), where=reach > 0
@@ -125,7 +126,7 @@ def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndar
     return through, rerouted, premium
 
 
-def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: float) -> np.ndarray:
+def sanctions_factor(p: Params, sanctions: np.ndarray, sanctions0: np.ndarray) -> np.ndarray:
     """Multiplier on flows to and from the host from sanctions beyond the starting level, (R, F)."""
     extra = np.minimum(sanctions.sum(axis=1), 1.0) - sanctions0
     drag = np.clip(1.0 - p.dynamics.sanctions_drag * extra, 0.0, None)
@@ -140,17 +141,18 @@ def grow_migration(p: Params, st: State, last: State, income: np.ndarray, ref: R
     c = p.corridor
     pull = income[:, p.powers[c.destination]] / np.maximum(income[:, p.states[c.origin]], 1e-12)
     threat = (st.threat - ref.threat)[:, p.states[c.origin]]
-    cap = st.migration_capacity * pull * np.maximum(1.0 + p.dynamics.migration_push * threat, 0.0)
+    push = per_world(p.dynamics.migration_push, 2)
+    cap = st.migration_capacity * pull * np.maximum(1.0 + push * threat, 0.0)
     cap = np.maximum(cap, 1e-9)
     st.migrants = np.maximum(
         last.migrants + c.growth * last.migrants * (1.0 - last.migrants / cap), 0.0
     )
 
 
-def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
+def settle(p: Params, st: State, noise: np.ndarray, sanctions0: np.ndarray) -> None:
     """Realised trade, transit fees and host revenue from the potential flows. `noise` holds
-    standard normals, shape (R, F)."""
-    sigma = p.commodity.volatility[p.flow.commodity]
+    standard normals, shape (R, F); `sanctions0` the sanctions at the start, (R,) or (1,)."""
+    sigma = p.commodity.volatility[..., p.flow.commodity]
     shocked = (
         st.potential
         * sanctions_factor(p, st.sanctions, sanctions0)
@@ -164,8 +166,10 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: float) -> None:
         carried * rerouted[:, f.routed], f.fee_alternate[f.routed]
     )
     imports = dot(st.trade, (f.importer == p.host).astype(float))
-    direct_aid = st.aid[:, p.host_state] @ (1.0 - p.relation.aid_via_un[:, p.host_state])
-    st.host_revenue = p.dynamics.host_tariff * imports + direct_aid  # UN-channelled aid is not
+    direct_aid = dot(1.0 - p.relation.aid_via_un[..., p.host_state], st.aid[:, p.host_state])
+    st.host_revenue = (
+        per_world(p.dynamics.host_tariff, 1) * imports + direct_aid
+    )  # UN-channelled aid is not
 
 
 def trade_stage(
@@ -180,7 +184,7 @@ def trade_stage(
     (switching inertia), then passes its route."""
     income = income_index(p, st, month, ref.income)  # aid and migrants do not change below
     target = demand(p, st, month, ref.capacity_signals, income)
-    rate = p.commodity.growth_rate[p.flow.commodity]
+    rate = p.commodity.growth_rate[..., p.flow.commodity]
     st.potential = np.maximum(adjust_toward(last.potential, target, rate), 0.0)
     settle(p, st, noise, ref.sanctions)
     grow_migration(p, st, last, income, ref)
