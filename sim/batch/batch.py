@@ -36,11 +36,13 @@ from sim.batch.runner import (
     DEFAULT_BLOCK,
     STORED_BLOCKS,
     blocks,
+    check_assumptions,
     check_run,
     finish_run,
     simulate_block,
 )
 from sim.batch.sweeps import sweep_points
+from sim.core.assumptions import DRAWN, FIXED
 from sim.errors import ResultError, ScenarioError
 from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
 from sim.results.folder import (
@@ -73,6 +75,7 @@ class Run:
     worlds: int
     seed: int
     plots: bool  # a result folder of its own has plots; the points of a sweep have none
+    assumptions: str = DRAWN  # drawn per world, or fixed at their written values
 
     @property
     def block(self) -> int:
@@ -88,6 +91,7 @@ class Run:
             "values": self.values,
             "worlds": self.worlds,
             "seed": self.seed,
+            "assumptions": self.assumptions,
             "block_worlds": self.block,
         }
 
@@ -109,10 +113,14 @@ class BatchReport:
 
 
 def plan_runs(
-    files: Sequence[str | Path], worlds: int | None = None, seed: int | None = None
+    files: Sequence[str | Path],
+    worlds: int | None = None,
+    seed: int | None = None,
+    assumptions: str = DRAWN,
 ) -> tuple[list[Run], dict]:
     """Every (scenario, sweep point) of the files, and the files that cannot be run with why.
     `worlds` and `seed`, when given, are those of every run; else each scenario's own."""
+    check_assumptions(assumptions)
     runs: list[Run] = []
     failed: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -132,7 +140,7 @@ def plan_runs(
                 Run(key=f"runs/{scenario.name}/p{number:03d}", file=file,
                     scenario=scenario.with_values(**point) if point else scenario,
                     point=number, values=point, worlds=count, seed=root,
-                    plots=len(values) == 1)
+                    plots=len(values) == 1, assumptions=assumptions)
                 for number, point in enumerate(values)
             ]  # fmt: skip
             runs += points  # all the file's points, or none
@@ -152,11 +160,13 @@ def run_batch(
     progress: bool = False,
     executor: Executor | None = None,
     seed: int | None = None,
+    assumptions: str = DRAWN,
 ) -> BatchReport:
     """Run every scenario and sweep point of `files` into the batch folder `out`.
 
     `worlds` and `seed` (the root seed of every run of the batch) default to each scenario's
-    own. With `resume`, the batch already in `out` goes on: blocks its journal lists are kept,
+    own; `assumptions` drawn per world (the default) or fixed (sim.run). With `resume`, the
+    batch already in `out` goes on: blocks its journal lists are kept,
     the rest run; the files, `worlds` and `seed` must give the same plan. A scenario that cannot
     be loaded, or a block that fails, is reported in the BatchReport while the rest completes.
     Ctrl-C or SIGTERM stops handing out blocks, keeps the finished ones and raises
@@ -177,11 +187,11 @@ def run_batch(
         # start, claims no folder (a pool starts its processes only when given work)
         with make_executor(workers, scheduler) as made:
             return run_batch(files, out, worlds, resume=resume, force=force, progress=progress,
-                             executor=made, seed=seed)  # fmt: skip
+                             executor=made, seed=seed, assumptions=assumptions)  # fmt: skip
     files = _each_once(files)
     inputs = [path for file in files for path in input_files(file)]
     check_not_an_input(out, inputs, "batch")  # before the files are read: nothing is run
-    runs, failed_files = plan_runs(files, worlds, seed)
+    runs, failed_files = plan_runs(files, worlds, seed, assumptions)
     if not runs:  # refused before a folder is claimed: there is nothing to keep or resume
         problems = "; ".join(failed_files.values()) or "no scenario files given"
         raise ScenarioError("", f"no file of the batch can be run: {problems}")
@@ -237,8 +247,9 @@ class BlockTask:
         run = self.run
         store = str(folder / run.key / STORE)
         return executor.submit(
-            simulate_block, store, run.scenario, run.seed, self.first, self.count, run.block
-        )
+            simulate_block, store, run.scenario, run.seed, self.first, self.count, run.block,
+            run.assumptions,
+        )  # fmt: skip
 
     def describe(self) -> str:
         return (
@@ -354,7 +365,8 @@ def _lay_out(folder: Path, runs: list[Run], journal: Journal) -> None:
             shutil.rmtree(store, ignore_errors=True)  # ours: a layout the journal lacks
             store.parent.mkdir(parents=True, exist_ok=True)
             like = first_store.get(run.file)
-            create_store(store, run.scenario, run.seed, run.worlds, run.block, like=like)
+            create_store(store, run.scenario, run.seed, run.worlds, run.block, like=like,
+                         assumptions=run.assumptions)  # fmt: skip
             journal.append({"kind": "layout", "run": run.key})
         first_store.setdefault(run.file, store)
 
@@ -415,13 +427,13 @@ def _check_same_plan(folder: Path, runs: list[Run], failed_now: dict[str, str]) 
         if key not in now or key not in before:
             side = "is not in the files given now" if key not in now else "was not in the batch"
             raise ResultError(folder, f"cannot resume: run {key} {side}; give the same files")
-        for name in ("scenario_hash", "worlds", "seed", "block_worlds"):
-            if before[key][name] != now[key][name]:
+        for name in ("scenario_hash", "worlds", "seed", "block_worlds", "assumptions"):
+            if before[key].get(name, FIXED) != now[key][name]:
                 raise ResultError(
                     folder,
                     f"cannot resume: run {key} was started with another {name} "
-                    f"({before[key][name]} then, {now[key][name]} now); give the same files, "
-                    "--worlds and --seed, or start a new batch",
+                    f"({before[key].get(name, FIXED)} then, {now[key][name]} now); give the "
+                    "same files, --worlds, --seed and --assumptions, or start a new batch",
                 )
 
 
@@ -434,6 +446,7 @@ def _write_index(folder: Path, runs: list[Run]) -> None:
             "folder": run.key,
             "worlds": run.worlds,
             "seed": run.seed,
+            "assumptions": run.assumptions,
             "scenario_hash": run.scenario.content_hash(),
             "complete": (folder / run.key / MANIFEST).is_file(),
             **run.scenario.factor_values(),  # the point's values, and the others as written
@@ -455,9 +468,14 @@ def _outcome_means(run_folder: Path) -> dict[str, float]:
 
 
 def resume_hint(
-    files: Sequence[str], out: Path, worlds: int | None, seed: int | None = None
+    files: Sequence[str],
+    out: Path,
+    worlds: int | None,
+    seed: int | None = None,
+    assumptions: str = DRAWN,
 ) -> str:
-    """The command that resumes the batch: the same files, --worlds and --seed."""
+    """The command that resumes the batch: the same files, --worlds, --seed and mode."""
     extra = f" --worlds {worlds}" if worlds else ""
     extra += f" --seed {seed}" if seed is not None else ""
+    extra += f" --assumptions {assumptions}" if assumptions != DRAWN else ""
     return f"sim batch {' '.join(map(str, files))}{extra} --out {out} --resume"

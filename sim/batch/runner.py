@@ -25,6 +25,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from sim.batch.progress import progress_bar
+from sim.core.assumptions import DRAWN
 from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -34,7 +35,7 @@ from sim.results.folder import STORE, claim_output
 from sim.results.outcomes import check_outcomes
 from sim.results.store import ResultWriter, finish_folder, open_run, write_block
 from sim.scenario.schema import MAX_WORLDS, Scenario
-from sim.scenario.vocab import MAX_SEED, SEED_RANGE_TEXT
+from sim.scenario.vocab import ASSUMPTION_MODES, MAX_SEED, SEED_RANGE_TEXT
 
 DEFAULT_BLOCK = 1000
 STORED_BLOCKS = 2  # simulated blocks per block of the store: each write has a fixed cost
@@ -75,11 +76,12 @@ def run_block(
     on_month: Callable[[int], object] | None = None,
     into: dict[str, np.ndarray] | None = None,
     params: Params | None = None,
+    assumptions: str = DRAWN,
 ) -> dict[str, np.ndarray]:
     """Run one block of worlds to the horizon and return its recorded arrays, written `into`
     the given arrays (months, count, ...) if any. `on_month` is called with the block's number
     of worlds after every month (for progress); `params` is the scenario compiled, if the
-    caller has it."""
+    caller has it; `assumptions` drawn per world or fixed (sim.core.assumptions)."""
     roomy_malloc()
     model = RegionalInfluenceModel(
         scenario,
@@ -89,6 +91,7 @@ def run_block(
         collect=False,
         params=params,
         record_into=into,
+        assumptions=assumptions,
     )
     # one BLAS thread: the model's small matrix products gain nothing from more, and threads
     # competing for the cores cost a fifth of a block alone and most of it beside other
@@ -109,25 +112,33 @@ def fill(
     block_size: int = DEFAULT_BLOCK,
     on_month: Callable[[int], object] | None = None,
     params: Params | None = None,
+    assumptions: str = DRAWN,
 ) -> None:
     """Simulate worlds first.. into the arrays (months, count, ...), a block of `block_size`
     worlds at a time, each block written into its slice; the scenario compiled once (`params`,
-    if the caller has it)."""
+    if the caller has it; drawn, each block compiles its own worlds' parameters)."""
     p = compile_scenario(scenario) if params is None else params
     count = next(iter(into.values())).shape[1]
     for offset, part_count in blocks(count, block_size):
         part = {k: v[:, offset : offset + part_count] for k, v in into.items()}
-        run_block(scenario, seed, first + offset, part_count, on_month, into=part, params=p)
+        run_block(scenario, seed, first + offset, part_count, on_month, into=part, params=p,
+                  assumptions=assumptions)  # fmt: skip
 
 
 def simulate_block(
-    store: str, scenario: Scenario, seed: int, first: int, count: int, block: int
+    store: str,
+    scenario: Scenario,
+    seed: int,
+    first: int,
+    count: int,
+    block: int,
+    assumptions: str = DRAWN,
 ) -> dict:
     """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
     DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
     p = compile_scenario(scenario)
     arrays = allocate(p, scenario.horizon_months, count)
-    fill(scenario, seed, first, arrays, params=p)
+    fill(scenario, seed, first, arrays, params=p, assumptions=assumptions)
     return write_block(Path(store), block, first, arrays)
 
 
@@ -173,6 +184,14 @@ def check_run(
         )
 
 
+def check_assumptions(mode: str) -> None:
+    """Refuse a mode of assumptions other than drawn or fixed."""
+    if mode not in ASSUMPTION_MODES:
+        raise ScenarioError(
+            "assumptions", f"{mode!r} is not a mode; allowed: {', '.join(ASSUMPTION_MODES)}"
+        )
+
+
 def _gb(size: float) -> str:
     return f"{size / 2**30:,.1f} GB"
 
@@ -186,8 +205,13 @@ def run(
     progress: bool = False,
     out: str | Path | None = None,
     force: bool = False,
+    assumptions: str = DRAWN,
 ) -> Results:
     """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
+
+    `assumptions`: 'drawn' (the default), each world draws every declared uncertainty once
+    (so the bands carry what we do not know as well as the dice), or 'fixed', every one at
+    its written value (the dice alone: calibration, isolating chance).
 
     Without `out`, every series is kept in memory (preallocated once). With `out`, the run is
     written to that result folder block by block and the Results read it back lazily; the
@@ -198,20 +222,21 @@ def run(
         scenario = scenario.replace(horizon_months=months)
     worlds = scenario.worlds if worlds is None else worlds
     seed = scenario.seed if seed is None else seed
+    check_assumptions(assumptions)
     p = compile_scenario(scenario)  # once: the model, the store and the Dataset are given it
     check_run(scenario, worlds, seed, in_memory=out is None, params=p)
     if out is not None:
         with claim_output(out, force=force) as claim:
-            return _run_to_folder(p, worlds, seed, block_size, progress, claim)
+            return _run_to_folder(p, worlds, seed, block_size, progress, claim, assumptions)
     started = time.time()
     arrays = allocate(p, scenario.horizon_months, worlds)
     with _simulating(worlds * scenario.horizon_months, progress) as bar:
-        fill(scenario, seed, 0, arrays, block_size, bar.update, params=p)
-    dataset = build_dataset(scenario, arrays, seed, params=p)
+        fill(scenario, seed, 0, arrays, block_size, bar.update, params=p, assumptions=assumptions)
+    dataset = build_dataset(scenario, arrays, seed, params=p, assumptions=assumptions)
     return Results(dataset, scenario, timings=_timings(started), params=p)
 
 
-def _run_to_folder(p: Params, worlds, seed, block_size, progress, claim) -> Results:
+def _run_to_folder(p: Params, worlds, seed, block_size, progress, claim, assumptions):
     """Blocks written to the claimed folder's store as they finish, from one buffer reused:
     STORED_BLOCKS simulated blocks fill it, then it is written as one block of the store; then
     the plots, and the summary and manifest."""
@@ -220,12 +245,12 @@ def _run_to_folder(p: Params, worlds, seed, block_size, progress, claim) -> Resu
     started = time.time()
     scenario, horizon = p.scenario, p.scenario.horizon_months
     size = min(block_size * STORED_BLOCKS, worlds)
-    writer = ResultWriter(claim.work, scenario, seed, worlds, size, params=p)
+    writer = ResultWriter(claim.work, scenario, seed, worlds, size, p, assumptions)
     buffer = allocate(p, horizon, size)
     with _simulating(worlds * horizon, progress) as bar:
         for first, count in blocks(worlds, size):
             part = {k: v[:, :count] for k, v in buffer.items()}
-            fill(scenario, seed, first, part, block_size, bar.update, params=p)
+            fill(scenario, seed, first, part, block_size, bar.update, p, assumptions)
             writer.write_block(first, part)
     res = Results(writer.open(), scenario, timings=_timings(started), params=p)
     folder = writer.finish(res, claim, write_plots(res, claim.work))

@@ -21,6 +21,7 @@ def add(subparsers) -> None:
         parents=[
             options.worlds("each sweep's or scenario's", what="worlds per run"),
             options.seed("each scenario's own", what="root seed of every run of the batch"),
+            options.assumptions(),
             options.out("batch folder (default: out/batch)", default=DEFAULT_OUT / "batch"),
             options.force(),
             options.progress(),
@@ -48,7 +49,7 @@ def handle(args) -> int:
     from sim.batch.executors import check_scheduler
 
     check_scheduler(args.scheduler)  # a malformed address: refused before out/ is made
-    hint = resume_hint(args.files, args.out, args.worlds, seed=args.seed)
+    hint = resume_hint(args.files, args.out, args.worlds, args.seed, args.assumptions)
     try:
         with _default_parent(args.out):
             report = run_batch(
@@ -56,6 +57,7 @@ def handle(args) -> int:
                 args.out,
                 worlds=args.worlds,
                 seed=args.seed,
+                assumptions=args.assumptions,
                 workers=args.workers,
                 scheduler=args.scheduler,
                 resume=args.resume,

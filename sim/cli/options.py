@@ -59,6 +59,23 @@ def seed(default: str, what: str = "root seed") -> argparse.ArgumentParser:
     return parent
 
 
+def assumptions() -> argparse.ArgumentParser:
+    """--assumptions drawn|fixed: each world draws the scenario's uncertainties, or takes them
+    as written."""
+    from sim.scenario.vocab import ASSUMPTION_MODES  # (no imports of its own)
+
+    parent = _parent()
+    parent.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_MODES,
+        default=ASSUMPTION_MODES[0],
+        help="drawn (default): each world draws every declared uncertainty from its range, so "
+        "bands and effects carry what we do not know; fixed: every one at its written value "
+        "(the dice alone)",
+    )
+    return parent
+
+
 def out(what: str, default: Path | None = None) -> argparse.ArgumentParser:
     """--out: where the command writes, `what` saying which folder or file and its default."""
     parent = _parent()

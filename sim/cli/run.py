@@ -20,6 +20,7 @@ def add(subparsers) -> None:
         parents=[
             options.worlds("the scenario's"),
             options.seed("the scenario's"),
+            options.assumptions(),
             options.out(
                 "output folder, which must not exist yet (default: out/<scenario name>"
                 "[_LEVER=VALUE...]); its parent folder must exist"
@@ -69,6 +70,7 @@ def handle(args) -> int:
             progress=not args.no_progress,
             out=out,
             force=args.force,
+            assumptions=args.assumptions,
         )
     except KeyboardInterrupt:
         print(
@@ -79,6 +81,7 @@ def handle(args) -> int:
         )
         return EXIT_INTERRUPTED
     print(format_summary(res))
+    print(assumptions_note(res))
     print(
         f"\n{res.worlds} worlds x {res.months} months in {res.timings['seconds']:.2f} s; "
         f"results in {out}/ (summary.csv, plots/, series.zarr, manifest.json)"
@@ -97,6 +100,17 @@ def refuse_repeated_levers(levers: list[tuple[str, float]]) -> None:
                 "--set", f"{name} is set twice ({seen[name]:g} and {value:g}); give it once"
             )
         seen[name] = value
+
+
+def assumptions_note(res) -> str:
+    """What the bands carry: the declared assumptions and the dice, or the dice alone."""
+    count = len(res.scenario.uncertainties) + sum(len(s.paths) for s in res.scenario.shares)
+    if res.assumptions == "drawn" and count:
+        return (
+            f"Bands: each world drew its own values of the {count} declared assumptions "
+            "(sim explain lists them) and its own shocks."
+        )
+    return "Bands: every assumption at its written value; the spread is the shocks' alone."
 
 
 def format_summary(res) -> str:

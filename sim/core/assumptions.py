@@ -23,32 +23,40 @@ DRAWN, FIXED = ASSUMPTION_MODES
 
 
 def drawn_paths(scenario: Scenario) -> dict[str, str]:
-    """The path of every column a world draws: each uncertainty by name (those a sweep point
-    pinned excepted), each share as NAME.PART; in declaration order."""
-    paths = {u.name: u.path for u in scenario.uncertainties if u.name not in scenario.pinned}
+    """The path of every column a world draws: each uncertainty by name, each share as
+    NAME.PART; in declaration order."""
+    paths = {u.name: u.path for u in scenario.uncertainties}
     for shares in scenario.shares:
         paths.update(zip(shares.parts, shares.paths, strict=True))
     return paths
 
 
-def draw(scenario: Scenario, seed: int, worlds: np.ndarray) -> dict[str, np.ndarray]:
-    """Every drawn column's values, (R,) each, for the worlds with global indices `worlds`.
-    Uncertainties are quantiles of their distribution at one uniform each; shares are a
-    Dirichlet around the written shares (normalised gamma quantiles), kept at their written sum."""
+def draw(
+    scenario: Scenario, seed: int, worlds: np.ndarray, mode: str = DRAWN
+) -> dict[str, np.ndarray]:
+    """Every column's value, (R,) each, in the worlds with global indices `worlds`. Drawn, an
+    uncertainty is the quantile of its distribution at one uniform, and shares a Dirichlet
+    around the written shares (normalised gamma quantiles) kept at their written sum; fixed,
+    and for the uncertainties a sweep point pinned, each column is its written value."""
     worlds = np.asarray(worlds, dtype=np.uint64)
     data = scenario.at_reference().model_dump(mode="json")
     draws: dict[str, np.ndarray] = {}
     for item in scenario.uncertainties:
-        if item.name not in scenario.pinned:
-            u = _uniforms(seed, worlds, [item.name])[:, 0]
-            draws[item.name] = item.from_unit(u, float(get_path(data, item.path)))
+        written = float(get_path(data, item.path))
+        if mode == FIXED or item.name in scenario.pinned:
+            draws[item.name] = np.full(len(worlds), written)
+        else:
+            draws[item.name] = item.from_unit(_uniforms(seed, worlds, [item.name])[:, 0], written)
     for shares in scenario.shares:
         written = np.array([float(get_path(data, path)) for path in shares.paths])
-        alpha = shares.concentration * written / written.sum()
-        gammas = stats.gamma.ppf(_uniforms(seed, worlds, shares.parts), alpha)
-        gammas = np.maximum(gammas, np.finfo(float).tiny)  # a row of zeros cannot be normalised
-        values = gammas / gammas.sum(axis=1, keepdims=True) * written.sum()
-        draws.update(zip(shares.parts, values.T, strict=True))
+        if mode == FIXED:
+            values = np.broadcast_to(written, (len(worlds), len(written)))
+        else:
+            alpha = shares.concentration * written / written.sum()
+            gammas = stats.gamma.ppf(_uniforms(seed, worlds, shares.parts), alpha)
+            gammas = np.maximum(gammas, np.finfo(float).tiny)  # a zero row cannot be normalised
+            values = gammas / gammas.sum(axis=1, keepdims=True) * written.sum()
+        draws.update(zip(shares.parts, np.array(values.T), strict=True))
     return draws
 
 

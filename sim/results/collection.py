@@ -18,7 +18,8 @@ from sim.results.folder import BATCH, BATCH_FORMAT, read_json
 from sim.results.store import open_run
 
 INDEX = "index.csv"  # a batch's table of runs, then the levers, uncertainties, outcome means
-INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "scenario_hash")
+INDEX_COLUMNS = ("scenario", "point", "file", "folder", "worlds", "seed", "assumptions")
+INDEX_COLUMNS += ("scenario_hash",)
 INDEX_COLUMNS += ("complete",)
 log = logging.getLogger("sim")
 
@@ -75,6 +76,23 @@ class BatchResults:
         table = pd.concat(parts, ignore_index=True)
         first = ["scenario", "point", "world", *factors]
         return table[first + [c for c in table.columns if c not in first]]
+
+    def experiments(self) -> pd.DataFrame:
+        """Every run's experiments (Results.experiments: a row per world with its drawn
+        assumptions and outcomes), with its scenario, point and the point's lever values."""
+        levers = [f for f in self.factors if f not in self._uncertainty_names()]
+        parts = []
+        for row in self.index.itertuples(index=False):
+            table = self._runs[row.scenario, int(row.point)].experiments()
+            given = {"scenario": row.scenario, "point": int(row.point)}
+            given |= {f: getattr(row, f) for f in levers}
+            parts.append(table.assign(**given))
+        table = pd.concat(parts, ignore_index=True)
+        first = ["scenario", "point", "world", *levers]
+        return table[first + [c for c in table.columns if c not in first]]
+
+    def _uncertainty_names(self) -> set[str]:
+        return {u.name for res in self._runs.values() for u in res.scenario.uncertainties}
 
     @cached_property
     def dataset(self) -> xr.Dataset:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from sim.core.assumptions import FIXED, draw
 from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, dim_labels
 from sim.core.units import kilotonnes
@@ -48,13 +49,14 @@ def coordinates(scenario: Scenario, p: Params, months: int, first_world: int, wo
     return coords
 
 
-def dataset_attrs(scenario: Scenario, seed: int) -> dict:
+def dataset_attrs(scenario: Scenario, seed: int, assumptions: str = FIXED) -> dict:
     return {
         "title": f"{scenario.name}: regional influence ensemble",
         "format": FORMAT,
         "scenario_name": scenario.name,
         "scenario_hash": scenario.content_hash(),
         "seed": int(seed),
+        "assumptions": assumptions,
         "scenario": json.dumps(scenario.model_dump(mode="json")),
     }
 
@@ -65,9 +67,11 @@ def build_dataset(
     seed: int,
     first_world: int = 0,
     params: Params | None = None,
+    assumptions: str = FIXED,
 ) -> xr.Dataset:
     """A Dataset over recorded arrays (months, worlds, ...), without copying them; its labels
-    from `params`, the compiled scenario (compiled here when not given)."""
+    from `params`, the compiled scenario (compiled here when not given); the coordinate
+    `assumptions` (world, assumption) holds each world's drawn (or, fixed, written) values."""
     p = compile_scenario(scenario) if params is None else params
     months, worlds = next(iter(arrays.values())).shape[:2]
     variables = {
@@ -79,7 +83,26 @@ def build_dataset(
         for name, data in arrays.items()
     }
     coords = coordinates(scenario, p, months, first_world, worlds)
-    return xr.Dataset(variables, coords=coords, attrs=dataset_attrs(scenario, seed))
+    coords |= assumption_coords(scenario, seed, first_world, worlds, assumptions)
+    attrs = dataset_attrs(scenario, seed, assumptions)
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def assumption_coords(
+    scenario: Scenario, seed: int, first_world: int, worlds: int, mode: str
+) -> dict:
+    """The coordinates of each world's assumptions: `assumption` (the uncertainties, then the
+    shares as NAME.PART) and `assumptions` (world, assumption), drawn or, fixed, as written."""
+    ids = np.arange(first_world, first_world + worlds, dtype=np.uint64)
+    values = draw(scenario, seed, ids, mode)
+    return {
+        "assumption": ("assumption", np.array(list(values), dtype=object)),
+        "assumptions": (
+            ("world", "assumption"),
+            np.stack(list(values.values()), axis=1) if values else np.zeros((worlds, 0)),
+            {"description": f"each world's values of the scenario's uncertainties ({mode})"},
+        ),
+    }
 
 
 def tidy(data: xr.DataArray) -> pd.DataFrame:
@@ -129,6 +152,12 @@ class Results:
     @property
     def seed(self) -> int:
         return int(self.dataset.attrs["seed"])
+
+    @property
+    def assumptions(self) -> str:
+        """'drawn' (each world drew its assumptions) or 'fixed' (all at their written values;
+        results written before the modes existed were all fixed)."""
+        return str(self.dataset.attrs.get("assumptions", FIXED))
 
     @property
     def months(self) -> int:
@@ -229,6 +258,19 @@ class Results:
         from sim.results.outcomes import outcome_values
 
         return outcome_values(self.dataset, self.scenario.outcomes)
+
+    def experiments(self) -> pd.DataFrame:
+        """One row per world: `world`, its value of every uncertainty (shares as NAME.PART) and
+        the scenario's outcomes: the EMA Workbench's experiments and outcomes in one table."""
+        if "assumptions" in self.dataset.coords:
+            drawn = self.dataset["assumptions"]
+            table = pd.DataFrame(drawn.values, columns=[str(c) for c in drawn["assumption"].values])
+        else:  # written before assumptions were stored: every world took the written values
+            values = draw(self.scenario, self.seed, self.dataset["world"].values, FIXED)
+            table = pd.DataFrame(values)
+        table.insert(0, "world", self.dataset["world"].values)
+        outcomes = self.outcomes().reset_index(drop=True) if self.scenario.outcomes else None
+        return table if outcomes is None else pd.concat([table, outcomes], axis=1)
 
     def tonnes(self, exporter: str, importer: str, commodity: str = "fuel") -> xr.DataArray:
         """Monthly flow in kilotonnes, (month, world), through the commodity's price per tonne."""

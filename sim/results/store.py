@@ -28,10 +28,17 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from sim.core.assumptions import FIXED
 from sim.core.params import Params, compile_scenario
 from sim.core.series import ENSEMBLE_DIMS, SERIES, shapes
 from sim.errors import ResultError, interrupts_held
-from sim.results.dataset import FORMAT, Results, build_dataset, dataset_attrs
+from sim.results.dataset import (
+    FORMAT,
+    Results,
+    assumption_coords,
+    build_dataset,
+    dataset_attrs,
+)
 from sim.results.folder import MANIFEST, STORE, OutputClaim, claim_output, read_json
 from sim.results.outcomes import OUTCOMES
 from sim.scenario.schema import Scenario
@@ -65,30 +72,35 @@ def create_store(
     block: int,
     like: Path | None = None,
     params: Params | None = None,
+    assumptions: str = FIXED,
 ) -> None:
     """Write the layout of a run's store (arrays, chunks, coordinates; no data yet). `like`, a
     store of the same shapes and blocks (another point of a sweep), is copied and given this
-    scenario's attributes: a tenth of the time of a new layout. `params`, the scenario compiled,
-    if the caller has it. An interrupt waits for the layout to be written
+    scenario's attributes and assumptions: a tenth of the time of a new layout. `params`, the
+    scenario compiled, if the caller has it. An interrupt waits for the layout to be written
     (sim.errors.interrupts_held)."""
     with interrupts_held():
         if like is None:
-            _lay_out_store(store, scenario, seed, worlds, block, params)
+            _lay_out_store(store, scenario, seed, worlds, block, params, assumptions)
         else:
-            _copy_layout(store, scenario, seed, like)
+            _copy_layout(store, scenario, seed, like, assumptions)
 
 
-def _copy_layout(store: Path, scenario: Scenario, seed: int, like: Path) -> None:
-    """The layout of `like` without its data, given this scenario's attributes."""
+def _copy_layout(store: Path, scenario: Scenario, seed: int, like: Path, assumptions: str):
+    """The layout of `like` without its data, given this scenario's attributes and values of
+    the assumptions (a sweep point pins some)."""
     shutil.copytree(like, store, ignore=_chunk_folders)
     group = zarr.open_group(store, mode="r+", zarr_format=3)
-    group.attrs.update(dataset_attrs(scenario, seed))
+    group.attrs.update(dataset_attrs(scenario, seed, assumptions))
+    worlds = group["world"].shape[0]
+    coords = assumption_coords(scenario, seed, 0, worlds, assumptions)
+    group["assumptions"][...] = coords["assumptions"][1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         zarr.consolidate_metadata(store, zarr_format=3)
 
 
-def _lay_out_store(store, scenario, seed, worlds, block, params) -> None:
+def _lay_out_store(store, scenario, seed, worlds, block, params, assumptions) -> None:
     """A new layout: every series as zeros never computed, chunked by months and blocks."""
     import dask.array as da
 
@@ -98,7 +110,7 @@ def _lay_out_store(store, scenario, seed, worlds, block, params) -> None:
         name: da.zeros(shape, dtype=SERIES[name].dtype, chunks=(MONTH_CHUNK, block, *shape[2:]))
         for name, shape in sizes.items()
     }
-    layout = build_dataset(scenario, lazy, seed, params=p)
+    layout = build_dataset(scenario, lazy, seed, params=p, assumptions=assumptions)
     encoding = {n: _encoding(2 + len(s.dims)) for n, s in SERIES.items()}
     with warnings.catch_warnings():  # consolidated metadata: not in the v3 spec yet, but
         warnings.simplefilter("ignore", UserWarning)  # xarray reads it without a fallback
@@ -158,11 +170,13 @@ class ResultWriter:
         worlds: int,
         block: int,
         params: Params | None = None,
+        assumptions: str = FIXED,
     ):
         self.work, self.block = work, block
         self.store = work / STORE
         self.blocks: list[dict] = []
-        create_store(self.store, scenario, seed, worlds, block, params=params)
+        create_store(self.store, scenario, seed, worlds, block, params=params,
+                     assumptions=assumptions)  # fmt: skip
 
     def write_block(self, first: int, arrays: dict[str, np.ndarray]) -> None:
         self.blocks.append(write_block(self.store, self.block, first, arrays))
@@ -246,6 +260,7 @@ def manifest(res: Results, blocks: list[dict], block_worlds: int) -> dict:
         "scenario_name": res.scenario.name,
         "scenario_hash": res.scenario.content_hash(),
         "seed": res.seed,
+        "assumptions": res.assumptions,
         "worlds": res.worlds,
         "months": res.months,
         "start": res.scenario.start,
@@ -265,9 +280,8 @@ def save_results(res: Results, folder, force: bool = False, block: int = 2000) -
 
     block = min(block, res.worlds)
     with claim_output(folder, force=force) as claim:
-        writer = ResultWriter(
-            claim.work, res.scenario, res.seed, res.worlds, block, params=res.params
-        )
+        writer = ResultWriter(claim.work, res.scenario, res.seed, res.worlds, block,
+                              params=res.params, assumptions=res.assumptions)  # fmt: skip
         for first in range(0, res.worlds, block):
             part = res.dataset.isel(world=slice(first, first + block))
             writer.write_block(first, {n: part[n].values for n in SERIES})
