@@ -1,0 +1,172 @@
+"""Assumptions drawn per world: every world draws each declared uncertainty once, keyed by
+(seed, world, name); a drawn run equals each of its worlds run alone with its draws written in;
+draws do not depend on the block, the run's size or the scenario; the distributions have the
+shapes they claim; fixed mode is the scenario as written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from commands import sim
+from scipy import stats
+
+import sim as api
+from sim.core.assumptions import DRAWN, FIXED, draw, drawn_paths
+from sim.errors import ScenarioError
+from sim.model import RegionalInfluenceModel
+from sim.scenario.loading import load_scenario
+from sim.scenario.paths import get_path, set_path
+from sim.scenario.schema import Scenario, Shares, Uncertainty
+
+SEED = 11
+
+
+def with_values_written(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    """The scenario with each drawn column's value written at its path, validated again."""
+    data = scenario.model_dump(mode="json")
+    for column, path in drawn_paths(scenario).items():
+        set_path(data, path, float(values[column]))
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("levers", [{}, {"us_sanctions": 0.5}])
+def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, levers):
+    """The vectorised pass over drawn parameters is exact: world by world, every recorded
+    series equals a fixed-mode run of that one world with its drawn values written into the
+    scenario (levers moved included: the start balance follows each world's own values)."""
+    scenario = short.replace(horizon_months=18).with_levers(**levers)
+    first, count = 3, 7  # 7 worlds: no axis of the model has 7 entries, so a mix-up shows
+    model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first)
+    model.run()
+    spread = np.ptp(model.recorded["influence"][-1], axis=0).max()
+    assert spread > 1e-3, "the drawn worlds should differ"
+    for i in range(count):
+        values = {k: v[0] for k, v in draw(scenario, SEED, [first + i]).items()}
+        alone = RegionalInfluenceModel(
+            with_values_written(scenario, values), 1, seed=SEED, first_world=first + i,
+            assumptions=FIXED,
+        )  # fmt: skip
+        alone.run()
+        for name, series in model.recorded.items():
+            np.testing.assert_allclose(
+                series[:, i], alone.recorded[name][:, 0], rtol=1e-12, atol=1e-15,
+                err_msg=f"{name}, world {first + i}",
+            )  # fmt: skip
+
+
+def test_a_world_draws_the_same_whatever_the_run_and_block(baseline):
+    small = api.run(baseline, worlds=100, months=2, seed=SEED)
+    large = api.run(baseline, worlds=3000, months=2, seed=SEED, block_size=700)
+    a, b = small.experiments(), large.experiments()
+    columns = list(drawn_paths(baseline))
+    assert len(b) == 3000 and list(a.columns[1 : 1 + len(columns)]) == columns
+    np.testing.assert_array_equal(a[columns].to_numpy(), b[columns].to_numpy()[:100])
+    assert (b[columns].nunique() > 2900).all(), "each world draws its own values"
+
+
+def test_scenarios_that_declare_an_uncertainty_draw_it_alike(baseline):
+    other = load_scenario("us_reengagement")
+    shared = set(drawn_paths(baseline)) & set(drawn_paths(other))
+    assert shared
+    worlds = np.arange(50)
+    ours, theirs = draw(baseline, SEED, worlds), draw(other, SEED, worlds)
+    for name in shared:
+        np.testing.assert_array_equal(ours[name], theirs[name])
+    other_seed = draw(baseline, SEED + 1, worlds)
+    assert not np.array_equal(ours[sorted(shared)[0]], other_seed[sorted(shared)[0]])
+
+
+def test_fixed_mode_takes_every_value_as_written(baseline):
+    res = api.run(baseline, worlds=5, months=2, seed=SEED, assumptions=FIXED)
+    table = res.experiments()
+    data = baseline.model_dump(mode="json")
+    for column, path in drawn_paths(baseline).items():
+        assert (table[column] == float(get_path(data, path))).all(), column
+    assert res.assumptions == FIXED
+
+
+def test_experiments_hold_a_row_per_world_with_assumptions_and_outcomes(baseline):
+    res = api.run(baseline, worlds=30, months=3, seed=SEED)
+    table = res.experiments()
+    assert list(table["world"]) == list(range(30))
+    expected = ["world", *drawn_paths(baseline), *(o.name for o in baseline.outcomes)]
+    assert list(table.columns) == expected
+    assert res.assumptions == DRAWN
+
+
+def uncertainty(**fields) -> Uncertainty:
+    return Uncertainty(name="x", path="a.b", source="assumption: a test", **fields)
+
+
+def test_each_distribution_has_its_shape():
+    u = (np.arange(20000) + 0.5) / 20000  # evenly spread quantiles: the exact shape
+    tri = uncertainty(low=0.0, high=1.0, distribution="triangular").from_unit(u, 0.2)
+    assert abs(tri.mean() - 0.4) < 1e-3 and abs(np.median(tri) - (1 - np.sqrt(0.4))) < 2e-3
+    log = uncertainty(low=0.01, high=1.0, distribution="loguniform").from_unit(u, 0.1)
+    assert abs(np.median(log) - 0.1) < 1e-3, "the median of a log-uniform is the geometric mean"
+    normal = uncertainty(low=0.0, high=1.0, distribution="normal", sd=0.1).from_unit(u, 0.3)
+    assert normal.min() >= 0.0 and normal.max() <= 1.0
+    assert abs(np.median(normal) - 0.3) < 1e-3 and abs(normal.std() - 0.1) < 0.01
+    choice = uncertainty(distribution="choice", values=[1, 2, 5]).from_unit(u, 2)
+    assert choice.min() == 1 and choice.max() == 5
+    assert np.allclose([np.mean(choice == v) for v in (1, 2, 5)], 1 / 3, atol=1e-3)
+
+
+def test_shares_keep_their_sum_and_centre_on_the_written_shares(baseline):
+    shares = Shares(name="w", paths=[f"influence.{k}" for k in ("trade", "security", "economic",
+                    "diplomatic")], concentration=40, source="assumption: a test")  # fmt: skip
+    data = baseline.model_dump(mode="json")
+    data["shares"] = [shares.model_dump()]
+    data["influence"]["leverage"]["value"] = 0.0
+    data["influence"]["trade"]["value"] += baseline.influence.leverage.value
+    scenario = Scenario.model_validate(data)
+    values = draw(scenario, SEED, np.arange(4000))
+    parts = np.stack([values[p] for p in shares.parts], axis=1)
+    written = np.array([data["influence"][k]["value"] for k in ("trade", "security",
+                        "economic", "diplomatic")])  # fmt: skip
+    np.testing.assert_allclose(parts.sum(axis=1), written.sum(), rtol=1e-12)
+    np.testing.assert_allclose(parts.mean(axis=0), written, atol=0.01)
+    beta_sd = np.sqrt(written * (1 - written) / 41)  # a Dirichlet's marginal is a beta
+    np.testing.assert_allclose(parts.std(axis=0), beta_sd, rtol=0.1)
+    assert (
+        stats.kstest(parts[:, 0], stats.beta(40 * written[0], 40 * (1 - written[0])).cdf)[1] > 0.001
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"low": 0, "high": 1, "distribution": "normal"}, "distribution normal needs `sd`"),
+        ({"low": 0, "high": 1, "sd": 0.1}, "`sd` is only for distribution: normal"),
+        ({"low": 0, "high": 1, "distribution": "loguniform"}, "must lie above 0"),
+        ({"low": 0, "high": 1, "distribution": "choice", "values": [0.5, 2]}, "within [0.0, 1.0]"),
+    ],
+)
+def test_a_distribution_without_what_it_needs_is_refused(fields, says):
+    with pytest.raises(ValueError, match=says.replace("[", r"\[").replace("]", r"\]")):
+        uncertainty(**fields)
+
+
+def test_a_number_both_lever_and_uncertainty_is_refused(baseline):
+    data = baseline.model_dump(mode="json")
+    lever = data["levers"][0]
+    data["uncertainties"].append({**data["uncertainties"][0], "name": "clash",
+                                  "path": lever["path"], "low": lever["low"],
+                                  "high": lever["high"]})  # fmt: skip
+    from sim.scenario.references import check_references
+
+    with pytest.raises(ScenarioError, match=f"is both the lever {lever['name']}"):
+        check_references(Scenario.model_validate(data))
+
+
+def test_the_command_line_records_the_mode(tmp_path):
+    done = sim("run", "baseline", "--worlds", "4", "--months", "2", "--out", tmp_path / "f",
+               "--assumptions", "fixed", "--no-progress")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "the spread is the shocks' alone" in done.stdout
+    assert json.loads((tmp_path / "f" / "manifest.json").read_text())["assumptions"] == FIXED
+    done = sim("run", "baseline", "--assumptions", "guessed", "--out", tmp_path / "g")
+    assert done.returncode == 2 and "invalid choice: 'guessed'" in done.stderr
+    assert not (tmp_path / "g").exists()
