@@ -23,6 +23,7 @@ from sim.analysis.compare import CONFIDENCE
 from sim.batch.executors import check_scheduler, make_executor
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import written_values
+from sim.core.assumptions import FIXED
 from sim.results.outcomes import outcome_values
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Outcome, Scenario
@@ -178,7 +179,8 @@ def point_outcomes(
     handed to the workers."""
     rows = []
     for values in points:
-        res = run(scenario.with_values(**values), worlds=worlds, seed=seed)
+        # the point sets the factors; the rest stay as written (a Sobol design varies them)
+        res = run(scenario.with_values(**values), worlds=worlds, seed=seed, assumptions=FIXED)
         rows.append(outcome_values(res.dataset, scenario.outcomes).mean().to_numpy())
     return np.array(rows, dtype=np.float64)
 

@@ -22,6 +22,7 @@ from scipy.optimize import least_squares
 from sim.batch.runner import run
 from sim.calibration.targets import Targets
 from sim.calibration.validate import cut_to_targets, target_values
+from sim.core.assumptions import FIXED
 from sim.errors import ResultError, ScenarioError
 from sim.results.folder import check_not_an_input
 from sim.scenario.loading import parse_scenario
@@ -59,7 +60,9 @@ def calibrate(
         trial = copy.deepcopy(data)
         for path, value in zip(paths, x, strict=True):
             set_path(trial, path, float(value))
-        res = run(parse_scenario(trial), worlds=worlds, seed=seed)
+        # fitted with every assumption as written: the fit sets written values, and the
+        # dice alone stand between a trial and its targets
+        res = run(parse_scenario(trial), worlds=worlds, seed=seed, assumptions=FIXED)
         return np.array(
             [(np.median(target_values(res, t)) - t.value) / max(t.tolerance, 1e-9) for t in free]
         )

@@ -17,6 +17,7 @@ from scipy import stats
 
 from sim.batch.runner import run
 from sim.calibration.targets import Change, Fact, Flows, Saturation, Selection, Target, Targets
+from sim.core.assumptions import FIXED
 from sim.core.units import MONTHS_PER_YEAR, kilotonnes
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
@@ -284,7 +285,7 @@ def validate(
     scenario = cut_to_targets(scenario, targets)
 
     def rerun(s: Scenario) -> Results:
-        return run(s, worlds=worlds, seed=seed)
+        return run(s, worlds=worlds, seed=seed, assumptions=FIXED)  # as calibrated
 
     base = rerun(scenario)
     rows = [check_target(base, t) for t in targets.targets]
