@@ -16,7 +16,7 @@ from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
 from agents.power import Power, decide_powers, legitimacy_signal
 from agents.threat import ThreatNetwork, grow_networks, pressure
 from sim.core import rng
-from sim.core.assumptions import DRAWN, draw, per_world
+from sim.core.assumptions import DEFAULT_MODE, DRAWN, draw, per_world
 from sim.core.params import Params, compile_scenario
 from sim.core.reference import Reference
 from sim.core.series import Recorder
@@ -76,7 +76,7 @@ class RegionalInfluenceModel(mesa.Model):
         collect: bool | None = None,
         params: Params | None = None,
         record_into: dict[str, np.ndarray] | None = None,
-        assumptions: str = DRAWN,
+        assumptions: str = DEFAULT_MODE,
         **levers: float,
     ):
         scenario = _scenario_of(scenario, params, levers)

@@ -38,7 +38,7 @@ def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, l
     scenario (levers moved included: the start balance follows each world's own values)."""
     scenario = short.replace(horizon_months=18).with_levers(**levers)
     first, count = 3, 7  # 7 worlds: no axis of the model has 7 entries, so a mix-up shows
-    model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first)
+    model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first, assumptions=DRAWN)
     model.run()
     spread = np.ptp(model.recorded["influence"][-1], axis=0).max()
     assert spread > 1e-3, "the drawn worlds should differ"
@@ -57,8 +57,8 @@ def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, l
 
 
 def test_a_world_draws_the_same_whatever_the_run_and_block(baseline):
-    small = api.run(baseline, worlds=100, months=2, seed=SEED)
-    large = api.run(baseline, worlds=3000, months=2, seed=SEED, block_size=700)
+    small = api.run(baseline, worlds=100, months=2, seed=SEED, assumptions=DRAWN)
+    large = api.run(baseline, worlds=3000, months=2, seed=SEED, block_size=700, assumptions=DRAWN)
     a, b = small.experiments(), large.experiments()
     columns = list(drawn_paths(baseline))
     assert len(b) == 3000 and list(a.columns[1 : 1 + len(columns)]) == columns
@@ -88,7 +88,7 @@ def test_fixed_mode_takes_every_value_as_written(baseline):
 
 
 def test_experiments_hold_a_row_per_world_with_assumptions_and_outcomes(baseline):
-    res = api.run(baseline, worlds=30, months=3, seed=SEED)
+    res = api.run(baseline, worlds=30, months=3, seed=SEED, assumptions=DRAWN)
     table = res.experiments()
     assert list(table["world"]) == list(range(30))
     expected = ["world", *drawn_paths(baseline), *(o.name for o in baseline.outcomes)]

@@ -25,7 +25,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from sim.batch.progress import progress_bar
-from sim.core.assumptions import DRAWN
+from sim.core.assumptions import DEFAULT_MODE
 from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -76,7 +76,7 @@ def run_block(
     on_month: Callable[[int], object] | None = None,
     into: dict[str, np.ndarray] | None = None,
     params: Params | None = None,
-    assumptions: str = DRAWN,
+    assumptions: str = DEFAULT_MODE,
 ) -> dict[str, np.ndarray]:
     """Run one block of worlds to the horizon and return its recorded arrays, written `into`
     the given arrays (months, count, ...) if any. `on_month` is called with the block's number
@@ -112,7 +112,7 @@ def fill(
     block_size: int = DEFAULT_BLOCK,
     on_month: Callable[[int], object] | None = None,
     params: Params | None = None,
-    assumptions: str = DRAWN,
+    assumptions: str = DEFAULT_MODE,
 ) -> None:
     """Simulate worlds first.. into the arrays (months, count, ...), a block of `block_size`
     worlds at a time, each block written into its slice; the scenario compiled once (`params`,
@@ -132,7 +132,7 @@ def simulate_block(
     first: int,
     count: int,
     block: int,
-    assumptions: str = DRAWN,
+    assumptions: str = DEFAULT_MODE,
 ) -> dict:
     """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
     DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
@@ -205,7 +205,7 @@ def run(
     progress: bool = False,
     out: str | Path | None = None,
     force: bool = False,
-    assumptions: str = DRAWN,
+    assumptions: str = DEFAULT_MODE,
 ) -> Results:
     """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
 

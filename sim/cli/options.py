@@ -62,16 +62,16 @@ def seed(default: str, what: str = "root seed") -> argparse.ArgumentParser:
 def assumptions() -> argparse.ArgumentParser:
     """--assumptions drawn|fixed: each world draws the scenario's uncertainties, or takes them
     as written."""
-    from sim.scenario.vocab import ASSUMPTION_MODES  # (no imports of its own)
+    from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS  # (no imports)
 
     parent = _parent()
     parent.add_argument(
         "--assumptions",
         choices=ASSUMPTION_MODES,
-        default=ASSUMPTION_MODES[0],
-        help="drawn (default): each world draws every declared uncertainty from its range, so "
-        "bands and effects carry what we do not know; fixed: every one at its written value "
-        "(the dice alone)",
+        default=DEFAULT_ASSUMPTIONS,
+        help="drawn: each world draws every declared uncertainty from its range, so bands and "
+        "effects carry what we do not know; fixed: every one at its written value (the dice "
+        f"alone); default: {DEFAULT_ASSUMPTIONS}",
     )
     return parent
 

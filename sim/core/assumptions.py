@@ -17,9 +17,10 @@ from scipy import stats
 from sim.core import rng
 from sim.scenario.paths import get_path, item_key
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import ASSUMPTION_MODES
+from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
 
 DRAWN, FIXED = ASSUMPTION_MODES
+DEFAULT_MODE = DEFAULT_ASSUMPTIONS  # of run(), sim run, sim batch and the model
 
 
 def drawn_paths(scenario: Scenario) -> dict[str, str]:
