@@ -13,11 +13,11 @@ from commands import sim
 from scipy import stats
 
 import sim as api
-from sim.core.assumptions import DRAWN, FIXED, draw, drawn_paths
+from sim.core.assumptions import DRAWN, FIXED, NOT_DRAWN, draw, drawn_paths, matches
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.scenario.loading import load_scenario
-from sim.scenario.paths import get_path, set_path
+from sim.scenario.paths import get_path, item_key, set_path
 from sim.scenario.schema import Scenario, Shares, Uncertainty
 
 SEED = 11
@@ -54,6 +54,78 @@ def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, l
                 series[:, i], alone.recorded[name][:, 0], rtol=1e-12, atol=1e-15,
                 err_msg=f"{name}, world {first + i}",
             )  # fmt: skip
+
+
+def numbers(node, path=""):
+    """(path, value) of every number of scenario data: Quantities by their path, plain numbers
+    inside list items (a flow's trend)."""
+    if isinstance(node, dict):
+        if "value" in node and "unit" in node:
+            yield path, node["value"]
+            return
+        for key, value in node.items():
+            yield from numbers(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and item_key(item):
+                yield from numbers(item, f"{path}.{item_key(item)}")
+    elif isinstance(node, int | float) and not isinstance(node, bool) and path.count(".") >= 2:
+        yield path, node
+
+
+def test_every_number_a_world_may_draw_is_drawn_exactly(short):
+    """Every number of the baseline outside NOT_DRAWN (levers, drawn uncertainties and the
+    influence weights, which must keep their sum, aside) made an uncertainty 2% wide: the drawn
+    run still equals each world alone with its values written in. So no parameter is read
+    where a drawn world would see another world's value, or the written one."""
+    data = short.replace(horizon_months=18).model_dump(mode="json")
+    taken = {x["path"] for x in data["levers"] + data["uncertainties"]}
+    weights = {f"influence.{k}" for k in ("trade", "security", "economic", "diplomatic")}
+    model_data = {k: v for k, v in data.items() if k not in ("levers", "uncertainties", "events")}
+    found = [
+        (path, value)
+        for path, value in numbers(model_data)
+        if path not in taken | weights | {"influence.leverage"}
+        and not any(matches(path, pattern) for pattern in NOT_DRAWN)
+    ]
+    assert len(found) > 400
+    data["uncertainties"] += [
+        {"name": f"n{i}", "path": path, "low": value * (0.98 if value > 0 else 1.02),
+         "high": value, "source": "assumption: a test"}
+        for i, (path, value) in enumerate(found)
+    ]  # fmt: skip
+    scenario = Scenario.model_validate(data)
+    first, count = 2, 5
+    model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first, assumptions=DRAWN)
+    model.run()
+    for i in range(count):
+        values = {k: v[0] for k, v in draw(scenario, SEED, [first + i]).items()}
+        alone = RegionalInfluenceModel(
+            with_values_written(scenario, values), 1, seed=SEED, first_world=first + i,
+            assumptions=FIXED,
+        )  # fmt: skip
+        alone.run()
+        for name, series in model.recorded.items():
+            np.testing.assert_allclose(
+                series[:, i], alone.recorded[name][:, 0], rtol=1e-12, atol=1e-15,
+                err_msg=f"{name}, world {first + i}",
+            )  # fmt: skip
+
+
+def test_a_number_no_world_may_draw_is_refused_before_a_drawn_run(tmp_path):
+    overlay = tmp_path / "aid.yaml"
+    overlay.write_text(
+        "extends: baseline\nname: aid\nuncertainties:\n  - {name: afghan_aid, path: "
+        "relations.USA-AFG.aid, low: 30, high: 90, source: 'assumption: a test'}\n"
+    )
+    done = sim("run", overlay, "--assumptions", "drawn", "--out", tmp_path / "out",
+               "--worlds", "3", "--months", "2")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "relations.USA-AFG.aid cannot be drawn per world" in done.stderr
+    assert "--assumptions fixed" in done.stderr and not (tmp_path / "out").exists()
+    done = sim("run", overlay, "--assumptions", "fixed", "--out", tmp_path / "out",
+               "--worlds", "3", "--months", "2", "--no-progress")  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_world_draws_the_same_whatever_the_run_and_block(baseline):

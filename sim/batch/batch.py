@@ -134,7 +134,7 @@ def plan_runs(
             names[scenario.name] = file
             count = worlds or (scenario.sweep and scenario.sweep.worlds) or scenario.worlds
             root = scenario.seed if seed is None else seed
-            check_run(scenario, count, root, in_memory=False)
+            check_run(scenario, count, root, in_memory=False, assumptions=assumptions)
             values = sweep_points(scenario)
             points = [
                 Run(key=f"runs/{scenario.name}/p{number:03d}", file=file,

@@ -25,7 +25,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from sim.batch.progress import progress_bar
-from sim.core.assumptions import DEFAULT_MODE
+from sim.core.assumptions import DEFAULT_MODE, DRAWN, check_drawable
 from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -157,7 +157,12 @@ def finish_run(work: str, scenario: Scenario, entries: list[dict], block: int, p
 
 
 def check_run(
-    scenario: Scenario, worlds: int, seed: int, in_memory: bool, params: Params | None = None
+    scenario: Scenario,
+    worlds: int,
+    seed: int,
+    in_memory: bool,
+    params: Params | None = None,
+    assumptions: str = DEFAULT_MODE,
 ) -> None:
     """Refuse, before anything runs, a seed out of range or worlds beyond what the scenario
     allows or (in memory) what memory holds, with the estimate (from `params`, the scenario
@@ -168,6 +173,8 @@ def check_run(
         raise ScenarioError("worlds", f"must be at least 1, got {worlds}")
     p = compile_scenario(scenario) if params is None else params
     check_outcomes(scenario, p)
+    if assumptions == DRAWN:
+        check_drawable(scenario)
     need = record_bytes(p, scenario.horizon_months, worlds)
     if worlds > MAX_WORLDS:
         raise ScenarioError(
@@ -224,7 +231,7 @@ def run(
     seed = scenario.seed if seed is None else seed
     check_assumptions(assumptions)
     p = compile_scenario(scenario)  # once: the model, the store and the Dataset are given it
-    check_run(scenario, worlds, seed, in_memory=out is None, params=p)
+    check_run(scenario, worlds, seed, in_memory=out is None, params=p, assumptions=assumptions)
     if out is not None:
         with claim_output(out, force=force) as claim:
             return _run_to_folder(p, worlds, seed, block_size, progress, claim, assumptions)

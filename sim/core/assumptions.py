@@ -10,17 +10,60 @@ worlds, from which sim.core.params compiles parameters with a leading world axis
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
+
 import numpy as np
 from pydantic import BaseModel
 from scipy import stats
 
 from sim.core import rng
+from sim.errors import ScenarioError
 from sim.scenario.paths import get_path, item_key
 from sim.scenario.schema import Scenario
 from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
 
 DRAWN, FIXED = ASSUMPTION_MODES
 DEFAULT_MODE = DEFAULT_ASSUMPTIONS  # of run(), sim run, sim batch and the model
+
+
+# What a world cannot draw, and why: the numbers that set state every world shares (scheduled
+# events change it alike in every world) or that the compiler combines across flows.
+_ANCHOR = "an anchor of state that scheduled events move alike in every world"
+NOT_DRAWN = {
+    "relations.*.security": _ANCHOR,
+    "relations.*.economic": _ANCHOR,
+    "relations.*.diplomatic": _ANCHOR,
+    "relations.*.aid": _ANCHOR,
+    "actors.*.sanctions": _ANCHOR,
+    "migration.*.capacity": _ANCHOR,
+    "events.*": "a scheduled event, the same in every world",
+    "trade.*": "a flow's start-year trade, from which every market's shares are compiled",
+    "crossings.*.fee": "a transit fee, compiled into each flow's fee per dollar",
+    "commodities.*.price": "a price, compiled into each flow's fee per dollar",
+    "actors.*.exposure": "exposure, compiled into every shock's effects",
+    "dynamics.spillover": "spillover, compiled into every shock's effects",
+    "networks.*.event_boost": "a network's event boost, compiled into every shock's effects",
+}
+
+
+def check_drawable(scenario: Scenario) -> None:
+    """Refuse, before a drawn run, an uncertainty on a number a world cannot draw alone."""
+    for column, path in drawn_paths(scenario).items():
+        for pattern, why in NOT_DRAWN.items():
+            if matches(path, pattern):
+                raise ScenarioError(
+                    f"uncertainties ({column.split('.')[0]})",
+                    f"{path} cannot be drawn per world: it is {why}; run with --assumptions "
+                    "fixed (a sweep may still vary it) or drop the uncertainty",
+                )
+
+
+def matches(path: str, pattern: str) -> bool:
+    """A dotted path matches a pattern of as many segments, `*` standing for one segment; a
+    path ending in `.value` also matches without it (both spell a Quantity)."""
+    segments = path.removesuffix(".value").split(".")
+    wanted = pattern.split(".")
+    return len(segments) == len(wanted) and all(map(fnmatch, segments, wanted))
 
 
 def drawn_paths(scenario: Scenario) -> dict[str, str]:

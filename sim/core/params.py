@@ -411,21 +411,22 @@ def _states(s: Scenario, ax: Axes) -> StateParams:
 
 def _relations(s: Scenario, ax: Axes, at_reference: Scenario) -> RelationParams:
     shape = (len(ax.power), len(ax.state))
-    cell = {r: (ax.power[r.power], ax.state[r.state]) for r in s.relations}
+    cells = [(ax.power[r.power], ax.state[r.state]) for r in s.relations]
 
     def of(name: str) -> np.ndarray:
-        return grid(shape, {cell[r]: getattr(r, name).value for r in s.relations})
+        values = [getattr(r, name).value for r in s.relations]
+        return grid(shape, dict(zip(cells, values, strict=True)))
 
     engagement = grid(
         (*shape, len(INSTRUMENTS)),
         {
-            (*cell[r], k): getattr(r, name).value
-            for r in s.relations
+            (*cell, k): getattr(r, name).value
+            for cell, r in zip(cells, s.relations, strict=True)
             for k, name in enumerate(INSTRUMENTS)
         },
     )
     related = np.zeros(shape, dtype=bool)
-    related[tuple(np.array(list(cell.values())).T)] = True
+    related[tuple(np.array(cells).T)] = True
     written = np.zeros(shape)  # investment is disbursed at the start as written
     for r in at_reference.relations:
         written[ax.power[r.power], ax.state[r.state]] = r.economic.value

@@ -58,32 +58,35 @@ def initial_state(p: Params, worlds: int) -> State:
     """The state at the start month, identical in every world (randomness starts at step 1)."""
     n_s = len(p.states)
 
-    def tile(a: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(a, (worlds, *np.shape(a))).copy()
+    def tile(a: np.ndarray, ndim: int | None = None) -> np.ndarray:
+        """`a` in every world; a drawn parameter (`ndim`: its rank in a world) has its own."""
+        a = np.asarray(a)
+        shape = a.shape if ndim is None or a.ndim == ndim else a.shape[1:]
+        return np.broadcast_to(a, (worlds, *shape)).copy()
 
     return State(
         threat=tile(np.zeros(p.n_actors)),
         impulse=tile(np.zeros(p.n_actors)),
         turbulence=tile(np.zeros(p.n_actors)),
-        networks=tile(p.network.initial),
+        networks=tile(p.network.initial, 1),
         excitation=tile(np.zeros(len(p.channels.kind))),
-        engagement=tile(p.relation.engagement),
+        engagement=tile(p.relation.engagement, 3),
         anchor=p.relation.engagement.copy(),
-        sanctions=tile(p.power.initial_sanctions),
+        sanctions=tile(p.power.initial_sanctions, 1),
         sanctions_anchor=p.power.initial_sanctions.copy(),
-        recognition=tile(p.relation.recognition[:, p.host_state]),
+        recognition=tile(p.relation.recognition[..., p.host_state], 1),
         aid=p.relation.aid.copy(),
-        openness=tile(p.relation.openness.copy()),
-        partner=tile(p.relation.alignment),
-        host_effort=tile(p.network.host_effort),
-        posture=tile(p.state.initial_posture),
-        trade_openness=tile(p.state.initial_trade_openness),
-        potential=tile(p.flow.base_trade),
-        trade=tile(p.flow.base_trade),
+        openness=tile(p.relation.openness, 2),
+        partner=tile(p.relation.alignment, 2),
+        host_effort=tile(p.network.host_effort, 1),
+        posture=tile(p.state.initial_posture, 1),
+        trade_openness=tile(p.state.initial_trade_openness, 1),
+        potential=tile(p.flow.base_trade, 1),
+        trade=tile(p.flow.base_trade, 1),
         capacity_multiplier=np.ones(len(p.flow.base_trade)),
         disruption=tile(np.zeros(len(p.crossing.ids))),
         closure_left=tile(np.zeros(len(p.crossing.ids), dtype=np.int64)),
-        migrants=tile(p.corridor.workers),
+        migrants=tile(p.corridor.workers, 1),
         migration_capacity=p.corridor.capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),
         influence_trend=tile(np.zeros((len(p.powers), n_s))),

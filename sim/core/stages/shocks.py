@@ -19,7 +19,7 @@ from sim.core.state import State
 def draw_shocks(p: Params, last: State, seed: int, worlds: np.ndarray, month: int):
     """Counts and magnitudes of stochastic events, each (R, H), and the new excitation."""
     ch = p.channels
-    level = last.networks[:, ch.network] / np.maximum(p.network.initial[ch.network], 1e-9)
+    level = last.networks[:, ch.network] / np.maximum(p.network.initial[..., ch.network], 1e-9)
     rate = ch.base_rate * level + last.excitation
     counts = rng.poisson(rate, rng.uniform(seed, worlds, month, rng.Stream.SHOCK_COUNT, ch.keys))
     z = rng.normal(seed, worlds, month, rng.Stream.SHOCK_MAGNITUDE, ch.keys)

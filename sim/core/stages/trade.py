@@ -115,10 +115,10 @@ def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndar
     blocked = disruption[:, crossing]
     alt_open = np.where(alt >= 0, 1.0 - disruption[:, np.maximum(alt, 0)], 0.0)
     through[:, routed] = 1.0 - blocked
-    rerouted[:, routed] = blocked * c.reroute_share[crossing] * alt_open
+    rerouted[:, routed] = blocked * c.reroute_share[..., crossing] * alt_open
     arrives = through[:, routed] + rerouted[:, routed]
     premium[:, routed] = np.divide(
-        rerouted[:, routed] * c.reroute_cost[crossing],
+        rerouted[:, routed] * c.reroute_cost[..., crossing],
         arrives,
         out=np.zeros_like(arrives),
         where=arrives > 0,
