@@ -202,9 +202,14 @@ def test_batch_run_stops_at_max_steps_before_the_horizon(small):
 
 
 def test_compiled_params_are_taken_only_with_their_own_scenario(small):
+    """With assumptions fixed the model takes the params given; drawn, it compiles its own
+    worlds' values over them (tests/test_assumptions.py)."""
     p = compile_scenario(small)
-    model = RegionalInfluenceModel(small, params=p)
+    model = RegionalInfluenceModel(small, params=p, assumptions="fixed")
     assert model.params is p
+    drawn = RegionalInfluenceModel(small, worlds=3, params=p, assumptions="drawn").params
+    assert drawn is not p and all(len(v) == 3 for v in drawn.assumptions.values())
+    assert drawn.assumptions.keys() == {u.name for u in small.uncertainties}
     assert RegionalInfluenceModel(params=p).spec == small
     with pytest.raises(ValueError, match="compiled from another scenario"):
         RegionalInfluenceModel(small.replace(seed=small.seed + 1), params=p)

@@ -183,20 +183,23 @@ def test_save_results_writes_an_in_memory_run(pair, tmp_path):
 
 def test_a_run_compiles_its_scenario_once(short, tmp_path, monkeypatch):
     """The run's Params go to the outcome check, the model, the store, the Dataset and the
-    Results it returns."""
+    Results it returns; drawn, each block of worlds compiles its own worlds' values."""
     compiled = []
 
-    def counted(scenario):
+    def counted(scenario, draws=None):
         compiled.append(scenario)
-        return compile_scenario(scenario)
+        return compile_scenario(scenario, draws)
 
     for module in (runner_module, model_module, store_module, dataset_module, outcomes_module):
         monkeypatch.setattr(module, "compile_scenario", counted)
-    res = run(short, worlds=5, months=6, seed=2, block_size=2, out=tmp_path / "out")
+    fixed = {"worlds": 5, "months": 6, "seed": 2, "block_size": 2, "assumptions": "fixed"}
+    res = run(short, **fixed, out=tmp_path / "out")
     res.summary()
     assert len(compiled) == 1
-    assert len(run(short, worlds=5, months=6, seed=2, block_size=2).summary()) > 0
+    assert len(run(short, **fixed).summary()) > 0
     assert len(compiled) == 2
+    assert len(run(short, **{**fixed, "assumptions": "drawn"}).summary()) > 0
+    assert len(compiled) == 2 + 1 + 3  # the run's, then one per block of 2, 2 and 1 worlds
 
 
 @pytest.fixture(scope="module")

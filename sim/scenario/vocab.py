@@ -32,9 +32,7 @@ UNCERTAINTY_GROUPS = {
     "shocks": "shocks and threat networks",
 }
 ASSUMPTION_MODES = ("drawn", "fixed")  # each world draws its assumptions, or all take the written
-# The mode when none is given. Drawn is where this goes; it stays fixed until every command
-# reports drawn effects (docs/model.md 4.1).
-DEFAULT_ASSUMPTIONS = "fixed"
+DEFAULT_ASSUMPTIONS = "drawn"  # of run(), sim run, sim batch, the app and the model
 
 # Scheduled events, and which of actor / target / crossing / instrument each one needs.
 EVENT_NEEDS: dict[str, tuple[str, ...]] = {
