@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 SEED = 20240101
 FULL = {
     "ensemble_worlds": [1, 100, 1000, 10_000],
+    "drawn_worlds": 1000,
     "loop_worlds": 1000,
     "batch_run_worlds": 100,
     "memory_worlds": 10_000,
@@ -42,6 +43,7 @@ FULL = {
 }
 QUICK = {
     "ensemble_worlds": [1, 10, 100],
+    "drawn_worlds": 100,
     "loop_worlds": 10,
     "batch_run_worlds": 5,
     "memory_worlds": 200,
@@ -61,10 +63,20 @@ def median_seconds(task, repeats: int) -> float:
     return statistics.median(times)
 
 
-def ensemble(scenario, worlds: int):
+def ensemble(scenario, worlds: int, assumptions: str = "drawn"):
     from sim.batch.runner import run
 
-    return lambda: run(scenario, worlds=worlds, seed=SEED)
+    return lambda: run(scenario, worlds=worlds, seed=SEED, assumptions=assumptions)
+
+
+def drawn_against_fixed(scenario, worlds: int, repeats: int) -> tuple[float, float]:
+    """Median seconds of a drawn and a fixed run of `worlds` worlds, taken in turns so that
+    both meet the same load of the machine."""
+    drawn, fixed = [], []
+    for _ in range(repeats):
+        drawn.append(median_seconds(ensemble(scenario, worlds, "drawn"), 1))
+        fixed.append(median_seconds(ensemble(scenario, worlds, "fixed"), 1))
+    return statistics.median(drawn), statistics.median(fixed)
 
 
 def per_world_loop(scenario, worlds: int):
@@ -171,6 +183,14 @@ def measure(sizes: dict, repeats: int, say) -> dict:
         out[f"ensemble_s_{worlds}"] = seconds
         out[f"world_months_per_s_{worlds}"] = rate
         say(f"  {worlds:>7,} worlds  {seconds:8.3f} s  {rate:>12,.0f} world-months/s")
+
+    n = sizes["drawn_worlds"]
+    drawn_s, fixed_s = drawn_against_fixed(base, n, repeats)
+    out[f"drawn_vs_fixed_{n}"] = fixed_s / drawn_s
+    say(
+        f"{n:,} worlds drawing their assumptions: {drawn_s:.3f} s against {fixed_s:.3f} s with "
+        f"them fixed: {fixed_s / drawn_s:.2f} of the fixed throughput"
+    )
 
     for key, make_task, what in (
         ("loop", per_world_loop, "{n:,} worlds as {n:,} single-world models in a loop"),

@@ -38,6 +38,7 @@ def test_bench_engine_quick_writes_every_figure(tmp_path):
         "help_s",
         "run_default_s",
         "actors_s_more_actors",
+        "drawn_vs_fixed_100",
     ):
         assert figures[key] > 0, key
     for line in (
@@ -47,6 +48,7 @@ def test_bench_engine_quick_writes_every_figure(tmp_path):
         "Disk per world",
         "Peak memory",
         "sim --help",
+        "drawing their assumptions",
     ):
         assert line in done.stdout
 
