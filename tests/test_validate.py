@@ -12,7 +12,7 @@ from commands import BASELINE, sim
 
 from sim.calibration.calibrate import calibrate, calibration_overlay
 from sim.calibration.targets import Targets
-from sim.calibration.validate import check_fact, load_targets, validate
+from sim.calibration.validate import check_fact, format_table, load_targets, validate
 from sim.errors import ScenarioError
 from sim.scenario.loading import load_scenario
 
@@ -36,13 +36,36 @@ def test_sim_validate_passes_on_the_shipped_baseline(tmp_path):
     assert {"target", "fact", "saturation"} == set(table["kind"])
     assert len(table) == len(targets.targets) + len(targets.facts) + len(targets.saturation.series)
     assert (tmp_path / "v" / "validation.png").read_bytes()[:4] == b"\x89PNG"
-    assert f"{len(table)} of {len(table)} checks pass" in done.stdout
+    assert f"{len(table)} of {len(table)} checks pass with fixed assumptions" in done.stdout
+    # the same checks with the assumptions drawn per world, side by side
+    assert "with assumptions drawn per world" in done.stdout
+    assert set(table["holds"]) <= {"both", "fixed only", "drawn only", "neither"}
+    assert (table["holds"] == "both").sum() == (table["passed"] & table["drawn_passed"]).sum()
+
+
+def test_a_check_that_holds_with_fixed_assumptions_only_is_named():
+    row = {"label": "a check", "expected": "> 0", "kind": "fact"}
+    table = pd.DataFrame(
+        [
+            {**row, "simulated": 0.2, "low": 0.1, "high": 0.3, "passed": True,
+             "drawn_simulated": -0.1, "drawn_low": -0.3, "drawn_high": 0.1,
+             "drawn_passed": False, "holds": "fixed only"},
+            {**row, "label": "another", "simulated": 0.2, "low": 0.1, "high": 0.3,
+             "passed": True, "drawn_simulated": 0.2, "drawn_low": 0.1, "drawn_high": 0.3,
+             "drawn_passed": True, "holds": "both"},
+        ]
+    )  # fmt: skip
+    text = format_table(table)
+    assert "2 of 2 checks pass with fixed assumptions, 1 with assumptions drawn" in text
+    assert "hold with fixed assumptions only: a check" in text
+    assert "FAIL" in text.splitlines()[2] and "FAIL" not in text.splitlines()[3]
 
 
 def test_too_slow_fuel_growth_fails_the_tonnage_target(tmp_path):
     # +20% on 2023 instead of the article's +50%: 2024 fuel of about 57 kt, not 70
     misset = fuel_overlay(tmp_path, value=round(32.7 * 1.2, 1))
-    done = sim("validate", "--scenario", str(misset), "--out", str(tmp_path / "v"), cwd=tmp_path)
+    done = sim("validate", "--scenario", str(misset), "--out", str(tmp_path / "v"),
+               "--assumptions", "fixed", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 1
     table = pd.read_csv(tmp_path / "v" / "validation.csv").set_index("name")
     assert not table.loc["russian_fuel_2024", "passed"]

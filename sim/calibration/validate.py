@@ -17,7 +17,7 @@ from scipy import stats
 
 from sim.batch.runner import run
 from sim.calibration.targets import Change, Fact, Flows, Saturation, Selection, Target, Targets
-from sim.core.assumptions import FIXED
+from sim.core.assumptions import DRAWN, FIXED
 from sim.core.units import MONTHS_PER_YEAR, kilotonnes
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
@@ -277,15 +277,17 @@ def validate(
     scenario: Scenario | None = None,
     worlds: int | None = None,
     seed: int | None = None,
+    assumptions: str = FIXED,
 ) -> pd.DataFrame:
-    """Every target and fact as a row: expected, simulated [5%, 95%] or effect [95% CI], pass."""
+    """Every target and fact as a row: expected, simulated [5%, 95%] or effect [95% CI], pass;
+    with every assumption fixed at its written value (as calibrated), or drawn per world."""
     scenario = scenario or load_scenario(targets.scenario)
     worlds = worlds or targets.worlds
     seed = targets.seed if seed is None else seed
     scenario = cut_to_targets(scenario, targets)
 
     def rerun(s: Scenario) -> Results:
-        return run(s, worlds=worlds, seed=seed, assumptions=FIXED)  # as calibrated
+        return run(s, worlds=worlds, seed=seed, assumptions=assumptions)
 
     base = rerun(scenario)
     rows = [check_target(base, t) for t in targets.targets]
@@ -295,15 +297,54 @@ def validate(
     return pd.DataFrame(rows)
 
 
+DRAWN_COLUMNS = ("simulated", "low", "high", "passed")
+
+
+def validate_both(
+    targets: Targets,
+    scenario: Scenario | None = None,
+    worlds: int | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """The fixed table (validate) with the same checks run with the assumptions drawn per
+    world beside it (drawn_simulated, drawn_low, drawn_high, drawn_passed), and `holds`: in
+    both modes, with fixed assumptions only, with drawn ones only, or in neither."""
+    fixed = validate(targets, scenario, worlds, seed, FIXED)
+    drawn = validate(targets, scenario, worlds, seed, DRAWN)
+    table = fixed.copy()
+    for column in DRAWN_COLUMNS:
+        table[f"drawn_{column}"] = drawn[column].to_numpy()
+    table["holds"] = [
+        {(True, True): "both", (True, False): "fixed only", (False, True): "drawn only"}.get(
+            pair, "neither"
+        )
+        for pair in zip(table["passed"], table["drawn_passed"], strict=True)
+    ]
+    return table
+
+
 def format_table(table: pd.DataFrame) -> str:
-    """The validation table as printed by `sim validate`."""
-    head = f"{'check':<62}{'expected':>22}  {'simulated [5%, 95%] / effect [95% CI]':<40}result"
-    lines = [head, "-" * len(head)]
-    for row in table.itertuples():
-        band = f"{row.simulated:.4g} [{row.low:.4g}, {row.high:.4g}]"
-        mark = "pass" if row.passed else "FAIL"
-        lines.append(f"{row.label[:61]:<62}{row.expected:>22}  {band:<40}{mark}")
-    lines.append(f"\n{int(table['passed'].sum())} of {len(table)} checks pass")
+    """The validation table as printed by `sim validate`: a result column per mode run."""
+    modes = [("fixed", "")] + ([("drawn", "drawn_")] if "drawn_passed" in table else [])
+    head = f"{'check':<62}{'expected':>22}  " + "".join(
+        f"{mode + ': simulated [5%, 95%] / effect [95% CI]':<46}result  " for mode, _ in modes
+    )
+    lines = [head.rstrip(), "-" * len(head.rstrip())]
+    for row in table.to_dict("records"):
+        cells = ""
+        for _, prefix in modes:
+            band = f"{row[prefix + 'simulated']:.4g} [{row[prefix + 'low']:.4g}, "
+            band += f"{row[prefix + 'high']:.4g}]"
+            cells += f"{band:<46}{'pass' if row[prefix + 'passed'] else 'FAIL':<8}"
+        lines.append(f"{row['label'][:61]:<62}{row['expected']:>22}  {cells}".rstrip())
+    lines.append(
+        f"\n{int(table['passed'].sum())} of {len(table)} checks pass with fixed assumptions"
+    )
+    if len(modes) == 2:
+        lines[-1] += f", {int(table['drawn_passed'].sum())} with assumptions drawn per world"
+        fixed_only = table.loc[table["holds"] == "fixed only", "label"]
+        if len(fixed_only):
+            lines.append("hold with fixed assumptions only: " + "; ".join(fixed_only))
     return "\n".join(lines)
 
 
