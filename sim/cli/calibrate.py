@@ -44,7 +44,8 @@ def handle(args) -> int:
     scenario = load_checked(name)
     worlds = args.worlds or targets.worlds
     logging.getLogger("sim").info(
-        "fitting %d parameters of %s to %d targets, %d worlds per run",
+        "fitting %d parameters of %s to %d targets, %d worlds per run, every assumption "
+        "fixed at its written value (the fit sets written values)",
         len(targets.calibrate), scenario.name, len(targets.targets), worlds,
     )  # fmt: skip
     fit = calibrate(scenario, targets, worlds=args.worlds, seed=args.seed)
