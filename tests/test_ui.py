@@ -240,6 +240,34 @@ def test_a_link_opens_with_its_levers_and_reports_bad_entries(watched):
     assert "influence over TJK" in w.page.locator(".headline").text_content()
 
 
+def test_the_assumptions_switch_shows_ranges_or_sliders_and_enters_the_link(watched):
+    """Drawn (the default): each assumption's range, no slider; fixed: a slider per assumption,
+    the bands narrower (the dice alone); the link keeps the mode and reopens it."""
+    w = watched()
+    w.full()
+    assert "assumptions drawn" in w.page.locator(".status").text_content()
+    w.page.get_by_text("Uncertain assumptions").click()
+    drawn_range = w.page.locator(".range-threat_memory")
+    drawn_range.wait_for(timeout=WAIT)
+    assert "0.65 to 0.9 (triangular)" in drawn_range.text_content()
+    assert w.page.locator(".uncertainty-threat_memory").count() == 0
+    before = w.image("influence")
+    w.page.locator(".assumptions-mode").get_by_text("fixed").click()
+    w.page.locator(".uncertainty-threat_memory").wait_for(timeout=WAIT)
+    w.changed("influence", before)
+    w.full()
+    assert "assumptions=fixed" in w.page.url
+    status = w.page.locator(".status").text_content()
+    assert "baseline: 500 worlds" in status, "opening the sliders moves no value"
+    assert "assumptions fixed" in status
+    w.shot("assumptions_fixed")
+    again = watched("assumptions=fixed&v.threat_memory=0.7")
+    again.full()
+    again.page.get_by_text("Uncertain assumptions").click()
+    assert "0.7" in again.page.locator(".uncertainty-threat_memory").text_content()
+    assert w.errors == [] and w.failed == [] and again.errors == []
+
+
 def test_an_out_of_range_number_shows_why_and_is_not_applied(watched):
     w = watched()
     w.full()

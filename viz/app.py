@@ -10,6 +10,7 @@ shipped scenarios, which are immutable.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sim.analysis.compare import Comparison
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.scenario.schema import Lever, Scenario
+from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
 from viz import charts, geography
 from viz.ensemble import (
     Superseded,
@@ -67,13 +69,14 @@ class Computation:
     panels: Results | None = None  # the last full ensemble, for the panels under the chart
 
 
-def cached_run(cache: dict, scenario: Scenario, worlds: int, seed: int) -> Results:
-    """A session's full run of a scenario, kept for the next change (a few at most)."""
-    key = (scenario.content_hash(), worlds, seed)
+def cached_run(cache: dict, scenario: Scenario, v: View) -> Results:
+    """A session's full run of a scenario with the view's worlds, seed and mode of
+    assumptions, kept for the next change (a few at most)."""
+    key = (scenario.content_hash(), v.worlds, v.seed, v.assumptions)
     if key not in cache:
         while len(cache) >= SESSION_RUNS:
             cache.pop(next(iter(cache)))
-        cache[key] = run_ensemble(scenario, worlds, seed)
+        cache[key] = run_ensemble(scenario, v.worlds, v.seed, v.assumptions)
     return cache[key]
 
 
@@ -92,10 +95,13 @@ def FactorInput(item, value: float, on_value, kind: str):
     step = item.step if isinstance(item, Lever) else _nice_step(item.low, item.high)
     label = item.label or item.name
 
+    # the grid of steps runs through the current value, so that the slider has no value to
+    # snap onto its grid (it would report the snap as a move); its ends stay within the range
+    low = value - math.floor((value - item.low) / step + 1e-9) * step
+    high = value + math.floor((item.high - value) / step + 1e-9) * step
+
     def moved(new: float) -> None:
-        # the slider snaps a value off its step grid and reports that as a change: only a
-        # move by the user (half a step or more) changes the scenario
-        if abs(new - value) >= step / 2:
+        if abs(new - value) >= step / 2:  # a move by the user, not a rounding
             on_value(new)
 
     if item.high - item.low <= step and item.low == 0:
@@ -105,7 +111,7 @@ def FactorInput(item, value: float, on_value, kind: str):
         return
     with solara.Column(classes=[f"{kind}-{item.name}"], gap="0px"):
         solara.Text(f"{label}: {value:g}", style={"font-size": "0.85em"})
-        solara.SliderFloat("", value=value, min=item.low, max=item.high, step=step, on_value=moved)
+        solara.SliderFloat("", value=value, min=low, max=high, step=step, on_value=moved)
 
 
 def _nice_step(low: float, high: float) -> float:
@@ -211,9 +217,7 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
         for lever in scenario.levers:
             FactorInput(lever, current[lever.name], setter(lever.name), "lever")
     if scenario.uncertainties:
-        with solara.Details("Uncertain assumptions", expand=False):
-            for item in scenario.uncertainties:
-                FactorInput(item, current[item.name], setter(item.name), "uncertainty")
+        Assumptions(view, scenario, current, setter)
     with solara.Row():
         NumberInput("worlds", view, scenario)
         NumberInput("seed", view, scenario)
@@ -222,6 +226,43 @@ def Controls(view: solara.Reactive, scenario: Scenario, uploaded: solara.Reactiv
         on_click=lambda: view.set(view.value.replace(values=())),
         disabled=not view.value.values,
     )
+
+
+@solara.component
+def Assumptions(view: solara.Reactive, scenario: Scenario, current: dict, setter):
+    """The drawn/fixed switch in a folded panel; drawn: each assumption's range (every world
+    draws from it), fixed: a slider per assumption at the value every world takes."""
+    opened = solara.use_reactive(view.value.assumptions != DEFAULT_ASSUMPTIONS)
+    uncertain = {u.name for u in scenario.uncertainties}
+
+    def switch(mode: str) -> None:
+        opened.set(True)  # the page redraws: the panel stays open on what it switched
+        levers = tuple((k, x) for k, x in view.value.values if k not in uncertain)
+        view.set(view.value.replace(assumptions=mode, values=levers))
+
+    with solara.Details("Uncertain assumptions", expand=opened.value):
+        solara.ToggleButtonsSingle(
+            value=view.value.assumptions, values=list(ASSUMPTION_MODES), on_value=switch,
+            classes=["assumptions-mode"],
+        )  # fmt: skip
+        if view.value.assumptions == "drawn":
+            _ranges(scenario)
+        else:
+            for item in scenario.uncertainties:
+                FactorInput(item, current[item.name], setter(item.name), "uncertainty")
+
+
+def _ranges(scenario: Scenario) -> None:
+    """Each assumption's range and distribution, as every world draws it."""
+    small = {"font-size": "0.8em"}
+    solara.Text("Each world draws every assumption from its range; the bands carry them.",
+                style=small)  # fmt: skip
+    for item in scenario.uncertainties:
+        text = f"{item.label or item.name}: {item.low:g} to {item.high:g} ({item.distribution})"
+        solara.Text(text, classes=[f"range-{item.name}"], style=small)
+    if scenario.shares:
+        names = ", ".join(s.label or s.name for s in scenario.shares)
+        solara.Text(f"Drawn together, keeping their sum: {names}", style=small)
 
 
 @solara.component
@@ -262,8 +303,8 @@ def WorldView(scenario: Scenario, view: View):
     playing = solara.use_reactive(False)
     months = solara.use_reactive(0)
     world = solara.use_memo(
-        lambda: OneWorld(scenario, view.seed, world_index.value),
-        [scenario.content_hash(), view.seed, world_index.value, resets.value],
+        lambda: OneWorld(scenario, view.seed, world_index.value, view.assumptions),
+        [scenario.content_hash(), view.seed, world_index.value, resets.value, view.assumptions],
     )
     play_task = solara.use_ref(None)
 
@@ -401,7 +442,7 @@ def Page():
 
         yield from _computations(scenario, against, v, runs.current, last_full, current)
 
-    key = [scenario.content_hash(), v.worlds, v.seed, against.content_hash()]
+    key = [scenario.content_hash(), v.worlds, v.seed, against.content_hash(), v.assumptions]
     task = solara.lab.use_task(compute, dependencies=key, raise_error=False)
     task_ref.current = task
     computed: Computation | None = task.latest if isinstance(task.latest, Computation) else None
@@ -435,16 +476,16 @@ def _computations(scenario: Scenario, against: Scenario, v: View, runs: dict, la
     full ensemble with its comparison against the chosen run (`last_full` keeps the last full
     ensemble for the panels while a preview is shown; `current` says whether still wanted)."""
     try:
-        base = cached_run(runs, preset(BASELINE), v.worlds, v.seed)
+        base = cached_run(runs, preset(BASELINE), v)
         panels = last_full.current
-        for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current):
+        for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current, v.assumptions):
             full = res.worlds == v.worlds
             panels = res if full or panels is None else panels
             computed = Computation(res, base, paired(res, base), full, panels=panels)
             yield computed
             time.sleep(PREVIEW_DRAW if not full else 0)
         last_full.current = res
-        other = cached_run(runs, against, v.worlds, v.seed)
+        other = cached_run(runs, against, v)
         versus = computed.versus_baseline if other is base else paired(res, other)
         yield dataclasses.replace(computed, versus=versus)
     except Superseded:
@@ -476,7 +517,10 @@ def _view_bar(view: solara.Reactive, scenario: Scenario, status: str) -> int:
 def _status(task, computed: Computation | None, view: View) -> str:
     if computed is None:
         return "running the first preview…"
-    shown = f"{computed.res.scenario.name}: {computed.res.worlds} worlds, seed {view.seed}"
+    shown = (
+        f"{computed.res.scenario.name}: {computed.res.worlds} worlds, seed {view.seed}, "
+        f"assumptions {view.assumptions}"
+    )
     if task.pending and not computed.full:
         return f"{shown}; refining to {view.worlds} worlds…"
     return f"{shown} (full ensemble)" if computed.full else shown

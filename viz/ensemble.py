@@ -26,6 +26,7 @@ from sim.results.dataset import Results, build_dataset
 from sim.results.export import write_netcdf
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.vocab import DEFAULT_ASSUMPTIONS
 
 UI_BLOCK = 200  # worlds simulated between checks for a newer change (about 0.2 s)
 
@@ -52,10 +53,12 @@ def ensemble(
     seed: int,
     preview: int,
     current: Callable[[], bool] = lambda: True,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> Iterator[Results]:
-    """Yield Results of the first `preview` worlds, then of all `worlds` (if more). Raises
-    Superseded between blocks of UI_BLOCK worlds once `current()` turns false."""
-    check_run(scenario, worlds, seed, in_memory=True)
+    """Yield Results of the first `preview` worlds, then of all `worlds` (if more), with the
+    assumptions drawn per world or fixed. Raises Superseded between blocks of UI_BLOCK worlds
+    once `current()` turns false."""
+    check_run(scenario, worlds, seed, in_memory=True, assumptions=assumptions)
     p, months = compile_scenario(scenario), scenario.horizon_months
     arrays = allocate(p, months, worlds)
     done = 0
@@ -64,17 +67,20 @@ def ensemble(
             if not current():
                 raise Superseded
             count = min(UI_BLOCK, part - first)
-            fill(scenario, seed, first, {k: v[:, first : first + count] for k, v in arrays.items()})
+            block = {k: v[:, first : first + count] for k, v in arrays.items()}
+            fill(scenario, seed, first, block, params=p, assumptions=assumptions)
         if part > done:
             done = part
-            yield Results(
-                build_dataset(scenario, {k: v[:, :done] for k, v in arrays.items()}, seed)
-            )
+            recorded = {k: v[:, :done] for k, v in arrays.items()}
+            yield Results(build_dataset(scenario, recorded, seed, params=p,
+                                        assumptions=assumptions))  # fmt: skip
 
 
-def run_ensemble(scenario: Scenario, worlds: int, seed: int) -> Results:
+def run_ensemble(
+    scenario: Scenario, worlds: int, seed: int, assumptions: str = DEFAULT_ASSUMPTIONS
+) -> Results:
     """The full ensemble at once (the baseline and the run compared against)."""
-    *_, last = ensemble(scenario, worlds, seed, preview=worlds)
+    *_, last = ensemble(scenario, worlds, seed, preview=worlds, assumptions=assumptions)
     return last
 
 

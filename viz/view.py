@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 from sim.errors import ScenarioError
 from sim.scenario.loading import shipped_scenarios
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import MAX_SEED
+from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS, MAX_SEED
 from viz.ensemble import preset
 
 PREVIEW_WORLDS = 100
@@ -41,6 +41,7 @@ class View:
     state: str = "AFG"
     month: int = -1  # -1: the last month
     against: str = BASELINE
+    assumptions: str = DEFAULT_ASSUMPTIONS  # drawn per world, or fixed (sliders set them)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     def replace(self, **changes) -> View:
@@ -87,8 +88,12 @@ def view_from_query(query: str | None) -> View:
                 view = view.replace(**{name: value})
             except (ValueError, ScenarioError) as err:
                 problems.append(f"{name}: {_message(err)}")
-    for name in ("state", "against"):
-        allowed = scenario.codes("host", "neighbor") if name == "state" else presets()
+    choices = {
+        "state": scenario.codes("host", "neighbor"),
+        "against": presets(),
+        "assumptions": list(ASSUMPTION_MODES),
+    }
+    for name, allowed in choices.items():
         if name in given:
             if given[name] in allowed:
                 view = view.replace(**{name: given[name]})
@@ -96,7 +101,11 @@ def view_from_query(query: str | None) -> View:
                 problems.append(f"{name}: {given[name]!r} is not one of {', '.join(allowed)}")
     values = {}
     texts = {key[2:]: text for key, text in pairs if key.startswith("v.")}  # a repeated key: last
+    uncertain = {u.name for u in scenario.uncertainties}
     for name, text in texts.items():
+        if name in uncertain and view.assumptions == "drawn":
+            problems.append(f"{name}: drawn per world; its value applies with fixed assumptions")
+            continue
         try:
             values[name] = float(text)
             scenario.with_values(**{name: values[name]})

@@ -8,16 +8,22 @@ from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.results.dataset import Results, build_dataset
 from sim.scenario.schema import Scenario
+from sim.scenario.vocab import DEFAULT_ASSUMPTIONS
 
 
 class OneWorld:
     """A single world of a scenario, stepped one month at a time."""
 
-    def __init__(self, scenario: Scenario, seed: int, world: int = 0):
+    def __init__(
+        self, scenario: Scenario, seed: int, world: int = 0, assumptions: str = DEFAULT_ASSUMPTIONS
+    ):
         self.scenario, self.seed, self.world = scenario, seed, world
+        self.assumptions = assumptions
         if world < 0:
             raise ScenarioError("world", f"{world} is not a world number (0 or more)")
-        self.model = RegionalInfluenceModel(scenario, worlds=1, seed=seed, first_world=world)
+        self.model = RegionalInfluenceModel(
+            scenario, worlds=1, seed=seed, first_world=world, assumptions=assumptions
+        )
         for array in self.model.recorded.values():  # months not simulated yet: zero
             array.fill(0)
 
@@ -38,7 +44,13 @@ class OneWorld:
         """The world's record so far as Results over the whole horizon (months not simulated
         yet are zero: charts cut them with `until=month`)."""
         return Results(
-            build_dataset(self.scenario, self.model.recorded, self.seed, first_world=self.world),
+            build_dataset(
+                self.scenario,
+                self.model.recorded,
+                self.seed,
+                first_world=self.world,
+                assumptions=self.assumptions,
+            ),
             self.scenario,
         )
 
