@@ -31,9 +31,9 @@ def sweep_figure(found, points, host: str):
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names, strict=True):
         x = [run.values[name] for run in points]
-        for i, power in enumerate(found[0].a.labels("power")):
-            y = [c.final(host).set_index("power").difference[power] for c in found]
-            ax.scatter(x, y, s=14, color=power_color(power, i), label=power)
+        for i, holder in enumerate(found[0].final(host).holder):
+            y = [c.final(host).set_index("holder").difference[holder] for c in found]
+            ax.scatter(x, y, s=14, color=power_color(holder, i), label=holder)
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.set_xlabel(name)
     axes[0].set_ylabel(f"difference of influence over {host}")
@@ -45,6 +45,7 @@ def section(folder: Path, runs) -> str:
     import pandas as pd
 
     import sim
+    from sim.analysis.effects import signed
 
     base = next(r for r in runs if r.scenario.name == "baseline")
     baseline = sim.load_results(folder / base.key, verify_data=False)
@@ -60,7 +61,8 @@ def section(folder: Path, runs) -> str:
         f"Every scenario below ran with {base.worlds} worlds and seed {base.seed}, so each is "
         "paired world by world with the baseline (common random numbers). The table gives the "
         f"mean paired difference of influence over {host} in the last month, against the "
-        "baseline, with its 95% interval and the share of worlds where it is positive.",
+        "baseline, with its 95% interval, its 5% to 95% across worlds and the share of worlds "
+        "where it is positive, for each power and each neighbour holding influence over it.",
     ]
     for file, points in by_file.items():
         scenario = points[0].scenario
@@ -82,21 +84,22 @@ def section(folder: Path, runs) -> str:
             last = found[0].final(host)
             lines += [
                 "",
-                f"| power | {name} | baseline | difference | 95% interval | worlds higher |",
-                "|---|---:|---:|---:|---|---:|",
+                f"| holder | {name} | baseline | difference | 95% interval | across worlds "
+                "(5-95%) | worlds higher |",
+                "|---|---:|---:|---:|---|---|---:|",
             ]
             for row in last.itertuples():
                 lines.append(
-                    f"| {row.power} | {row.mean_a:.3f} | {row.mean_b:.3f} | "
-                    f"{row.difference:+.4f} | [{row.ci_low:+.4f}, {row.ci_high:+.4f}] | "
-                    f"{row.share_positive:.0%} |"
+                    f"| {row.holder} | {row.mean_a:.3f} | {row.mean_b:.3f} | "
+                    f"{signed(row.difference)} | [{signed(row.ci_low)}, {signed(row.ci_high)}] | "
+                    f"{signed(row.diff_q05)} to {signed(row.diff_q95)} | {row.share_positive:.0%} |"
                 )
             table = found[0].table
             peak = table.loc[table.difference.abs().idxmax()]
             lines += [
                 "",
-                f"Largest mean effect over the whole horizon: {peak.power} over {peak.state}, "
-                f"{peak.difference:+.4f} [{peak.ci_low:+.4f}, {peak.ci_high:+.4f}] in "
+                f"Largest mean effect over the whole horizon: {peak.holder} over {peak.state}, "
+                f"{signed(peak.difference)} [{signed(peak.ci_low)}, {signed(peak.ci_high)}] in "
                 f"{pd.Timestamp(peak.date):%Y-%m}.",
             ]
             found[0].plot(host).savefig(image, dpi=90)

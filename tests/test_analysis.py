@@ -29,6 +29,7 @@ SEED = 11
 WORLDS = 200
 MONTHS = 24
 POWERS = 3  # RUS, CHN, USA
+NEIGHBOURS = 2  # IRN and PAK hold influence over the host (AFG) beside the powers
 SENS_PARAMETERS = ["russia_security", "termez_reroute", "sanctions_drag"]
 SENS_OUTCOMES = ["russia_over_afghanistan", "us_over_afghanistan"]
 SENS_N = 32
@@ -77,20 +78,22 @@ def test_a_run_compared_with_itself_or_its_rerun_differs_nowhere(runs):
     for a, b in ((base, base), (base, again), (again, base)):
         c = compare(a, b)
         t = c.table
-        assert len(t) == MONTHS * POWERS * states
+        assert len(t) == MONTHS * (POWERS * states + NEIGHBOURS)
         assert (t.difference == 0).all()
         assert ((t.ci_low <= 0) & (t.ci_high >= 0)).all()
+        assert (t[["diff_q05", "diff_median", "diff_q95", "relative"]].fillna(0) == 0).all().all()
         assert (t.share_positive == 0).all()
         np.testing.assert_array_equal(t.mean_a.values, t.mean_b.values)
         assert set(c.final().month) == {MONTHS - 1}
-        assert len(c.final()) == POWERS * states
+        assert len(c.final()) == POWERS * states + NEIGHBOURS
+        assert set(c.effects().effect) == {"none"}
 
 
 # ---- 2. a strong lever ---------------------------------------------------------------------
 def test_more_russian_security_raises_russian_influence_with_an_interval_above_zero(runs):
     up, down = runs["up"], runs["down"]
     c = compare(up, down)
-    rus = row(c.final("AFG"), power="RUS")
+    rus = row(c.final("AFG"), holder="RUS")
     assert rus.difference > 0 and rus.ci_low > 0
     assert rus.ci_low <= rus.difference <= rus.ci_high
     assert rus.mean_a > rus.mean_b
@@ -99,7 +102,7 @@ def test_more_russian_security_raises_russian_influence_with_an_interval_above_z
 
     # reversed, the comparison is the mirror image
     back = compare(down, up)
-    rev = row(back.final("AFG"), power="RUS")
+    rev = row(back.final("AFG"), holder="RUS")
     assert rev.difference == pytest.approx(-rus.difference, abs=1e-12)
     assert rev.ci_low == pytest.approx(-rus.ci_high, abs=1e-12)
     assert rev.ci_high == pytest.approx(-rus.ci_low, abs=1e-12)
@@ -111,12 +114,13 @@ def test_more_russian_security_raises_russian_influence_with_an_interval_above_z
     # need not stay correlated, and the gain may vanish: no claim is made there.)
     a_run, b_run = runs["base"], down
     a, b = final_cell(a_run, "RUS", "AFG"), final_cell(b_run, "RUS", "AFG")
-    paired = row(compare(a_run, b_run).final("AFG"), power="RUS")
+    paired = row(compare(a_run, b_run).final("AFG"), holder="RUS")
     welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert paired.ci_high - paired.ci_low < 0.5 * (welch.high - welch.low)
 
     assert "russia_up - russia_down" in c.describe("AFG")
-    assert "RUS: +" in c.describe("AFG")
+    line = f"  RUS gains influence: higher in {rus.share_positive:.0%} of worlds; +"
+    assert line in c.describe("AFG")
 
 
 def test_the_state_argument_restricts_the_table_to_that_state(runs):
@@ -124,7 +128,7 @@ def test_the_state_argument_restricts_the_table_to_that_state(runs):
     full = compare(up, down).table
     only = compare(up, down, state="AFG")
     assert set(only.table.state) == {"AFG"}
-    assert len(only.table) == MONTHS * POWERS
+    assert len(only.table) == MONTHS * (POWERS + NEIGHBOURS)
     expected = full[full.state == "AFG"].reset_index(drop=True)
     pd.testing.assert_frame_equal(only.table.reset_index(drop=True), expected)
     assert set(only.final().state) == {"AFG"}
@@ -152,7 +156,7 @@ def test_the_interval_is_the_paired_t_interval_over_worlds(runs, month, power, s
     b = down.series("influence", power=power, state=state).isel(month=month).values
     a, b = a.astype("float64"), b.astype("float64")
     ci = stats.ttest_rel(a, b).confidence_interval(0.95)
-    got = row(compare(up, down).table, month=month, power=power, state=state)
+    got = row(compare(up, down).table, month=month, holder=power, state=state)
     assert got.difference == pytest.approx(np.mean(a - b), rel=1e-9, abs=1e-12)
     assert got.ci_low == pytest.approx(ci.low, rel=1e-9, abs=1e-12)
     assert got.ci_high == pytest.approx(ci.high, rel=1e-9, abs=1e-12)
@@ -160,7 +164,7 @@ def test_the_interval_is_the_paired_t_interval_over_worlds(runs, month, power, s
     assert got.mean_b == pytest.approx(b.mean(), rel=1e-12)
     assert got.share_positive == pytest.approx(np.mean(a > b))
     # another confidence gives the t quantile of that confidence
-    wide = row(compare(up, down, confidence=0.99).table, month=month, power=power, state=state)
+    wide = row(compare(up, down, confidence=0.99).table, month=month, holder=power, state=state)
     ci99 = stats.ttest_rel(a, b).confidence_interval(0.99)
     assert wide.ci_low == pytest.approx(ci99.low, rel=1e-9, abs=1e-12)
     assert wide.ci_high - wide.ci_low > got.ci_high - got.ci_low
@@ -201,7 +205,7 @@ def test_a_policy_table_ranks_the_policies_and_pairs_them_with_the_baseline(runs
     assert u.share_higher == pytest.approx(np.mean(values > other))
 
     expected_date = pd.Timestamp(base.scenario.start) + pd.DateOffset(months=MONTHS - 1)
-    assert table.attrs["power"] == "RUS" and table.attrs["state"] == "AFG"
+    assert table.attrs["holder"] == "RUS" and table.attrs["state"] == "AFG"
     assert table.attrs["date"] == f"{expected_date:%Y-%m}"
     assert table.attrs["worlds"] == WORLDS
 
@@ -465,19 +469,22 @@ def test_a_comparison_plot_draws_a_line_per_power_and_the_zero_line(runs):
     fig = c.plot("AFG")
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
-    assert len(ax.lines) == POWERS + 1
-    assert len([x for x in ax.collections if isinstance(x, PolyCollection)]) == POWERS
+    holders = {"RUS", "CHN", "USA", "IRN", "PAK"}  # over the host: the powers and neighbours
+    assert len(ax.lines) == len(holders) + 1
+    assert len([x for x in ax.collections if isinstance(x, PolyCollection)]) == len(holders)
     by_label = {line.get_label(): line for line in ax.lines}
-    assert {"RUS", "CHN", "USA"} <= set(by_label)
-    rus = c.table[(c.table.state == "AFG") & (c.table.power == "RUS")]
+    assert holders <= set(by_label)
+    rus = c.table[(c.table.state == "AFG") & (c.table.holder == "RUS")]
     np.testing.assert_allclose(by_label["RUS"].get_ydata(), rus.difference)
-    zero = [line for line in ax.lines if line.get_label() not in {"RUS", "CHN", "USA"}]
+    assert by_label["IRN"].get_linestyle() == "--" and by_label["RUS"].get_linestyle() == "-"
+    zero = [line for line in ax.lines if line.get_label() not in holders]
     assert len(zero) == 1 and set(np.asarray(zero[0].get_ydata(), float)) == {0.0}
+    assert len(c.plot("TJK").axes[0].lines) == POWERS + 1  # no neighbour holds TJK
 
     mine = Figure()
     ax = mine.add_subplot()
     assert compare(runs["up"], runs["down"], state="AFG").plot(ax=ax) is mine
-    assert len(ax.lines) == POWERS + 1
+    assert len(ax.lines) == len(holders) + 1
     with pytest.raises(KeyError):
         compare(runs["up"], runs["down"], state="AFG").plot("TJK")
 

@@ -718,9 +718,11 @@ def test_sim_batch_prints_each_scenario_against_the_baseline(policy):
     assert f"more_aid - baseline: influence over AFG in 2025-12, paired over {WORLDS} worlds" in (
         stdout
     )
-    usa = next(line for line in stdout.splitlines() if line.startswith("  USA: +"))
-    assert float(usa.split()[1]) > 0
+    usa = next(line for line in stdout.splitlines() if line.startswith("  USA gains influence:"))
+    assert float(usa.split("; ")[1].split()[0]) > 0  # the mean effect
     assert "sanctions - baseline: influence over AFG at the end, 2 sweep points" in stdout
+    for holder in ("RUS", "CHN", "USA", "IRN", "PAK"):  # every holder of influence over AFG
+        assert sum(line.startswith(f"  {holder}") for line in stdout.splitlines()) == 2
     assert "reseeded: not compared (seed 7 differs" in stdout
     assert "baseline - baseline" not in stdout
     assert f"5 run(s), {5 * WORLDS:,} worlds" in stdout
@@ -733,7 +735,7 @@ def test_a_run_compared_with_itself_differs_nowhere(policy):
     out, _ = policy
     base = load_results(out / "runs/baseline/p000")
     c = compare(base, base)
-    assert len(c.table) == base.months * 3 * len(base.labels("state"))
+    assert len(c.table) == base.months * (3 * len(base.labels("state")) + 2)  # and IRN, PAK
     assert (c.table.difference == 0).all()
     assert (c.table.ci_low == 0).all() and (c.table.ci_high == 0).all()
     assert (c.table.share_positive == 0).all()
@@ -750,7 +752,7 @@ def test_more_us_aid_raises_us_influence_and_less_sanctions_open_the_host(policy
     out, _ = policy
     base = load_results(out / "runs/baseline/p000")
     c = compare(load_results(out / "runs/more_aid/p000"), base)  # aid from 2025: 5 -> 150
-    usa = c.final("AFG").set_index("power").loc["USA"]
+    usa = c.final("AFG").set_index("holder").loc["USA"]
     assert usa.difference > 0 and usa.ci_low > 0
     assert usa.share_positive > 0.9 and usa.mean_a > usa.mean_b
     assert c.a.worlds == WORLDS

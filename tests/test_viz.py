@@ -429,14 +429,20 @@ def test_a_strong_lever_shows_as_a_gain_and_reversed_as_a_loss(full, strong):
     assert strong.worlds == full.worlds >= 100
     ahead = headline(paired(strong, full), STATE)
     behind = headline(paired(full, strong), STATE)
-    powers = full.labels("power")
-    assert len(ahead) == len(behind) == 1 + len(powers)
+    holders = full.labels("holder")  # the powers, then Iran and Pakistan over the host
+    assert {"IRN", "PAK"} <= set(holders)
+    assert len(ahead) == len(behind) == 2 + len(holders)  # a line per holder, and the legend
+    for holder in holders:
+        assert "% of worlds;" in line_of(ahead, holder)
     assert f"paired over {WORLDS} worlds" in ahead[0]
     gain, loss = line_of(ahead, "RUS"), line_of(behind, "RUS")
-    assert gain.startswith("RUS gains +") and f"over {STATE}" in gain
-    assert loss.startswith("RUS loses -") and f"over {STATE}" in loss
-    assert f"by {full.dates[-1]:%Y-%m}" in gain
+    when = f"over {STATE} by {full.dates[-1]:%Y-%m}: higher in"
+    assert gain.startswith(f"RUS gains influence {when}")
+    assert loss.startswith(f"RUS loses influence {when}")
+    assert "; +" in gain and "; -" in loss  # the mean's sign
+    assert "across worlds (5-95%)" in gain and "of its level" in gain
     assert ahead[1] == gain  # the largest gain first
+    assert "the dice alone" in ahead[-1]  # where the spread across worlds comes from
 
 
 def test_a_preview_is_paired_with_the_first_worlds_of_a_full_run(steps, strong):
@@ -563,14 +569,17 @@ def test_influence_csv_has_the_quantile_columns(full):
 
 
 def test_a_certain_but_tiny_change_is_called_negligible(full):
-    """An effect whose interval excludes zero but which is below NEGLIGIBLE is no gain."""
-    from sim.analysis.compare import NEGLIGIBLE
-
+    """An effect whose interval excludes zero but which is small against the holder's level,
+    and the same way in most worlds, is no gain or loss."""
     tiny = full.scenario.with_values(us_aid=full.scenario.lever_values()["us_aid"] + 5)
     comparison = paired(sim.run(tiny, worlds=full.worlds, seed=full.seed), full)
-    effects = comparison.effects(STATE).set_index("power")
-    small = effects[(effects.ci_low > 0) & (effects.difference < NEGLIGIBLE)]
+    effects = comparison.effects(STATE).set_index("holder")
+    band = effects.negligible_below
+    certain = (effects.ci_low > 0) | (effects.ci_high < 0)
+    one_way = (effects.diff_q05 > -band) | (effects.diff_q95 < band)
+    small = effects[certain & one_way & (effects.difference.abs() < band)]
     assert len(small), effects  # the construction gives a certain, tiny effect to test
-    for power in small.index:
-        assert effects.effect[power] == "negligible"
-        assert line_of(headline(comparison, STATE), power).startswith(f"{power} changes negligibly")
+    for holder in small.index:
+        assert effects.effect[holder] == "negligible"
+        line = line_of(headline(comparison, STATE), holder)
+        assert line.startswith(f"{holder} sees a negligible change of influence over {STATE}")

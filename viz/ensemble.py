@@ -18,7 +18,8 @@ import numpy as np
 import yaml
 from threadpoolctl import threadpool_limits
 
-from sim.analysis.compare import NEGLIGIBLE, Comparison
+from sim.analysis.compare import Comparison
+from sim.analysis.effects import effect_sentence, legend
 from sim.batch.runner import check_run, fill
 from sim.core.params import compile_scenario
 from sim.core.series import allocate
@@ -120,27 +121,18 @@ def scenario_yaml(scenario: Scenario) -> bytes:
 
 
 def headline(comparison: Comparison, state: str) -> list[str]:
-    """Sentences saying, from the numbers, which powers gain and lose influence over `state`
-    against the run compared with, at the last month (Comparison.effects: an effect counts
-    when its interval excludes zero and it is not negligible in size)."""
+    """Sentences saying, from the numbers, how each holder's influence over `state` moves
+    against the run compared with at the last month, leading with the share of worlds where it
+    rises, then its mean, its spread across worlds and its size against the level
+    (sim.analysis.effects), the largest gain first, and what the numbers are."""
     last = comparison.effects(state)
     name_a, name_b = comparison.a.scenario.name, comparison.b.scenario.name
     date = f"{np.datetime64(last.date.iloc[0], 'M')}"
     if not comparison.table.difference.any():
         return [f"{name_a} gives the same influence as {name_b} in every world and month."]
-    lines = []
-    for row in last.sort_values("difference", ascending=False).itertuples():
-        interval = f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
-        verb = {
-            "gain": f"gains {row.difference:+.4f} {interval}",
-            "loss": f"loses {row.difference:+.4f} {interval}",
-            "negligible": f"changes negligibly ({row.difference:+.4f} {interval}, less than "
-            f"{NEGLIGIBLE})",
-            "unclear": f"shows no clear change ({row.difference:+.4f}, interval {interval} "
-            "covers 0)",
-        }[row.effect]
-        lines.append(
-            f"{row.power} {verb} influence over {state} by {date} "
-            f"({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%} of worlds)."
-        )
-    return [f"{name_a} against {name_b}, paired over {comparison.a.worlds} worlds:", *lines]
+    lines = [
+        f"{effect_sentence(row, f' over {state} by {date}')}."
+        for row in last.sort_values("difference", ascending=False).itertuples()
+    ]
+    head = f"{name_a} against {name_b}, paired over {comparison.a.worlds} worlds:"
+    return [head, *lines, legend(comparison.confidence, comparison.a, comparison.b)]

@@ -1,34 +1,49 @@
-"""Paired comparison of two runs: the difference of influence world by world.
+"""Paired comparison of two runs: the difference of influence world by world, for every
+holder of influence (the powers over every state, the neighbours that hold influence over the
+host).
 
 Two runs with the same seed and worlds share every random draw (common random numbers: each
 draw is a function of seed, world, month and stream only), so world i of one run and world i
-of the other differ only by the scenario. The difference per world then has far less noise
-than the difference of two ensembles' means, and its mean, a confidence interval over worlds
-(Student t) and the share of worlds where it is positive say how sure the effect is.
+of the other differ only by the scenario. The effects are reported as sim.analysis.effects
+says: the mean with its interval, the spread across worlds, the share of worlds with a gain and
+the size against the baseline's level.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-from scipy import stats
 
+from sim.analysis.effects import (
+    CONFIDENCE,
+    NEGLIGIBLE_FLOOR,
+    NEGLIGIBLE_SHARE,
+    effect_sentence,
+    label_effects,
+    legend,
+    paired_effects,
+    signed,
+)
 from sim.errors import ResultError
 from sim.results.dataset import Results
 from sim.results.folder import MANIFEST, write_listing
 
-CONFIDENCE = 0.95
-NEGLIGIBLE = 0.005  # half a point of the index: a smaller effect, however certain, is negligible
+COLUMNS = [
+    "month", "date", "holder", "holder_kind", "state", "mean_a", "mean_b", "difference",
+    "ci_low", "ci_high", "diff_q05", "diff_median", "diff_q95", "share_positive", "relative",
+]  # fmt: skip
 
 
 class Comparison:
     """Influence of run `a` minus run `b`, paired by world: `table` has one row per month,
-    power and state (of `state` only if given) with both means, the mean difference, its
-    confidence interval and the share of worlds where it is positive; `final()` the last
-    month; `describe()` it as text; `plot()` a figure with the intervals as bands."""
+    holder and state (of `state` only if given): the powers over every state, then the
+    neighbours that hold influence over the host (`holder_kind` says which), with both means,
+    the mean difference and its confidence interval, its 5%, 50% and 95% across worlds, the
+    share of worlds where it is positive and its size relative to b's mean; `final()` the last
+    month; `effects()` it labelled; `describe()` it as text; `plot()` a figure."""
 
     def __init__(
         self, a: Results, b: Results, confidence: float = CONFIDENCE, state: str | None = None
@@ -55,40 +70,35 @@ class Comparison:
         state = state or self.state
         return last if state is None else last[last.state == state]
 
-    def effects(self, state: str | None = None, negligible: float = NEGLIGIBLE) -> pd.DataFrame:
-        """The last month's rows with an `effect` each: 'gain' or 'loss' when the interval
-        excludes zero and the difference is at least `negligible` in size, 'negligible' when
-        it excludes zero but is smaller, 'unclear' when the interval covers zero."""
-        rows = self.final(state).copy()
-        certain = (rows.ci_low > 0) | (rows.ci_high < 0)
-        large = certain & (rows.difference.abs() >= negligible)
-        rows["effect"] = np.select(
-            [large & (rows.difference > 0), large, certain], ["gain", "loss", "negligible"],
-            "unclear",
-        )  # fmt: skip
-        return rows
+    def effects(
+        self,
+        state: str | None = None,
+        share: float = NEGLIGIBLE_SHARE,
+        floor: float = NEGLIGIBLE_FLOOR,
+    ) -> pd.DataFrame:
+        """The last month's rows with `negligible_below` and an `effect` each ('none', 'gain',
+        'loss', 'mixed', 'negligible' or 'unclear'; sim.analysis.effects.label_effects):
+        negligible means under `share` of b's level, or under `floor`."""
+        return label_effects(self.final(state), share, floor)
 
     def describe(self, state: str | None = None) -> str:
         """The last month for one state (default: the comparison's, else the host) as text,
-        a line per power."""
+        a line per holder, then what the numbers are."""
         name_a, name_b = self.a.scenario.name, self.b.scenario.name
         state = self._state(state)
-        last = self.final(state)
+        last = self.effects(state)
         date = pd.Timestamp(last.date.iloc[0])
         lines = [
             f"{name_a} - {name_b}: influence over {state} in {date:%Y-%m}, paired over "
-            f"{self.a.worlds} worlds ({self.confidence:.0%} interval)"
+            f"{self.a.worlds} worlds"
         ]
         for row in last.itertuples():
-            lines.append(
-                f"  {row.power}: {row.difference:+.4f} [{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
-                f"  ({row.mean_a:.3f} vs {row.mean_b:.3f}; higher in {row.share_positive:.0%}"
-                " of worlds)"
-            )
+            lines.append(f"  {effect_sentence(row)}")
+        lines += textwrap.wrap(legend(self.confidence, self.a, self.b), 100)
         return "\n".join(lines)
 
     def plot(self, state: str | None = None, ax=None):
-        """Mean paired difference of each power's influence over a state (default: the
+        """Mean paired difference of each holder's influence over a state (default: the
         comparison's, else the host) with its interval as a band."""
         from sim.analysis.figures import difference_chart
 
@@ -97,33 +107,21 @@ class Comparison:
 
 def compare(a, b, state: str | None = None, confidence: float = CONFIDENCE) -> Comparison:
     """Paired comparison of run `a` against run `b` (Results, or result folders): the
-    difference of influence world by world, with its confidence interval (Student t over
-    worlds) and the share of worlds where `a` ends higher. Both must have the same seed and
-    worlds (common random numbers).
+    difference of influence world by world for every holder, with its confidence interval
+    (Student t over worlds), its spread across worlds, the share of worlds where `a` ends
+    higher and its size against `b`'s level. Both must have the same seed and worlds (common
+    random numbers).
 
     Example::
 
         c = compare(load_results("out/us_reengagement"), load_results("out/baseline"), "AFG")
-        c.final()[["power", "difference", "ci_low", "ci_high", "share_positive"]]
+        c.effects()[["holder", "difference", "diff_q05", "diff_q95", "share_positive", "effect"]]
     """
     from sim.results.store import open_run
 
     a = a if isinstance(a, Results) else open_run(Path(a))
     b = b if isinstance(b, Results) else open_run(Path(b))
     return Comparison(a, b, confidence, state)
-
-
-def mean_interval(values: xr.DataArray, confidence: float = CONFIDENCE) -> xr.Dataset:
-    """Mean over worlds with its Student t confidence interval (mean, ci_low, ci_high), in
-    float64; the interval is NaN for one world."""
-    values = values.astype("float64")
-    n = values.sizes["world"]
-    mean = values.mean("world")
-    if n < 2:
-        nan = xr.full_like(mean, np.nan)
-        return xr.Dataset({"mean": mean, "ci_low": nan, "ci_high": nan})
-    half = stats.t.ppf(0.5 + confidence / 2, df=n - 1) * values.std("world", ddof=1) / np.sqrt(n)
-    return xr.Dataset({"mean": mean, "ci_low": mean - half, "ci_high": mean + half})
 
 
 def check_paired(a: Results, b: Results) -> None:
@@ -136,7 +134,7 @@ def check_paired(a: Results, b: Results) -> None:
         raise ResultError(
             where, f"worlds ({a.worlds}) are not the other run's ({b.worlds}) worlds{hint}"
         )
-    for dim in ("month", "power", "state"):
+    for dim in ("month", "power", "holder", "state"):
         if a.labels(dim) != b.labels(dim):
             raise ResultError(where, f"its {dim}s differ from the other run's; not comparable")
     if a.scenario.start != b.scenario.start:
@@ -144,16 +142,20 @@ def check_paired(a: Results, b: Results) -> None:
 
 
 def _paired_table(a: Results, b: Results, confidence: float, state: str | None) -> pd.DataFrame:
-    select = {} if state is None else {"state": [state]}
-    ia = a.series("influence").sel(select).astype("float64")
-    ib = b.series("influence").sel(select).astype("float64")
-    diff = mean_interval(ia - ib, confidence).rename(mean="difference")
-    stats_over_worlds = diff.assign(
-        mean_a=ia.mean("world"), mean_b=ib.mean("world"), share_positive=(ia > ib).mean("world")
-    ).compute()
-    table = stats_over_worlds.to_dataframe().reset_index()
-    columns = ["month", "date", "power", "state", "mean_a", "mean_b", "difference"]
-    return table[[*columns, "ci_low", "ci_high", "share_positive"]]
+    """The comparison's table: paired_effects of each part of the holdings (the powers, then
+    the neighbours over the host), month by month."""
+    frames = []
+    parts = zip(a.holdings(), b.holdings(), strict=True)
+    for kind, (part_a, part_b) in zip(("power", "neighbour"), parts, strict=False):
+        if state is not None:
+            if state not in part_a.state.values:
+                continue
+            part_a, part_b = part_a.sel(state=[state]), part_b.sel(state=[state])
+        found = paired_effects(part_a, part_b, confidence)
+        frame = found.to_dataframe().reset_index().assign(holder_kind=kind)
+        frames.append(frame.astype({"holder": str, "state": str}))
+    table = pd.concat(frames, ignore_index=True).sort_values("month", kind="stable")
+    return table[COLUMNS].reset_index(drop=True)
 
 
 def write_comparison(comparison: Comparison, claim) -> list[Path]:
@@ -203,7 +205,7 @@ def compare_batch(folder: Path, runs) -> list[str]:
             f"{points[0].scenario.name} - baseline: influence over {host} at the end, "
             f"{len(points)} sweep points (mean paired difference: lowest, median, highest point)"
         )
-        for power, rows in final.groupby("power", sort=False):
+        for holder, rows in final.groupby("holder", sort=False):
             d = rows.difference
-            lines.append(f"  {power}: {d.min():+.4f}, {d.median():+.4f}, {d.max():+.4f}")
+            lines.append(f"  {holder}: " + ", ".join(map(signed, (d.min(), d.median(), d.max()))))
     return lines

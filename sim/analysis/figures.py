@@ -55,19 +55,21 @@ def fan_chart(runs, power: str, state: str | None = None, ax=None):
     return fig
 
 
-def difference_chart(comparison, state: str, powers: list[str] | None = None, ax=None):
-    """Mean paired difference of each power's influence over `state` (a minus b), with its
-    confidence interval as a band, from a Comparison."""
+def difference_chart(comparison, state: str, holders: list[str] | None = None, ax=None):
+    """Mean paired difference of each holder's influence over `state` (a minus b), with its
+    confidence interval as a band, from a Comparison; neighbours holding influence over the
+    host dashed."""
     fig, ax = _axes(ax, (8, 4.2))
     rows = comparison.table[comparison.table.state == state]
     if rows.empty:
         raise KeyError(f"the comparison holds no state {state!r}")
-    for i, (power, part) in enumerate(rows.groupby("power", sort=False, observed=True)):
-        if powers is not None and power not in powers:
+    for i, (holder, part) in enumerate(rows.groupby("holder", sort=False, observed=True)):
+        if holders is not None and holder not in holders:
             continue
-        color = power_color(power, i)
+        color = power_color(holder, i)
+        style = "--" if part.holder_kind.iloc[0] == "neighbour" else "-"
         ax.fill_between(part.date, part.ci_low, part.ci_high, color=color, alpha=0.25, lw=0)
-        ax.plot(part.date, part.difference, color=color, lw=1.6, label=power)
+        ax.plot(part.date, part.difference, color=color, lw=1.6, ls=style, label=holder)
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_title(
         f"Influence over {state}: {comparison.a.scenario.name} minus "
@@ -103,7 +105,7 @@ def policy_chart(table, ax=None):
     if paired:
         ax.axvline(0.0, color="0.5", lw=0.8)
     ax.set_title(
-        f"{table.attrs['power']}'s influence over {table.attrs['state']}, {table.attrs['date']}",
+        f"{table.attrs['holder']}'s influence over {table.attrs['state']}, {table.attrs['date']}",
         fontsize=10,
     )
     ax.set_xlabel(

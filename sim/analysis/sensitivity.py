@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.analysis.compare import CONFIDENCE
+from sim.analysis.effects import CONFIDENCE
 from sim.batch.executors import check_scheduler, make_executor
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import written_values

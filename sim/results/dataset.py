@@ -223,16 +223,30 @@ class Results:
         """A row per power and state, then per neighbour holding influence over the host (in the
         `power` column, with the host as state): final-month median, 5% and 95% quantiles of
         influence, and the median over worlds of its change since month 0."""
-        held = self.params.holders.codes
-        host = self.params.codes[self.params.host]
-        frames = [self._summary_of(self.dataset["influence"])]
-        if held:
-            holders = self.dataset["host_influence"].sel(holder=held)
-            frame = self._summary_of(
-                holders.rename(holder="power").expand_dims(state=[host], axis=-1)
-            )
-            frames.append(frame)
+        frames = [self._summary_of(part.rename(holder="power")) for part in self.holdings()]
         return pd.concat(frames, ignore_index=True)
+
+    def holdings(self) -> list[xr.DataArray]:
+        """The influence of every holder, each part (month, world, holder, state): the powers
+        over every state, then, when neighbours hold influence over the host (host_ties), those
+        neighbours over the host alone; lazy when the Dataset is."""
+        parts = [self.dataset["influence"].rename(power="holder")]
+        powers = self.labels("power")
+        held = [h for h in self.labels("holder") if h not in powers]
+        if held:
+            host = self.scenario.codes("host")[0]
+            neighbours = self.dataset["host_influence"].sel(holder=held)
+            parts.append(neighbours.expand_dims(state=[host], axis=-1))
+        return parts
+
+    def influence_of(self, holder: str, state: str) -> xr.DataArray:
+        """Influence of one holder (a power, or a neighbour holding influence over the host)
+        over one state, (month, world)."""
+        for part in self.holdings():
+            if holder in part.holder.values and state in part.state.values:
+                return part.sel(holder=holder, state=state)
+        holders = ", ".join(str(h) for part in self.holdings() for h in part.holder.values)
+        raise KeyError(f"{holder!r} holds no recorded influence over {state!r}; holders: {holders}")
 
     @staticmethod
     def _summary_of(influence: xr.DataArray) -> pd.DataFrame:
