@@ -23,6 +23,7 @@ from sim.analysis.effects import (
     signed,
     spread_source,
 )
+from sim.errors import ResultError
 from sim.results.dataset import Results
 
 SEED = 5
@@ -34,7 +35,8 @@ NEIGHBOURS = ["IRN", "PAK"]
 
 @pytest.fixture(scope="module")
 def pair(short):
-    """US re-engagement and the baseline, the same worlds (common random numbers)."""
+    """US re-engagement and the baseline, the same worlds (common random numbers: the same
+    dice and, drawn by default, the same assumptions)."""
     policy = sim.load_scenario("us_reengagement").replace(horizon_months=MONTHS)
     return sim.run(policy, worlds=WORLDS, seed=SEED), sim.run(short, worlds=WORLDS, seed=SEED)
 
@@ -178,17 +180,25 @@ def test_the_words_lead_with_the_share_of_worlds_and_say_where_the_spread_comes_
     for holder in NEIGHBOURS:
         assert re.search(rf"^  {holder} .*higher in \d+% of worlds", text, re.M), text
     assert "across worlds (5-95%)" in text
-    assert "the dice alone" in text and "declared assumptions" not in text
+    assert "the declared assumptions (drawn per world) and the dice" in text  # drawn: the default
+    assert "the dice alone" not in text
     # no more than three decimals on any effect or level
     assert not re.search(r"\d\.\d{4}", text), text
 
 
 def test_drawn_assumptions_are_named_as_a_source_of_the_spread(pair):
     a, b = pair
-    drawn = Results(a.dataset.assign_attrs(assumptions="drawn"), a.scenario)
-    assert spread_source(a, b) == "the dice alone (every world has the same assumptions)"
-    assert "the declared assumptions (drawn per world) and the dice" == spread_source(drawn, b)
-    assert "declared assumptions" in compare(drawn, b).describe()
+
+    def marked(res: Results, mode: str) -> Results:
+        return Results(res.dataset.assign_attrs(assumptions=mode), res.scenario)
+
+    fixed = [marked(res, "fixed") for res in (a, b)]
+    assert spread_source(*fixed) == "the dice alone (every world has the same assumptions)"
+    assert "the declared assumptions (drawn per world) and the dice" == spread_source(a, b)
+    assert "declared assumptions" in compare(a, b).describe()
+    assert "the dice alone" in compare(*fixed).describe()
+    with pytest.raises(ResultError, match="its assumptions are fixed, the other run's drawn"):
+        compare(fixed[0], b)
 
 
 def test_sim_compare_names_iran_and_pakistan_and_the_share_of_worlds(tmp_path):
@@ -207,7 +217,7 @@ def test_sim_compare_names_iran_and_pakistan_and_the_share_of_worlds(tmp_path):
         assert f"higher in {row.share_positive:.0%} of worlds" in found
         assert f"{signed(row.diff_q05)} to {signed(row.diff_q95)} across worlds" in found
     assert {"  IRN ", "  PAK "} <= {x[:6] for x in done.stdout.splitlines()}
-    assert "the dice alone" in done.stdout
+    assert "the declared assumptions (drawn per world) and the dice" in done.stdout
 
 
 # ---- policy tables --------------------------------------------------------------------------

@@ -107,6 +107,7 @@ def moved_view(baseline) -> View:
         state="TJK",
         month=5,
         against="us_reengagement",
+        assumptions="fixed",  # an assumption's value applies with fixed assumptions only
     )
     view = view.with_value("us_aid", lever.high, written["us_aid"])
     return view.with_value("sanctions_drag", item.low, written["sanctions_drag"])
@@ -114,7 +115,7 @@ def moved_view(baseline) -> View:
 
 def test_query_round_trip_reproduces_the_view(baseline):
     view = moved_view(baseline)
-    for field in ("preset", "worlds", "seed", "state", "month", "against"):
+    for field in ("preset", "worlds", "seed", "state", "month", "against", "assumptions"):
         assert getattr(view, field) != getattr(View(), field), field
     assert len(view.values) == 2
     back = view_from_query(view.query())
@@ -164,7 +165,20 @@ def bad_entries(baseline) -> dict[str, str]:
     }
 
 
-VALID = "seed=3&month=5&against=us_reengagement&v.sanctions_drag=0.2"
+VALID = "seed=3&month=5&against=us_reengagement&assumptions=fixed&v.sanctions_drag=0.2"
+
+
+def test_an_assumption_from_a_link_applies_only_with_fixed_assumptions():
+    """Drawn (the default), every world draws the assumption: a value for it in a link is
+    dropped with a note; fixed, it applies."""
+    drawn = view_from_query("v.sanctions_drag=0.2&v.us_aid=100")
+    assert drawn.values == (("us_aid", 100.0),) and drawn.assumptions == "drawn"
+    assert drawn.problems == ("sanctions_drag: drawn per world; its value applies with fixed "
+                              "assumptions",)  # fmt: skip
+    fixed = view_from_query("assumptions=fixed&v.sanctions_drag=0.2")
+    assert fixed.values == (("sanctions_drag", 0.2),) and fixed.problems == ()
+    assert "assumptions=fixed" in fixed.query() and "assumptions" not in drawn.query()
+    assert view_from_query("assumptions=guessed").problems[0].startswith("assumptions: ")
 
 
 @pytest.mark.parametrize(
@@ -442,7 +456,8 @@ def test_a_strong_lever_shows_as_a_gain_and_reversed_as_a_loss(full, strong):
     assert "; +" in gain and "; -" in loss  # the mean's sign
     assert "across worlds (5-95%)" in gain and "of its level" in gain
     assert ahead[1] == gain  # the largest gain first
-    assert "the dice alone" in ahead[-1]  # where the spread across worlds comes from
+    # where the spread across worlds comes from: the app runs drawn by default
+    assert "the declared assumptions (drawn per world) and the dice" in ahead[-1]
 
 
 def test_a_preview_is_paired_with_the_first_worlds_of_a_full_run(steps, strong):

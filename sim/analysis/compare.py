@@ -139,6 +139,12 @@ def check_paired(a: Results, b: Results) -> None:
             raise ResultError(where, f"its {dim}s differ from the other run's; not comparable")
     if a.scenario.start != b.scenario.start:
         raise ResultError(where, f"starts {a.scenario.start}, the other run {b.scenario.start}")
+    if a.assumptions != b.assumptions:
+        raise ResultError(
+            where,
+            f"its assumptions are {a.assumptions}, the other run's {b.assumptions}: world by "
+            "world they differ; run both with the same --assumptions to compare them",
+        )
 
 
 def _paired_table(a: Results, b: Results, confidence: float, state: str | None) -> pd.DataFrame:

@@ -139,15 +139,9 @@ def effect_sentence(row, where: str = "") -> str:
     return head if row.effect == "none" else f"{head}: {effect_words(row)}"
 
 
-def assumptions_mode(res: Results) -> str:
-    """'drawn' when every world of the run drew its own assumptions, else 'fixed' (runs that
-    do not say)."""
-    return str(res.dataset.attrs.get("assumptions", "fixed"))
-
-
 def spread_source(*runs: Results) -> str:
     """Where the spread of an effect across these runs' worlds comes from, in words."""
-    if any(assumptions_mode(res) == "drawn" for res in runs):
+    if any(res.assumptions == "drawn" for res in runs):
         return "the declared assumptions (drawn per world) and the dice"
     return "the dice alone (every world has the same assumptions)"
 
