@@ -377,7 +377,8 @@ def test_a_sensitivity_sample_point_is_the_mean_of_its_run(sens, no_termez_closu
     s = sens.samples
     point = s[s.design == "B"].iloc[3]
     values = {p: float(point[p]) for p in SENS_PARAMETERS}
-    res = sim.run(no_termez_closure.with_values(**values), worlds=SENS_WORLDS)
+    # the design's points run with the assumptions fixed: each point sets its factors
+    res = sim.run(no_termez_closure.with_values(**values), worlds=SENS_WORLDS, assumptions="fixed")
     assert res.seed == sens.seed
     for outcome, (power, state) in zip(SENS_OUTCOMES, [("RUS", "AFG"), ("USA", "AFG")],
                                        strict=True):  # fmt: skip
@@ -413,7 +414,7 @@ def test_sensitivity_takes_an_outcome_spec(baseline):
     # the sample's outcome is the mean over worlds of that series' last month
     first = s.samples.iloc[0]
     values = {p: float(first[p]) for p in ("china_economic", "sanctions_drag")}
-    res = sim.run(baseline.with_values(**values), worlds=3, months=6)
+    res = sim.run(baseline.with_values(**values), worlds=3, months=6, assumptions="fixed")
     expected = final_cell(res, "CHN", "TJK").mean()
     assert first["china_over_tajikistan"] == pytest.approx(expected, rel=1e-6)
 
