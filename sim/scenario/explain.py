@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.scenario.paths import item_key
+from sim.scenario.paths import get_path, item_key
 from sim.scenario.schema import Scenario
 
 # Plain numbers inside a sourced item (a trade flow) that its source covers, with their units.
@@ -73,6 +73,14 @@ def format_factors(scenario: Scenario) -> str:
             )
             if hasattr(x, "source"):
                 lines.append(f"  {'':<24} {x.source}")
+    if scenario.shares:
+        lines.append("\nshares (weights drawn together, keeping their sum):")
+    data = scenario.model_dump(mode="json")
+    for x in scenario.shares:
+        written = ", ".join(f"{part} {get_path(data, path):g}" for part, path in
+                            zip(x.parts, x.paths, strict=True))  # fmt: skip
+        lines.append(f"  {x.name:<24} Dirichlet, concentration {x.concentration:g}: {written}")
+        lines.append(f"  {'':<24} {x.source}")
     lines.append("\noutcomes:" if scenario.outcomes else "\noutcomes: none")
     for x in scenario.outcomes:
         where = ", ".join(f"{k}={v}" for k, v in x.select.items())
