@@ -267,8 +267,9 @@ def no_termez_closure(baseline):
     for shock in data["shocks"]:
         if shock["name"] in ("closure", "border_clash"):
             shock["base_rate"]["value"] = 0.0
-    # the uncertainty over the closure rate has no meaning once closures are off
-    data["uncertainties"] = [u for u in data["uncertainties"] if u["name"] != "closure_rate"]
+    # the uncertainties over these rates have no meaning once the shocks are off
+    zeroed = {"shocks.closure.base_rate", "shocks.border_clash.base_rate"}
+    data["uncertainties"] = [u for u in data["uncertainties"] if u["path"] not in zeroed]
     termez = next(c for c in data["crossings"] if c["id"] == "termez_hairatan")
     data["events"] = [
         e

@@ -15,6 +15,7 @@ import pytest
 
 from agents import Host, Neighbor, Power, ThreatNetwork
 from sim.batch import runner
+from sim.core.assumptions import drawn_paths
 from sim.core.params import compile_scenario
 from sim.model import RegionalInfluenceModel
 
@@ -209,7 +210,7 @@ def test_compiled_params_are_taken_only_with_their_own_scenario(small):
     assert model.params is p
     drawn = RegionalInfluenceModel(small, worlds=3, params=p, assumptions="drawn").params
     assert drawn is not p and all(len(v) == 3 for v in drawn.assumptions.values())
-    assert drawn.assumptions.keys() == {u.name for u in small.uncertainties}
+    assert drawn.assumptions.keys() == set(drawn_paths(small))  # uncertainties and shares
     assert RegionalInfluenceModel(params=p).spec == small
     with pytest.raises(ValueError, match="compiled from another scenario"):
         RegionalInfluenceModel(small.replace(seed=small.seed + 1), params=p)

@@ -179,9 +179,12 @@ def test_bad_targets_file_is_refused_with_file_and_field(tmp_path, edit, field):
 
 
 def _edited(baseline, *edits):
-    """The baseline with (path, value) edits applied, validated again."""
+    """The baseline with (path, value) edits applied, validated again. An edited number is
+    stated, no longer drawn: its uncertainty goes, as do those whose number the edit removes
+    (the CSTO's solidarity without alliances)."""
     from sim.scenario.loading import parse_scenario
     from sim.scenario.paths import set_path
+    from sim.scenario.schema import drop_dangling_factors
 
     data = baseline.model_dump(mode="json")
     for path, value in edits:
@@ -189,6 +192,9 @@ def _edited(baseline, *edits):
             data["alliances"] = value
         else:
             set_path(data, path, value)
+    edited = {path for path, _ in edits}
+    data["uncertainties"] = [u for u in data["uncertainties"] if u["path"] not in edited]
+    drop_dangling_factors(data)
     return parse_scenario(data)
 
 
