@@ -242,3 +242,17 @@ def test_the_command_line_records_the_mode(tmp_path):
     done = sim("run", "baseline", "--assumptions", "guessed", "--out", tmp_path / "g")
     assert done.returncode == 2 and "invalid choice: 'guessed'" in done.stderr
     assert not (tmp_path / "g").exists()
+
+
+def test_drawn_bands_carry_the_assumptions(baseline):
+    """The 5-95% band of Russian influence over Afghanistan in 2030 (the year's mean in each
+    world) is at least 1.5 times as wide with the assumptions drawn as with them fixed: same
+    seed, same worlds, so the same dice."""
+    to_2030 = baseline.replace(horizon_months=baseline.month_index("2030-12") + 1)
+    widths = {}
+    for mode in (DRAWN, FIXED):
+        res = api.run(to_2030, worlds=300, seed=SEED, assumptions=mode)
+        year = res.dataset["influence"].sel(power="RUS", state="AFG").isel(month=slice(-12, None))
+        q05, q95 = np.percentile(year.mean("month").values, [5, 95])
+        widths[mode] = q95 - q05
+    assert widths[DRAWN] >= 1.5 * widths[FIXED], widths
