@@ -16,7 +16,7 @@ from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
 from agents.power import Power, decide_powers, legitimacy_signal
 from agents.threat import ThreatNetwork, grow_networks, pressure
 from sim.core import rng
-from sim.core.assumptions import DEFAULT_MODE, DRAWN, draw, per_world
+from sim.core.assumptions import DRAWN, draw, per_world
 from sim.core.params import Params, compile_scenario
 from sim.core.reference import Reference
 from sim.core.series import Recorder
@@ -34,7 +34,7 @@ from sim.core.stages.shocks import (
 from sim.core.stages.trade import capacity_signals, settle, start_income, trade_stage
 from sim.core.state import State, initial_state
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import ASSUMPTION_MODES, NETWORKS
+from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS, NETWORKS
 
 
 class RegionalInfluenceModel(mesa.Model):
@@ -76,7 +76,7 @@ class RegionalInfluenceModel(mesa.Model):
         collect: bool | None = None,
         params: Params | None = None,
         record_into: dict[str, np.ndarray] | None = None,
-        assumptions: str = DEFAULT_MODE,
+        assumptions: str = DEFAULT_ASSUMPTIONS,
         **levers: float,
     ):
         scenario = _scenario_of(scenario, params, levers)

@@ -42,7 +42,7 @@ from sim.batch.runner import (
     simulate_block,
 )
 from sim.batch.sweeps import sweep_points
-from sim.core.assumptions import DEFAULT_MODE, FIXED
+from sim.core.assumptions import FIXED
 from sim.errors import ResultError, ScenarioError
 from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
 from sim.results.folder import (
@@ -57,6 +57,7 @@ from sim.results.outcomes import OUTCOMES
 from sim.results.store import create_store, versions
 from sim.scenario.loading import input_files, load_scenario, resolve_path
 from sim.scenario.schema import Scenario
+from sim.scenario.vocab import DEFAULT_ASSUMPTIONS
 
 log = logging.getLogger("sim")
 
@@ -75,7 +76,7 @@ class Run:
     worlds: int
     seed: int
     plots: bool  # a result folder of its own has plots; the points of a sweep have none
-    assumptions: str = DEFAULT_MODE  # drawn per world, or fixed at their written values
+    assumptions: str = DEFAULT_ASSUMPTIONS  # drawn per world, or fixed at their written values
 
     @property
     def block(self) -> int:
@@ -116,7 +117,7 @@ def plan_runs(
     files: Sequence[str | Path],
     worlds: int | None = None,
     seed: int | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> tuple[list[Run], dict]:
     """Every (scenario, sweep point) of the files, and the files that cannot be run with why.
     `worlds` and `seed`, when given, are those of every run; else each scenario's own."""
@@ -160,7 +161,7 @@ def run_batch(
     progress: bool = False,
     executor: Executor | None = None,
     seed: int | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> BatchReport:
     """Run every scenario and sweep point of `files` into the batch folder `out`.
 
@@ -472,10 +473,10 @@ def resume_hint(
     out: Path,
     worlds: int | None,
     seed: int | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> str:
     """The command that resumes the batch: the same files, --worlds, --seed and mode."""
     extra = f" --worlds {worlds}" if worlds else ""
     extra += f" --seed {seed}" if seed is not None else ""
-    extra += f" --assumptions {assumptions}" if assumptions != DEFAULT_MODE else ""
+    extra += f" --assumptions {assumptions}" if assumptions != DEFAULT_ASSUMPTIONS else ""
     return f"sim batch {' '.join(map(str, files))}{extra} --out {out} --resume"

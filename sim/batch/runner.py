@@ -25,7 +25,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from sim.batch.progress import progress_bar
-from sim.core.assumptions import DEFAULT_MODE, DRAWN, check_drawable
+from sim.core.assumptions import DRAWN, check_drawable
 from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -35,7 +35,12 @@ from sim.results.folder import STORE, claim_output
 from sim.results.outcomes import check_outcomes
 from sim.results.store import ResultWriter, finish_folder, open_run, write_block
 from sim.scenario.schema import MAX_WORLDS, Scenario
-from sim.scenario.vocab import ASSUMPTION_MODES, MAX_SEED, SEED_RANGE_TEXT
+from sim.scenario.vocab import (
+    ASSUMPTION_MODES,
+    DEFAULT_ASSUMPTIONS,
+    MAX_SEED,
+    SEED_RANGE_TEXT,
+)
 
 DEFAULT_BLOCK = 1000
 STORED_BLOCKS = 2  # simulated blocks per block of the store: each write has a fixed cost
@@ -76,7 +81,7 @@ def run_block(
     on_month: Callable[[int], object] | None = None,
     into: dict[str, np.ndarray] | None = None,
     params: Params | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> dict[str, np.ndarray]:
     """Run one block of worlds to the horizon and return its recorded arrays, written `into`
     the given arrays (months, count, ...) if any. `on_month` is called with the block's number
@@ -112,7 +117,7 @@ def fill(
     block_size: int = DEFAULT_BLOCK,
     on_month: Callable[[int], object] | None = None,
     params: Params | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> None:
     """Simulate worlds first.. into the arrays (months, count, ...), a block of `block_size`
     worlds at a time, each block written into its slice; the scenario compiled once (`params`,
@@ -132,7 +137,7 @@ def simulate_block(
     first: int,
     count: int,
     block: int,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> dict:
     """A batch's unit of work: worlds first..first+count-1 simulated (in blocks of
     DEFAULT_BLOCK) and written into their chunks of the store; returns the block's entry."""
@@ -162,7 +167,7 @@ def check_run(
     seed: int,
     in_memory: bool,
     params: Params | None = None,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> None:
     """Refuse, before anything runs, a seed out of range or worlds beyond what the scenario
     allows or (in memory) what memory holds, with the estimate (from `params`, the scenario
@@ -212,7 +217,7 @@ def run(
     progress: bool = False,
     out: str | Path | None = None,
     force: bool = False,
-    assumptions: str = DEFAULT_MODE,
+    assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> Results:
     """Run `worlds` worlds of a scenario (defaults from the scenario) and return Results.
 

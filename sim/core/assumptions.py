@@ -20,10 +20,9 @@ from sim.core import rng
 from sim.errors import ScenarioError
 from sim.scenario.paths import get_path, item_key
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
+from sim.scenario.vocab import ASSUMPTION_MODES
 
 DRAWN, FIXED = ASSUMPTION_MODES
-DEFAULT_MODE = DEFAULT_ASSUMPTIONS  # of run(), sim run, sim batch and the model
 
 
 # What a world cannot draw, and why: the numbers that set state every world shares (scheduled
