@@ -20,6 +20,8 @@ from sim.scenario.loading import load_scenario
 from sim.scenario.paths import get_path, item_key, set_path
 from sim.scenario.schema import Scenario, Shares, Uncertainty
 
+pytestmark = pytest.mark.model  # the engine's arithmetic: run again on Python 3.12, mesa 3.5
+
 SEED = 11
 
 
