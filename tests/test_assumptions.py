@@ -33,17 +33,12 @@ def with_values_written(scenario: Scenario, values: dict[str, float]) -> Scenari
     return Scenario.model_validate(data)
 
 
-@pytest.mark.parametrize("levers", [{}, {"us_sanctions": 0.5}])
-def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, levers):
-    """The vectorised pass over drawn parameters is exact: world by world, every recorded
-    series equals a fixed-mode run of that one world with its drawn values written into the
-    scenario (levers moved included: the start balance follows each world's own values)."""
-    scenario = short.replace(horizon_months=18).with_levers(**levers)
-    first, count = 3, 7  # 7 worlds: no axis of the model has 7 entries, so a mix-up shows
+def assert_each_world_runs_alone(scenario: Scenario, first: int, count: int) -> dict:
+    """A drawn run of worlds first..first+count-1 equals, series by series, each of its worlds
+    run alone in fixed mode with its drawn values written into the scenario; returns the
+    drawn run's record."""
     model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first, assumptions=DRAWN)
     model.run()
-    spread = np.ptp(model.recorded["influence"][-1], axis=0).max()
-    assert spread > 1e-3, "the drawn worlds should differ"
     for i in range(count):
         values = {k: v[0] for k, v in draw(scenario, SEED, [first + i]).items()}
         alone = RegionalInfluenceModel(
@@ -56,6 +51,19 @@ def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, l
                 series[:, i], alone.recorded[name][:, 0], rtol=1e-12, atol=1e-15,
                 err_msg=f"{name}, world {first + i}",
             )  # fmt: skip
+    return model.recorded
+
+
+@pytest.mark.parametrize("levers", [{}, {"us_sanctions": 0.5}])
+def test_a_drawn_world_is_the_world_run_alone_with_its_draws_written_in(short, levers):
+    """The vectorised pass over drawn parameters is exact: world by world, every recorded
+    series equals a fixed-mode run of that one world with its drawn values written into the
+    scenario (levers moved included: the start balance follows each world's own values)."""
+    scenario = short.replace(horizon_months=18).with_levers(**levers)
+    # 7 worlds: no axis of the model has 7 entries, so a mix-up shows
+    recorded = assert_each_world_runs_alone(scenario, first=3, count=7)
+    spread = np.ptp(recorded["influence"][-1], axis=0).max()
+    assert spread > 1e-3, "the drawn worlds should differ"
 
 
 def numbers(node, path=""):
@@ -97,21 +105,7 @@ def test_every_number_a_world_may_draw_is_drawn_exactly(short):
         for i, (path, value) in enumerate(found)
     ]  # fmt: skip
     scenario = Scenario.model_validate(data)
-    first, count = 2, 5
-    model = RegionalInfluenceModel(scenario, count, seed=SEED, first_world=first, assumptions=DRAWN)
-    model.run()
-    for i in range(count):
-        values = {k: v[0] for k, v in draw(scenario, SEED, [first + i]).items()}
-        alone = RegionalInfluenceModel(
-            with_values_written(scenario, values), 1, seed=SEED, first_world=first + i,
-            assumptions=FIXED,
-        )  # fmt: skip
-        alone.run()
-        for name, series in model.recorded.items():
-            np.testing.assert_allclose(
-                series[:, i], alone.recorded[name][:, 0], rtol=1e-12, atol=1e-15,
-                err_msg=f"{name}, world {first + i}",
-            )  # fmt: skip
+    assert_each_world_runs_alone(scenario, first=2, count=5)
 
 
 def test_a_number_no_world_may_draw_is_refused_before_a_drawn_run(tmp_path):

@@ -66,29 +66,25 @@ class BatchResults:
         """Experiments and outcomes in one table, as the EMA Workbench pairs them: a row per
         world of every run, with its scenario, point, the values of the levers and
         uncertainties, and each declared outcome."""
-        factors = self.factors
-        parts = []
-        for row in self.index.itertuples(index=False):
-            values = self._runs[row.scenario, int(row.point)].outcomes().reset_index()
-            given = {"scenario": row.scenario, "point": int(row.point)}
-            given |= {f: getattr(row, f) for f in factors}
-            parts.append(values.assign(**given))
-        table = pd.concat(parts, ignore_index=True)
-        first = ["scenario", "point", "world", *factors]
-        return table[first + [c for c in table.columns if c not in first]]
+        return self._per_world(lambda res: res.outcomes().reset_index(), self.factors)
 
     def experiments(self) -> pd.DataFrame:
         """Every run's experiments (Results.experiments: a row per world with its drawn
         assumptions and outcomes), with its scenario, point and the point's lever values."""
         levers = [f for f in self.factors if f not in self._uncertainty_names()]
+        return self._per_world(Results.experiments, levers)
+
+    def _per_world(self, table_of, factors: list[str]) -> pd.DataFrame:
+        """`table_of(run)` (a row per world) of every run, stacked, each row with its run's
+        scenario, point and values of `factors` from the index, those columns first."""
         parts = []
         for row in self.index.itertuples(index=False):
-            table = self._runs[row.scenario, int(row.point)].experiments()
+            table = table_of(self._runs[row.scenario, int(row.point)])
             given = {"scenario": row.scenario, "point": int(row.point)}
-            given |= {f: getattr(row, f) for f in levers}
+            given |= {f: getattr(row, f) for f in factors}
             parts.append(table.assign(**given))
         table = pd.concat(parts, ignore_index=True)
-        first = ["scenario", "point", "world", *levers]
+        first = ["scenario", "point", "world", *factors]
         return table[first + [c for c in table.columns if c not in first]]
 
     def _uncertainty_names(self) -> set[str]:
