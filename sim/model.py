@@ -16,7 +16,7 @@ from agents.neighbor import Neighbor, decide_neighbors, host_opportunity
 from agents.power import Power, decide_powers, legitimacy_signal
 from agents.threat import ThreatNetwork, grow_networks, pressure
 from sim.core import rng
-from sim.core.assumptions import DRAWN, draw, per_world
+from sim.core.assumptions import DRAWN, check_assumptions, draw, per_world
 from sim.core.params import Params, compile_scenario
 from sim.core.reference import Reference
 from sim.core.series import Recorder
@@ -34,7 +34,7 @@ from sim.core.stages.shocks import (
 from sim.core.stages.trade import capacity_signals, settle, start_income, trade_stage
 from sim.core.state import State, initial_state
 from sim.scenario.schema import Scenario
-from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS, NETWORKS
+from sim.scenario.vocab import DEFAULT_ASSUMPTIONS, NETWORKS
 
 
 class RegionalInfluenceModel(mesa.Model):
@@ -86,8 +86,7 @@ class RegionalInfluenceModel(mesa.Model):
         # `spec`, not `scenario`: mesa 3.5 reserves Model.scenario for its own Scenario objects
         self.spec, self.seed, self.worlds = scenario, int(seed), int(worlds)
         self.world_ids = np.arange(first_world, first_world + worlds, dtype=np.uint64)
-        if assumptions not in ASSUMPTION_MODES:
-            raise ValueError(f"assumptions must be one of {ASSUMPTION_MODES}, not {assumptions!r}")
+        check_assumptions(assumptions)
         self.assumptions = assumptions
         draws = draw(scenario, self.seed, self.world_ids) if assumptions == DRAWN else {}
         if params is None or draws:  # a block's drawn parameters are its own

@@ -36,13 +36,12 @@ from sim.batch.runner import (
     DEFAULT_BLOCK,
     STORED_BLOCKS,
     blocks,
-    check_assumptions,
     check_run,
     finish_run,
     simulate_block,
 )
 from sim.batch.sweeps import sweep_points
-from sim.core.assumptions import FIXED
+from sim.core.assumptions import FIXED, check_assumptions
 from sim.errors import ResultError, ScenarioError
 from sim.results.collection import INDEX, INDEX_COLUMNS, read_plan
 from sim.results.folder import (

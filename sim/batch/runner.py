@@ -25,7 +25,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from sim.batch.progress import progress_bar
-from sim.core.assumptions import DRAWN, check_drawable
+from sim.core.assumptions import DRAWN, check_assumptions, check_drawable
 from sim.core.params import Params, compile_scenario
 from sim.core.series import allocate, record_bytes
 from sim.errors import ScenarioError
@@ -36,7 +36,6 @@ from sim.results.outcomes import check_outcomes
 from sim.results.store import ResultWriter, finish_folder, open_run, write_block
 from sim.scenario.schema import MAX_WORLDS, Scenario
 from sim.scenario.vocab import (
-    ASSUMPTION_MODES,
     DEFAULT_ASSUMPTIONS,
     MAX_SEED,
     SEED_RANGE_TEXT,
@@ -193,14 +192,6 @@ def check_run(
             f"{worlds:,} worlds would hold about {_gb(need)} in memory (limit "
             f"{_gb(MEMORY_LIMIT)}); give an output folder (`run(..., out=DIR)`, or `sim run`) "
             "to stream them to disk",
-        )
-
-
-def check_assumptions(mode: str) -> None:
-    """Refuse a mode of assumptions other than drawn or fixed."""
-    if mode not in ASSUMPTION_MODES:
-        raise ScenarioError(
-            "assumptions", f"{mode!r} is not a mode; allowed: {', '.join(ASSUMPTION_MODES)}"
         )
 
 

@@ -45,6 +45,14 @@ NOT_DRAWN = {
 }
 
 
+def check_assumptions(mode: str) -> None:
+    """Refuse a mode of assumptions other than drawn or fixed."""
+    if mode not in ASSUMPTION_MODES:
+        raise ScenarioError(
+            "assumptions", f"{mode!r} is not a mode; allowed: {', '.join(ASSUMPTION_MODES)}"
+        )
+
+
 def check_drawable(scenario: Scenario) -> None:
     """Refuse, before a drawn run, an uncertainty on a number a world cannot draw alone."""
     for column, path in drawn_paths(scenario).items():
