@@ -21,7 +21,7 @@ BIN = $(VENV)/bin
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,ema]"
 	touch $(BIN)/sim
 
 demo: $(BIN)/sim
@@ -36,7 +36,7 @@ lint: $(BIN)/sim
 $(VENV312)/bin/sim: pyproject.toml
 	$(PY312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV312)/bin/python -m pip install --quiet -e ".[test]"
+	$(VENV312)/bin/python -m pip install --quiet -e ".[test,ema]"
 	touch $(VENV312)/bin/sim
 
 # the test files on two workers (pytest-xdist; a file's tests stay together, sharing its fixtures),
