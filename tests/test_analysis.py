@@ -1,5 +1,7 @@
-"""The analysis API: paired comparisons (`sim.compare`), policy tables (`sim.policy_table`), Sobol
-sensitivity (`sim.sensitivity`), the figures of the analysis, and `run_batch` on a Dask client.
+"""The analysis API: paired comparisons (`sim.compare`), policy tables (`sim.policy_table`), the
+Sobol route of `sim.sensitivity`, the figures of the analysis, and `run_batch` on a Dask client.
+(The default, given-data route of sensitivity, discovery, regret and lever search:
+tests/test_exploration.py.)
 
 Runs are the shipped baseline cut to 24 months (every scheduled event of 2024-2025 included) with
 a few hundred worlds and one seed: two runs with the same seed share every draw world by world
@@ -262,7 +264,9 @@ def test_a_policy_table_of_no_runs_is_a_clear_error_for_a_dict_too():
 def no_termez_closure(baseline):
     """The baseline where Termez-Hairatan can never close: no unscheduled closures, no border
     clashes (a clash with Uzbekistan blocks its crossing), and no scheduled event that closes
-    Termez. Its reroute share then multiplies a blocked share that is always zero."""
+    Termez. Its reroute share then multiplies a blocked share that is always zero. The Sobol
+    design varies uncertainties only: Russian security engagement and the reroute share, levers
+    of the baseline, become uncertainties of the same names here."""
     data = baseline.model_dump(mode="json")
     for shock in data["shocks"]:
         if shock["name"] in ("closure", "border_clash"):
@@ -277,6 +281,14 @@ def no_termez_closure(baseline):
         if not (e["type"] == "closure" and e["crossing"] == termez["id"])
         and not (e["type"] == "border_clash" and e["target"] == termez["transit_state"])
     ]
+    moved = {lever["name"]: lever for lever in data["levers"] if lever["name"] in SENS_PARAMETERS}
+    data["levers"] = [lever for lever in data["levers"] if lever["name"] not in moved]
+    data["lever_reference"] = {k: v for k, v in data["lever_reference"].items() if k not in moved}
+    data["uncertainties"] += [
+        {"name": name, "path": lever["path"], "low": lever["low"], "high": lever["high"],
+         "source": "assumption: a lever of the baseline, varied here as an uncertainty"}
+        for name, lever in moved.items()
+    ]  # fmt: skip
     return Scenario.model_validate(data).replace(horizon_months=MONTHS)
 
 
@@ -286,7 +298,8 @@ def test_the_termez_reroute_share_does_nothing_when_termez_cannot_close(
     """The precondition of the sensitivity test below, and its control."""
 
     def influence(scenario, share):
-        res = sim.run(scenario.with_values(termez_reroute=share), worlds=100, seed=SEED)
+        res = sim.run(scenario.with_values(termez_reroute=share), worlds=100, seed=SEED,
+                      assumptions="fixed")  # fmt: skip
         return res.dataset.influence.values
 
     np.testing.assert_array_equal(
@@ -298,11 +311,11 @@ def test_the_termez_reroute_share_does_nothing_when_termez_cannot_close(
 
 @pytest.fixture(scope="module")
 def sens(no_termez_closure):
-    return sensitivity(no_termez_closure, SENS_PARAMETERS, SENS_OUTCOMES, n=SENS_N,
-                       worlds=SENS_WORLDS, months=MONTHS, workers=1)  # fmt: skip
+    return sensitivity(no_termez_closure, SENS_PARAMETERS, SENS_OUTCOMES, method="sobol",
+                       n=SENS_N, worlds=SENS_WORLDS, months=MONTHS, workers=1)  # fmt: skip
 
 
-def test_sensitivity_ranks_the_dominant_lever_first_and_a_null_one_at_zero(sens):
+def test_sensitivity_ranks_the_dominant_parameter_first_and_a_null_one_at_zero(sens):
     ranked = sens.ranked("russia_over_afghanistan")
     assert list(ranked.index)[0] == "russia_security"
     assert ranked.equals(sens.ranked())  # the first outcome by default
@@ -312,7 +325,7 @@ def test_sensitivity_ranks_the_dominant_lever_first_and_a_null_one_at_zero(sens)
     assert top.total_low > 0.5
     assert top.total_low <= 1.0 <= top.total_high
     assert top.first_low <= top["first"] <= top.first_high
-    assert top.kind == "lever"
+    assert top.kind == "uncertainty"
 
     null = ranked.loc["termez_reroute"]
     assert abs(null["first"]) < 1e-12 and abs(null.total) < 1e-12
@@ -324,6 +337,16 @@ def test_sensitivity_ranks_the_dominant_lever_first_and_a_null_one_at_zero(sens)
     assert weak.kind == "uncertainty"
     assert weak.total < top.total_low
     assert sens.describe().splitlines()[1].split()[0] == "russia_security"
+    # an index whose interval is wide or leaves [0, 1] is flagged, and only such an index
+    bounds = ranked[["first_low", "first_high", "total_low", "total_high"]]
+    outside = (bounds.lt(0) | bounds.gt(1)).any(axis=1)
+    wide = (ranked.first_high - ranked.first_low > 0.3) | (
+        ranked.total_high - ranked.total_low > 0.3
+    )
+    assert (ranked.flag.str.contains("outside") == outside).all()
+    assert (ranked.flag.str.contains("wider") == wide).all()
+    assert outside["russia_security"]  # its total index is about 1: its interval reaches past 1
+    assert "flagged" in sens.describe()
     with pytest.raises(KeyError, match="no outcome 'nope'"):
         sens.ranked("nope")
 
@@ -345,7 +368,7 @@ def test_sensitivity_tables_have_a_row_per_outcome_and_parameter_and_per_point(
     labels = s.design.value_counts()
     assert labels["A"] == n and labels["B"] == n
     assert all(labels[f"AB[{p}]"] == n for p in SENS_PARAMETERS)
-    factors = no_termez_closure.factors()
+    factors = {u.name: u for u in no_termez_closure.uncertainties}
     for p in SENS_PARAMETERS:
         assert s[p].between(factors[p].low, factors[p].high).all(), p
     # the Saltelli design: AB[i] is A with column i taken from B
@@ -387,34 +410,40 @@ def test_a_sensitivity_sample_point_is_the_mean_of_its_run(sens, no_termez_closu
 
 
 # ---- 6. sensitivity input errors -----------------------------------------------------------
-SMALL = {"n": 4, "worlds": 3, "months": 6, "workers": 1}
+SMALL = {"method": "sobol", "n": 4, "worlds": 3, "months": 6, "workers": 1}
 
 
 def test_sensitivity_refuses_bad_input_before_running(baseline):
-    with pytest.raises(ValueError, match="'nope' is not a lever or uncertainty"):
-        sensitivity(baseline, ["russia_security", "nope"], "russia_over_afghanistan", **SMALL)
+    with pytest.raises(ValueError, match="'nope' is not an uncertainty"):
+        sensitivity(baseline, ["sanctions_drag", "nope"], "russia_over_afghanistan", **SMALL)
+    # a lever is a choice: never in the design of uncertainties
+    with pytest.raises(ValueError, match="'russia_security' is a lever"):
+        sensitivity(baseline, ["russia_security", "sanctions_drag"], "us_over_afghanistan",
+                    **SMALL)  # fmt: skip
     for n in (6, 2, 12):
         with pytest.raises(ValueError, match="power of 2"):
-            sensitivity(baseline, ["russia_security"], "russia_over_afghanistan",
+            sensitivity(baseline, ["sanctions_drag"], "russia_over_afghanistan",
                         **(SMALL | {"n": n}))  # fmt: skip
     with pytest.raises(ValueError, match="declares no outcome 'nope'"):
-        sensitivity(baseline, ["russia_security"], "nope", **SMALL)
+        sensitivity(baseline, ["sanctions_drag"], "nope", **SMALL)
     bad = {"name": "x", "series": "influence", "select": {"power": "CHN", "state": "XXX"}}
     with pytest.raises(ScenarioError) as err:
-        sensitivity(baseline, ["russia_security"], bad, **SMALL)
+        sensitivity(baseline, ["sanctions_drag"], bad, **SMALL)
     assert "XXX" in err.value.message
+    with pytest.raises(ValueError, match="unknown method 'sobel'"):
+        sensitivity(baseline, ["sanctions_drag"], method="sobel")
 
 
 def test_sensitivity_takes_an_outcome_spec(baseline):
     spec = {"name": "china_over_tajikistan", "series": "influence",
             "select": {"power": "CHN", "state": "TJK"}}  # fmt: skip
-    s = sensitivity(baseline, ["china_economic", "sanctions_drag"], spec, **SMALL)
+    s = sensitivity(baseline, ["china_budget", "sanctions_drag"], spec, **SMALL)
     assert s.outcomes == ["china_over_tajikistan"]
     assert set(s.indices.outcome) == {"china_over_tajikistan"}
     assert len(s.indices) == 2 and len(s.samples) == 4 * (2 + 2)
     # the sample's outcome is the mean over worlds of that series' last month
     first = s.samples.iloc[0]
-    values = {p: float(first[p]) for p in ("china_economic", "sanctions_drag")}
+    values = {p: float(first[p]) for p in ("china_budget", "sanctions_drag")}
     res = sim.run(baseline.with_values(**values), worlds=3, months=6, assumptions="fixed")
     expected = final_cell(res, "CHN", "TJK").mean()
     assert first["china_over_tajikistan"] == pytest.approx(expected, rel=1e-6)
@@ -422,8 +451,8 @@ def test_sensitivity_takes_an_outcome_spec(baseline):
 
 # ---- 7. determinism, inline and on a process pool ------------------------------------------
 def test_sensitivity_is_reproducible_inline_and_on_a_process_pool(baseline):
-    args = (baseline, ["russia_security", "sanctions_drag"], SENS_OUTCOMES)
-    tiny = {"n": 4, "worlds": 5, "months": 12}
+    args = (baseline, ["extremist_growth", "sanctions_drag"], SENS_OUTCOMES)
+    tiny = {"method": "sobol", "n": 4, "worlds": 5, "months": 12}
     inline = sensitivity(*args, **tiny, workers=1)
     again = sensitivity(*args, **tiny, workers=1)
     pool = sensitivity(*args, **tiny, workers=2)
@@ -581,8 +610,9 @@ def test_an_unguarded_script_runs_batches_and_sensitivity_on_a_pool(tmp_path):
         "print('top level ran')\n"
         "report = sim.run_batch(['baseline', 'us_reengagement'], 'two', worlds=20, workers=2)\n"
         "assert report.ok, (report.failed_files, report.failed_blocks)\n"
-        "s = sim.sensitivity('baseline', ['us_aid', 'sanctions_drag'], 'us_over_afghanistan',\n"
-        "                    n=4, worlds=3, months=12, workers=2)\n"
+        "s = sim.sensitivity('baseline', ['us_investment_reach', 'sanctions_drag'],\n"
+        "                    'us_over_afghanistan', method='sobol', n=4, worlds=3, months=12,\n"
+        "                    workers=2)\n"
         "print('ranked', list(s.ranked().index))\n"
     )
     for how in ("file", "stdin"):

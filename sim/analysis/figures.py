@@ -4,6 +4,8 @@ notebook's backend is never switched) or draws into the `ax` given."""
 
 from __future__ import annotations
 
+import textwrap
+
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -143,4 +145,96 @@ def indices_chart(sensitivity, outcome: str | None = None, ax=None):
     ax.set_title(f"What drives {ranked.attrs['outcome']}", fontsize=10)
     ax.legend(frameon=False, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def discovery_chart(discovery, axes=None):
+    """Scenario discovery in two panels: the candidate boxes' coverage against density (the
+    chosen one ringed), and the chosen box's restrictions as the part of each input's range
+    that the box keeps (an input's range spans the worlds' values)."""
+    if axes is None:
+        fig = Figure(figsize=(11, 0.35 * max(len(discovery.restrictions), 4) + 2.2))
+        fig.set_layout_engine("constrained")
+        axes = fig.subplots(1, 2, width_ratios=(1, 1.4))
+    left, right = axes
+    fig = left.figure
+    path = discovery.trajectory
+    points = left.scatter(path.coverage, path.density, c=path.restricted, cmap="viridis", s=18)
+    chosen = path[path.chosen]
+    left.scatter(chosen.coverage, chosen.density, s=120, facecolors="none", edgecolors="crimson",
+                 label="chosen")  # fmt: skip
+    left.scatter([discovery.coverage], [discovery.density], marker="*", s=140, color="crimson",
+                 label="its significant restrictions")  # fmt: skip
+    left.legend(frameon=False, loc="lower left", fontsize=8)
+    fig.colorbar(points, ax=left, label="inputs restricted")
+    left.set_xlabel("coverage (share of the worlds of interest inside)")
+    left.set_ylabel("density (share of the box's worlds of interest)")
+    left.set_xlim(0, 1.02)
+    left.set_ylim(0, 1.02)
+    left.set_title(f"{discovery.method.upper()}: candidate boxes", fontsize=10)
+    left.grid(alpha=0.3)
+    numeric = discovery.restrictions[discovery.restrictions.categories == ""].iloc[::-1]
+    width = (numeric.range_high - numeric.range_low).to_numpy()
+    start = (numeric.low - numeric.range_low).to_numpy() / width
+    end = (numeric.high - numeric.range_low).to_numpy() / width
+    y = list(range(len(numeric)))
+    right.barh(y, [1.0] * len(y), color="0.9", height=0.6)
+    right.barh(y, end - start, left=start, color="#2e5fa8", height=0.6)
+    for i, row in enumerate(numeric.itertuples()):
+        unit = f" {row.unit}" if row.unit and row.unit != "share" else ""
+        right.text(1.02, i, f"{row.low:.3g} to {row.high:.3g}{unit}", va="center", fontsize=8)
+    labels = [
+        f"{textwrap.fill(row.label, 40)}\n({row.Index}, p {discovery.p_text(row.p_value)})"
+        for row in numeric.itertuples()
+    ]
+    right.set_yticks(y, labels)
+    right.set_xlim(0, 1.35)
+    right.set_xticks([0, 0.5, 1], ["low", "", "high"])
+    right.set_title(
+        f"{discovery.outcome} {discovery.condition}\ncoverage {discovery.coverage:.2f}, "
+        f"density {discovery.density:.2f}",
+        fontsize=10,
+    )
+    return fig
+
+
+def importance_chart(sensitivity, outcome: str | None = None, top: int = 15, ax=None):
+    """Given-data indices of one outcome's leading inputs as bars with their intervals, the
+    noise floor as a line: a bar whose interval reaches below it cannot be told from noise."""
+    ranked = sensitivity.ranked(outcome).head(top).iloc[::-1]
+    fig, ax = _axes(ax, (8, 0.36 * len(ranked) + 1.6))
+    y = list(range(len(ranked)))
+    colors = ["#2e5fa8" if d else "0.7" for d in ranked.distinguishable]
+    errors = [ranked["index"] - ranked.low, ranked.high - ranked["index"]]
+    has_interval = ranked.low.notna().all()
+    ax.barh(y, ranked["index"], color=colors, height=0.6, xerr=errors if has_interval else None,
+            error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
+    ax.axvline(ranked.noise.iloc[0], color="crimson", lw=1, ls="--", label="noise floor")
+    ax.set_yticks(y, [f"{label[:40]}" for label in ranked.label])
+    ax.set_xlabel(
+        f"{sensitivity.measure.upper()} index over {sensitivity.worlds} drawn worlds "
+        f"({sensitivity.confidence:.0%} interval); grey: not distinguishable from noise"
+    )
+    ax.set_title(f"What {ranked.attrs['outcome']} depends on", fontsize=10)
+    ax.legend(frameon=False, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def pareto_chart(search, ax=None):
+    """A lever search's Pareto set on its first two objectives (one objective: against the
+    first lever), each setting a point."""
+    table = search.pareto
+    columns = list(table.columns[len(search.levers) :])
+    x, y = (columns[0], columns[1]) if len(columns) > 1 else (search.levers[0], columns[0])
+    fig, ax = _axes(ax, (6.5, 4.5))
+    ax.plot(table[x], table[y], "o-", color="#2e5fa8", ms=5, lw=0.8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(
+        f"{search.scenario}: settings no other beats on every objective\n"
+        f"({search.evaluations} candidates over the same {search.worlds} worlds)",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
     return fig

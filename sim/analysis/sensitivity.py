@@ -1,11 +1,19 @@
-"""Global sensitivity: which levers and uncertainties drive an outcome.
+"""Global sensitivity: which uncertainties drive an outcome.
 
-First-order and total Sobol indices of each outcome (scipy.stats.sobol_indices, the Saltelli
-2010 estimators) over a Saltelli design: two matrices A and B from a scrambled Sobol sequence
-and, for each parameter i, A with its column i taken from B. Each sample point is a scenario
-run as an ensemble of `worlds` worlds with the same seed (common random numbers, so two points
-differ only by their parameters), and its outcome is the mean over those worlds. The intervals
-are percentile bootstraps over the design's rows (scipy.stats.bootstrap, seeded).
+Two routes. The default reads a drawn ensemble as given data (sim.analysis.given_data: PAWN or
+delta over its worlds, each with its own draws of every uncertainty): no design of its own,
+every uncertainty at once, nonlinear effects included, and a noise floor.
+
+The Sobol route (`method="sobol"`) computes first-order and total Sobol indices
+(scipy.stats.sobol_indices, the Saltelli 2010 estimators) over a Saltelli design of the
+uncertainties named: two matrices A and B from a scrambled Sobol sequence and, for each
+uncertainty i, A with its column i taken from B. Levers are choices, not uncertainties: they
+are never in the design, and `levers` holds them at one setting for every point. Each point
+is the scenario run as an ensemble of `worlds` worlds with the same seed (common random
+numbers), its outcome the mean over those worlds, or with `policy`, the mean paired effect of
+that setting of levers at that point. The intervals are percentile bootstraps over the
+design's rows (scipy.stats.bootstrap, seeded); an index whose interval is wider than WIDE or
+reaches outside [0, 1] is flagged: n is too small for it.
 """
 
 from __future__ import annotations
@@ -20,23 +28,30 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.analysis.effects import CONFIDENCE
+from sim.analysis.given_data import MEASURES, RESAMPLES, ensemble_sensitivity
 from sim.batch.executors import check_scheduler, make_executor
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import written_values
 from sim.core.assumptions import FIXED
+from sim.results.collection import BatchResults, load_results
+from sim.results.dataset import Results
 from sim.results.outcomes import outcome_values
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Outcome, Scenario
 
 POINT_WORLDS = 50  # worlds per sample point: enough for a mean whose noise is small against the
 # spread of the outcome over the sample (common random numbers remove most of the rest)
+ENSEMBLE_WORLDS = 1000  # worlds of the drawn ensemble the default route runs from a scenario
+METHODS = ("pawn", "delta", "sobol")
+WIDE = 0.3  # a Sobol interval wider than this ranks nothing
 
 
 @dataclass
 class Sensitivity:
-    """Sobol indices of outcomes to parameters. `indices`: a row per (outcome, parameter) with
-    first-order and total indices and their intervals; `samples`: a row per sample point with
-    its design matrix, the parameters' values and the outcomes' means over worlds."""
+    """Sobol indices of outcomes to uncertainties. `indices`: a row per (outcome, parameter)
+    with first-order and total indices, their intervals and a flag where the intervals rank
+    nothing; `samples`: a row per sample point with its design matrix, the parameters' values
+    and the outcomes' means over worlds (with a `policy`, its mean paired effect)."""
 
     scenario: Scenario
     parameters: list[str]
@@ -47,6 +62,7 @@ class Sensitivity:
     confidence: float
     indices: pd.DataFrame
     samples: pd.DataFrame
+    policy: dict[str, float]
 
     def __repr__(self) -> str:
         return (
@@ -69,15 +85,22 @@ class Sensitivity:
     def describe(self, outcome: str | None = None) -> str:
         """One outcome's indices as text, a line per parameter, ranked."""
         table = self.ranked(outcome)
+        effect = f" (the paired effect of {_setting(self.policy)})" if self.policy else ""
         lines = [
-            f"{table.attrs['outcome']}: Sobol indices over {len(self.samples)} points of "
-            f"{self.worlds} worlds ({self.confidence:.0%} interval)"
+            f"{table.attrs['outcome']}{effect}: Sobol indices over {len(self.samples)} points "
+            f"of {self.worlds} worlds ({self.confidence:.0%} interval)"
         ]
         for name, row in table.iterrows():
+            flag = f"  ! {row.flag}" if row.flag else ""
             lines.append(
                 f"  {name:<24} total {row.total:5.2f} [{row.total_low:5.2f}, {row.total_high:5.2f}]"
-                f"  first {row.first:5.2f} [{row.first_low:5.2f}, {row.first_high:5.2f}]"
-                f"  ({row.kind})"
+                f"  first {row.first:5.2f} [{row.first_low:5.2f}, {row.first_high:5.2f}]{flag}"
+            )
+        flagged = int((table.flag != "").sum())
+        if flagged:
+            lines.append(
+                f"{flagged} of {len(table)} indices are flagged: their intervals are too wide "
+                "to rank them; raise n, or use the default route over a drawn ensemble"
             )
         return "\n".join(lines)
 
@@ -89,64 +112,111 @@ class Sensitivity:
 
 
 def sensitivity(
-    scenario: Scenario | str | Path,
+    source,
     parameters: list[str] | None = None,
     outcome: str | dict | Outcome | list | None = None,
+    *,
+    method: str = "pawn",
     n: int = 64,
-    worlds: int = POINT_WORLDS,
+    worlds: int | None = None,
     seed: int | None = None,
     months: int | None = None,
+    levers: dict[str, float] | None = None,
+    policy: dict[str, float] | None = None,
+    against: Results | None = None,
     confidence: float = CONFIDENCE,
-    resamples: int = 1000,
+    resamples: int | None = None,
     sample_seed: int = 0,
     workers: int | None = None,
     scheduler=None,
     progress: bool = False,
-) -> Sensitivity:
-    """Sobol indices of outcomes to a scenario's levers and uncertainties.
+):
+    """Which uncertainties drive outcomes: the default route reads a drawn ensemble (PAWN, or
+    `method="delta"`), the Sobol route runs a design of its own (`method="sobol"`).
 
-    `parameters`: names of levers and uncertainties (default: all), each varied over its
-    range (levers uniformly, uncertainties by their distribution). `outcome`: the name of a
-    declared outcome, an outcome spec ({series, select, over}) or a list of them (default:
-    every declared outcome). `n` (a power of 2) sets the design: n * (len(parameters) + 2)
-    points, each run with `worlds` worlds and `seed` (default: the scenario's) over `months`
-    (default: its horizon). Points run on `workers` processes (default: all cores; 1 runs
-    them here) or a Dask cluster (`scheduler`: an address or a `distributed.Client`).
+    `source`: a drawn run (Results, a batch, or a result folder) or a scenario (a Scenario, a
+    library name or a file). From a scenario, the default route runs a drawn ensemble of
+    `worlds` worlds (default 1,000) first. `parameters`: the uncertainties (default: all).
+    `outcome`: a declared outcome's name, an outcome spec ({series, select, over, window,
+    threshold}) or a list of them (default: every declared outcome). `levers` holds levers at
+    a setting; `policy` makes the outcome the paired effect of that setting of levers (from a
+    run, `against` gives the run it is compared with).
+
+    Sobol: `n` (a power of 2) sets the design: n * (len(parameters) + 2) points, each run with
+    `worlds` worlds (default 50) and `seed` (default: the scenario's) over `months` (default:
+    its horizon), on `workers` processes (default: all cores; 1 runs them here) or a Dask
+    cluster (`scheduler`: an address or a `distributed.Client`).
 
     Example::
 
-        s = sensitivity("baseline", ["russia_security", "sanctions_drag"],
-                        outcome="russia_over_afghanistan", n=32)
-        s.ranked()  # a row per parameter, the largest total index first
-        s.plot()
+        s = sensitivity(sim.run(sim.load_scenario("baseline"), worlds=2000, seed=1),
+                        outcome="us_over_afghanistan")
+        s.ranked(); s.drivers(); s.plot()
+        s = sensitivity("baseline", ["extremist_growth", "sanctions_drag"],
+                        outcome="russia_over_afghanistan", method="sobol", n=32)
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     check_scheduler(scheduler)  # a malformed address is refused before any work
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    if isinstance(source, Results | BatchResults) or _is_result_folder(source):
+        if method == "sobol":
+            raise ValueError("the Sobol route runs its own design: give it a scenario, not a run")
+        if levers or policy:
+            raise ValueError("a run's levers are set: give `against` to compare it with another")
+        results = load_results(source) if isinstance(source, str | Path) else source
+        return ensemble_sensitivity(results, outcome, parameters, method, against,
+                                    _resamples(resamples), confidence, sample_seed)  # fmt: skip
+    scenario = source if isinstance(source, Scenario) else load_scenario(source)
     if months is not None:
         scenario = scenario.replace(horizon_months=months)
+    if levers:
+        scenario = scenario.with_levers(**levers)
     outcomes = _outcomes(scenario, outcome)
     scenario = scenario.replace(outcomes=outcomes)
     seed = scenario.seed if seed is None else seed
-    check_run(scenario, worlds, seed, in_memory=True)
-    factors = _factors(scenario, parameters)
+    if method in MEASURES:
+        worlds = ENSEMBLE_WORLDS if worlds is None else worlds
+        check_run(scenario, worlds, seed, in_memory=True)
+        base = run(scenario, worlds=worlds, seed=seed, progress=progress)
+        treated = run(scenario.with_levers(**policy), worlds=worlds, seed=seed) if policy else None
+        return ensemble_sensitivity(treated or base, [o.name for o in outcomes], parameters,
+                                    method, base if policy else None,
+                                    _resamples(resamples), confidence, sample_seed)  # fmt: skip
+    worlds = POINT_WORLDS if worlds is None else worlds
+    check_run(scenario, worlds, seed, in_memory=True, assumptions=FIXED)
+    factors = _uncertainties(scenario, parameters)
+    if policy:
+        scenario.with_levers(**policy)  # a bad setting is refused before any work
     if n < 4 or n & (n - 1):
         raise ValueError(f"n must be a power of 2, at least 4 (got {n})")
 
     design, labels = _design(scenario, factors, n, sample_seed)
     points = [dict(zip(factors, map(float, row), strict=True)) for row in design]
-    means = _run_points(scenario, points, worlds, seed, workers, scheduler, progress)
+    means = _run_points(scenario, points, worlds, seed, policy, workers, scheduler, progress)
     d, s = len(factors), len(outcomes)
     f_a, f_b = means[:n].T, means[n : 2 * n].T
     f_ab = means[2 * n :].reshape(d, n, s).transpose(0, 2, 1)
     first, total = _sobol(f_a, f_b, f_ab, n, d, s)
-    low, high = _bootstrap(f_a, f_b, f_ab, n, d, s, confidence, resamples, sample_seed)
+    low, high = _bootstrap(f_a, f_b, f_ab, n, d, s, confidence,
+                           resamples or 1000, sample_seed)  # fmt: skip
     indices = _index_table(scenario, factors, first, total, low, high)
     samples = pd.DataFrame(design, columns=factors)
     samples.insert(0, "design", labels)
     samples[[out.name for out in outcomes]] = means
     return Sensitivity(scenario, factors, [o.name for o in outcomes], n, worlds, seed,
-                       confidence, indices, samples)  # fmt: skip
+                       confidence, indices, samples, policy or {})  # fmt: skip
+
+
+def _setting(levers: dict[str, float]) -> str:
+    return ", ".join(f"{name} = {value:g}" for name, value in levers.items())
+
+
+def _resamples(resamples: int | None) -> int:
+    return RESAMPLES if resamples is None else resamples
+
+
+def _is_result_folder(source) -> bool:
+    return isinstance(source, str | Path) and Path(source).is_dir()
 
 
 def _index_table(scenario: Scenario, factors: list[str], first, total, low, high) -> pd.DataFrame:
@@ -165,6 +235,7 @@ def _index_table(scenario: Scenario, factors: list[str], first, total, low, high
                 "total": total[k, i],
                 "total_low": low[1, k, i],
                 "total_high": high[1, k, i],
+                "flag": _flag(low[:, k, i], high[:, k, i]),
             }
             for k, out in enumerate(scenario.outcomes)
             for i, name in enumerate(factors)
@@ -172,17 +243,39 @@ def _index_table(scenario: Scenario, factors: list[str], first, total, low, high
     )
 
 
+def _flag(low: np.ndarray, high: np.ndarray) -> str:
+    """Why an index's intervals (first, total) rank nothing, if they do not."""
+    flags = []
+    if (high - low > WIDE).any():
+        flags.append(f"interval wider than {WIDE:g}")
+    if (low < 0).any() or (high > 1).any():
+        flags.append("interval outside [0, 1]")
+    return "; ".join(flags)
+
+
 def point_outcomes(
-    scenario: Scenario, points: list[dict[str, float]], worlds: int, seed: int
+    scenario: Scenario,
+    points: list[dict[str, float]],
+    worlds: int,
+    seed: int,
+    policy: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """Each point's outcomes, the mean over its worlds: (points, outcomes). The unit of work
-    handed to the workers."""
+    """Each point's outcomes, the mean over its worlds (with `policy`, the mean paired effect
+    of that setting of levers): (points, outcomes). The unit of work handed to the workers."""
     rows = []
     for values in points:
-        # the point sets the factors; the rest stay as written (a Sobol design varies them)
-        res = run(scenario.with_values(**values), worlds=worlds, seed=seed, assumptions=FIXED)
-        rows.append(outcome_values(res.dataset, scenario.outcomes).mean().to_numpy())
+        # the point sets the uncertainties; the rest stay as written (the design varies them)
+        at_point = scenario.with_values(**values)
+        mean = _mean_outcomes(at_point, worlds, seed)
+        if policy:
+            mean = _mean_outcomes(at_point.with_levers(**policy), worlds, seed) - mean
+        rows.append(mean)
     return np.array(rows, dtype=np.float64)
+
+
+def _mean_outcomes(scenario: Scenario, worlds: int, seed: int) -> np.ndarray:
+    res = run(scenario, worlds=worlds, seed=seed, assumptions=FIXED)
+    return outcome_values(res.dataset, scenario.outcomes).mean().to_numpy()
 
 
 def _outcomes(scenario: Scenario, outcome) -> list[Outcome]:
@@ -209,13 +302,20 @@ def _outcomes(scenario: Scenario, outcome) -> list[Outcome]:
     return found
 
 
-def _factors(scenario: Scenario, parameters: list[str] | None) -> list[str]:
-    factors = scenario.factors()
+def _uncertainties(scenario: Scenario, parameters: list[str] | None) -> list[str]:
+    factors = {u.name: u for u in scenario.uncertainties}
     names = list(factors) if parameters is None else list(parameters)
+    levers = {lever.name for lever in scenario.levers}
     for name in names:
+        if name in levers:
+            raise ValueError(
+                f"{name!r} is a lever, a choice rather than an uncertainty: the design varies "
+                "uncertainties only; hold levers with levers={...}, or compare settings with "
+                "policy={...} or policy_table"
+            )
         if name not in factors:
             raise ValueError(
-                f"{name!r} is not a lever or uncertainty of {scenario.name}; declared: "
+                f"{name!r} is not an uncertainty of {scenario.name}; declared: "
                 f"{', '.join(factors) or 'none'}"
             )
         if factors[name].high <= factors[name].low:
@@ -245,7 +345,7 @@ def _design(scenario: Scenario, factors: list[str], n: int, seed: int):
     return values, labels
 
 
-def _run_points(scenario, points, worlds, seed, workers, scheduler, progress) -> np.ndarray:
+def _run_points(scenario, points, worlds, seed, policy, workers, scheduler, progress):
     """The points' outcome means, computed in chunks on the executor, in order."""
     from tqdm.auto import tqdm
 
@@ -254,7 +354,10 @@ def _run_points(scenario, points, worlds, seed, workers, scheduler, progress) ->
     chunks = [points[i : i + size] for i in range(0, len(points), size)]
     bar = tqdm(total=len(points), unit=" point", desc="sensitivity", disable=not progress)
     try:
-        futures = [executor.submit(point_outcomes, scenario, c, worlds, seed) for c in chunks]
+        futures = [
+            executor.submit(point_outcomes, scenario, chunk, worlds, seed, policy)
+            for chunk in chunks
+        ]
         parts = []
         for future, chunk in zip(futures, chunks, strict=True):
             parts.append(future.result())

@@ -1,5 +1,5 @@
-"""The command line: `sim run | batch | compare | export | explain | schema | validate |
-calibrate | ui` (also `python -m sim`).
+"""The command line: `sim run | batch | compare | discover | export | explain | schema |
+validate | calibrate | ui` (also `python -m sim`).
 
 A thin layer over the Python API: a module per command declares its subparser and handles it,
 the work done in the packages; the options several commands take are parent parsers
@@ -20,7 +20,18 @@ import os
 import signal
 import sys
 
-from sim.cli import batch, calibrate, compare, explain, export, run, schema, ui, validate
+from sim.cli import (
+    batch,
+    calibrate,
+    compare,
+    discover,
+    explain,
+    export,
+    run,
+    schema,
+    ui,
+    validate,
+)
 from sim.cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
 
 __all__ = [
@@ -33,7 +44,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = (run, batch, compare, export, explain, schema, validate, calibrate, ui)
+COMMANDS = (run, batch, compare, discover, export, explain, schema, validate, calibrate, ui)
 
 
 def build_parser() -> argparse.ArgumentParser:

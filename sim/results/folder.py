@@ -34,7 +34,8 @@ BATCH_FORMAT = f"{FORMAT}/batch"
 STORE = "series.zarr"
 EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
-LISTED_KINDS = ("export", "comparison", "validation")  # folders whose manifest lists files
+# folders whose manifest lists files
+LISTED_KINDS = ("export", "comparison", "validation", "discovery")
 # a listing written before kinds were recorded says its kind by `of`: one folder, two, none
 KIND_BY_OF = {str: "export", list: "comparison", type(None): "validation"}
 

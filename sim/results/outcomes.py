@@ -3,6 +3,7 @@ outcomes), checked against the recorded series and computed from a run's Dataset
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -38,6 +39,13 @@ def check_outcomes(scenario: Scenario, params: Params | None = None) -> None:
                     f"{field}.select.{dim}",
                     f"unknown {dim} {label!r}; allowed: {', '.join(labels[dim])}",
                 )
+        for month in outcome.window or ():
+            if not 0 <= scenario.month_index(month) < scenario.horizon_months:
+                raise ScenarioError(
+                    f"{field}.window",
+                    f"{month} is outside the run: {scenario.start} and the "
+                    f"{scenario.horizon_months - 1} months after it",
+                )
 
 
 def outcome_values(dataset: xr.Dataset, outcomes: list[Outcome]) -> pd.DataFrame:
@@ -45,8 +53,26 @@ def outcome_values(dataset: xr.Dataset, outcomes: list[Outcome]) -> pd.DataFrame
     columns = {}
     for outcome in outcomes:
         data = dataset[outcome.series].sel(outcome.select).astype("float64")
-        reduced = (
-            data.isel(month=-1) if outcome.over == "last" else getattr(data, outcome.over)("month")
-        )
-        columns[outcome.name] = reduced.compute().to_numpy()
+        if outcome.window:
+            first, last = (pd.Timestamp(f"{month}-01") for month in outcome.window)
+            dates = dataset["date"].to_numpy()
+            data = data.isel(month=np.flatnonzero((dates >= first) & (dates <= last)))
+        columns[outcome.name] = _reduced(data, outcome).compute().to_numpy()
     return pd.DataFrame(columns, index=pd.Index(dataset["world"].to_numpy(), name="world"))
+
+
+def _reduced(data: xr.DataArray, outcome: Outcome) -> xr.DataArray:
+    """The months of one world's series reduced to one number. The months until a threshold is
+    crossed count from the window's first month; a world that never crosses it counts the
+    window's length (the month after it: censored)."""
+    if outcome.over == "last":
+        return data.isel(month=-1)
+    if outcome.over in ("first_above", "first_below"):
+        crossed = (
+            data >= outcome.threshold
+            if outcome.over == "first_above"
+            else (data <= outcome.threshold)
+        )
+        never = ~crossed.any("month")
+        return crossed.argmax("month").where(~never, data.sizes["month"]).astype("float64")
+    return getattr(data, outcome.over)("month")

@@ -16,11 +16,13 @@ from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictFloat,
     StrictInt,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -40,6 +42,7 @@ from sim.scenario.vocab import (
     MONTH_PATTERN,
     NAME_PATTERN,
     NETWORKS,
+    OUTCOME_REDUCTIONS,
     ROLES,
     SEED_RANGE_TEXT,
     SHOCK_KINDS,
@@ -84,6 +87,13 @@ def _real_month(cls, month: str) -> str:
     if not 1 <= int(month[-2:]) <= 12:
         raise ValueError(f"{month!r} is not a month; write YYYY-MM with MM from 01 to 12")
     return month
+
+
+Month = Annotated[
+    str,
+    StringConstraints(pattern=MONTH_PATTERN),
+    AfterValidator(lambda month: _real_month(None, month)),
+]
 
 
 def _bounded(low: float | None = None, high: float | None = None):
@@ -639,10 +649,27 @@ class Outcome(Strict):
         default={},
         description="one label for each dim of the series, e.g. {power: RUS, state: AFG}",
     )
-    over: Literal["last", "mean", "min", "max"] = Field(
-        default="last", description="how the months reduce: the last month, or mean/min/max"
+    over: Literal[OUTCOME_REDUCTIONS] = Field(
+        default="last",
+        description="how the months reduce: the last month, mean/min/max, or the months "
+        "until the series first reaches `threshold` (first_above) or falls to it (first_below)",
+    )
+    window: tuple[Month, Month] | None = Field(
+        default=None, description="the months [from, to] it reduces (default: the whole run)"
+    )
+    threshold: float | None = Field(
+        default=None, description="the level of first_above and first_below"
     )
     label: str = ""
+
+    @model_validator(mode="after")
+    def _threshold_for_timing(self) -> Outcome:
+        timing = self.over in ("first_above", "first_below")
+        if timing != (self.threshold is not None):
+            raise ValueError("first_above and first_below need a threshold; only they take one")
+        if self.window and self.window[0] > self.window[1]:
+            raise ValueError(f"window {list(self.window)} ends before it starts")
+        return self
 
 
 class Sweep(Strict):

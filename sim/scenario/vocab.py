@@ -19,6 +19,8 @@ SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surg
 ATTACKS = ("attack_host", "attack_abroad", "attack")  # shock kinds and the event type
 
 # Uncertainties: how each is drawn, and the groups a scenario's ranges are declared in.
+# Outcomes: how a series' months reduce to one number per world.
+OUTCOME_REDUCTIONS = ("last", "mean", "min", "max", "first_above", "first_below")
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform", "choice")
 UNCERTAINTY_GROUPS = {
     "influence": "influence weights and inertia",
