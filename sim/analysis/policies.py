@@ -159,7 +159,7 @@ def _robustness(values: dict[str, xr.DataArray], goal: str, threshold) -> pd.Dat
     """Per policy: the mean and 90th percentile of its regret over worlds, the share of
     worlds where it is best (ties count for each) and, with a threshold, where it meets it."""
     labels = list(values)
-    matrix = np.stack([values[label].isel(month=0).to_numpy() for label in labels])
+    matrix = np.stack([values[label].isel(month=0).to_numpy() for label in labels]).astype(float)
     signed = matrix if goal == "max" else -matrix
     regret = signed.max(axis=0) - signed  # (policies, worlds), 0 for the best in each world
     table = pd.DataFrame(
