@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.experiments import Input, import_ema, inputs, outcome_of
+from sim.analysis.experiments import Input, inputs, outcome_of
+from sim.optional import ema_workbench
 from sim.results.collection import BatchResults
 from sim.results.dataset import Results
 from sim.results.folder import write_listing
@@ -211,7 +212,7 @@ def _choose(trajectory: pd.DataFrame, density: float, max_restrictions: int) -> 
 
 def _prim(x: pd.DataFrame, interest: np.ndarray, mass_min: float):
     """The boxes of PRIM's peeling and pasting trajectory, and their statistics."""
-    prim = import_ema("analysis.prim", "discover --method prim")
+    prim = ema_workbench("discover --method prim", "analysis.prim")
     options = {"mass_min": mass_min}
     if "threshold" in inspect.signature(prim.Prim.__init__).parameters:
         options["threshold"] = 0.5  # 2.5: counts y >= it as of interest, keeps a box this dense
@@ -223,7 +224,7 @@ def _prim(x: pd.DataFrame, interest: np.ndarray, mass_min: float):
 
 def _cart(x: pd.DataFrame, interest: np.ndarray, mass_min: float):
     """The boxes of CART's leaves, and their statistics."""
-    cart = import_ema("analysis.cart", "discover --method cart")
+    cart = ema_workbench("discover --method cart", "analysis.cart")
     tree = cart.CART(x, interest.astype(int), mass_min=mass_min)
     tree.build_tree()
     leaves = pd.DataFrame(tree.stats)[["coverage", "density", "mass", "res dim"]]

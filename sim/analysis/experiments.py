@@ -4,15 +4,12 @@ What scenario discovery and the given-data sensitivity read."""
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import check_paired
-from sim.errors import MissingDependencyError
 from sim.results.collection import BatchResults
 from sim.results.dataset import Results
 from sim.results.outcomes import outcome_values
@@ -96,17 +93,6 @@ def outcome_of(
         return pd.Series(values, name=f"{spec.name} ({a} - {b})" if a != b else f"{spec.name} "
                          "(paired effect)")  # fmt: skip
     return pd.Series(values, name=spec.name)
-
-
-def import_ema(module: str, field: str):
-    """A module of the EMA Workbench (the `ema` extra), without its warning that ipyparallel
-    is missing."""
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*ipyparallel", category=UserWarning)
-            return importlib.import_module(f"ema_workbench.{module}")
-    except ImportError:
-        raise MissingDependencyError(field, "the EMA Workbench", "ema") from None
 
 
 def _spec(scenario: Scenario, outcome) -> Outcome:

@@ -24,6 +24,7 @@ from sim.analysis.experiments import outcome_of
 from sim.batch.executors import make_executor
 from sim.batch.runner import check_run, run
 from sim.core.assumptions import DRAWN
+from sim.optional import need
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -144,8 +145,9 @@ def search_levers(
                 {"lever": "us_aid", "goal": "min"}], levers=["us_aid"], worlds=100)
         s.pareto; s.plot()
     """
-    import platypus
     from tqdm.auto import tqdm
+
+    platypus = need("platypus", "search_levers", "Platypus", "ema")
 
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if months is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numbers
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,8 @@ from pydantic import ValidationError
 from sim.batch.runner import check_run, run
 from sim.batch.sweeps import written_values
 from sim.core.assumptions import FIXED
-from sim.errors import MissingDependencyError, ScenarioError
+from sim.errors import ScenarioError
+from sim.optional import ema_workbench
 from sim.results.outcomes import outcome_values
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Factor, Scenario, Uncertainty
@@ -43,15 +43,9 @@ SECTIONS = {"lever": "levers", "uncertainty": "uncertainties"}  # where a scenar
 
 
 def workbench():
-    """The ema_workbench module (its warning that ipyparallel is not installed silenced), or a
-    MissingDependencyError naming the extra that installs it."""
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "ipyparallel not installed", UserWarning)
-            import ema_workbench
-    except ImportError as err:
-        raise MissingDependencyError("sim.connectors.ema", "the EMA Workbench", "ema") from err
-    return ema_workbench
+    """The ema_workbench module, or a MissingDependencyError naming the extra that installs
+    it."""
+    return ema_workbench("sim.connectors.ema")
 
 
 def major_version(ema) -> int:
