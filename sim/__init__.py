@@ -7,8 +7,10 @@ res = load_results("out/baseline")   # a result folder, opened lazily
 compare(res, load_results("out/us_reengagement"), state="AFG").final()   # paired by world
 
 Analysis (docs/analysis.md): run_batch(files, DIR) then load_results(DIR) for many runs;
-policy_table(runs, "RUS", "AFG", baseline="baseline"); sensitivity("baseline", [...]);
-figures fan_chart, difference_chart, policy_chart, indices_chart.
+policy_table(runs, "USA", "AFG", baseline="baseline") with regret; sensitivity(res) (which
+assumptions drive the outcomes of a drawn run); discover(res, "us_over_afghanistan", top=0.2)
+(under which assumptions); search_levers(...) (a Pareto set of lever settings); figures
+fan_chart, difference_chart, policy_chart, indices_chart. The EMA Workbench: sim.connectors.ema.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "UsageError",
     "compare",
     "difference_chart",
+    "discover",
     "fan_chart",
     "indices_chart",
     "load_results",
@@ -34,6 +37,7 @@ __all__ = [
     "run",
     "run_batch",
     "save_results",
+    "search_levers",
     "sensitivity",
 ]
 
@@ -42,6 +46,8 @@ _LAZY = {
     "compare": "sim.analysis.compare",
     "policy_table": "sim.analysis.policies",
     "sensitivity": "sim.analysis.sensitivity",
+    "discover": "sim.analysis.discovery",
+    "search_levers": "sim.analysis.search",
     "fan_chart": "sim.analysis.figures",
     "difference_chart": "sim.analysis.figures",
     "policy_chart": "sim.analysis.figures",

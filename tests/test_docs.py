@@ -401,7 +401,7 @@ def test_python_examples_run_as_documented(doc, user_folder, monkeypatch):
     monkeypatch.chdir(user_folder)
     for number, body in enumerate(blocks(doc, "python")):
         body = body.replace("worlds=500", "worlds=12").replace("month = 131", "month = 23")
-        body = body.replace("worlds=400", "worlds=12").replace("n=16", "n=4, worlds=3, workers=1")
+        body = body.replace("worlds=400", "worlds=100")
         exec(compile(body, f"{doc.name}[python block {number}]", "exec"), {})
 
 
@@ -422,8 +422,8 @@ def test_analysis_md_first_example_runs(user_folder, monkeypatch):
     """docs/analysis.md's opening example runs as written, with fewer worlds and points."""
     monkeypatch.chdir(user_folder)
     body = blocks(ANALYSIS_MD, "python")[0]
-    for written, small in (("worlds=300", "worlds=8"), ("worlds=400", "worlds=8"),
-                           ("n=32, worlds=30", "n=4, worlds=3, workers=1")):  # fmt: skip
+    # (enough worlds for the noise floor and a box, fewer than written)
+    for written, small in (("worlds=300", "worlds=100"), ("worlds=400", "worlds=8")):
         assert written in body
         body = body.replace(written, small)
     exec(compile(body.replace('"out/three"', '"out/analysis_three"'), "analysis.md", "exec"), {})
