@@ -307,6 +307,7 @@ DOES = {  # what each command's help must say it does
     "run": "run one scenario's ensemble of worlds",
     "batch": "run scenario files and their sweeps as one batch",
     "compare": "paired differences of influence between two result folders",
+    "discover": "find the assumptions under which an outcome meets a condition",
     "export": "write a result folder's series as Parquet, NetCDF or CSV",
     "explain": "print every parameter with value, unit and source",
     "schema": "print the JSON Schema of scenario files",
@@ -347,14 +348,15 @@ def test_run_says_it_runs_one_scenario_not_a_batch(capsys):
 SHARED = {  # each option, and the commands that take it
     "--worlds": ["run", "batch", "validate", "calibrate"],
     "--seed": ["run", "batch", "validate", "calibrate"],
-    "--out": ["run", "batch", "compare", "export", "validate", "calibrate"],
-    "--force": ["run", "batch", "compare", "export", "validate"],
+    "--out": ["run", "batch", "compare", "discover", "export", "validate", "calibrate"],
+    "--force": ["run", "batch", "compare", "discover", "export", "validate"],
     "--no-progress": ["run", "batch"],
 }
 REQUIRED = {  # what each command needs besides its options
     "run": ["baseline"],
     "batch": ["baseline"],
     "compare": ["a", "b"],
+    "discover": ["folder", "--outcome", "x", "--top", "0.2"],
     "export": ["folder", "--format", "csv"],
     "validate": [],
     "calibrate": [],
