@@ -10,6 +10,7 @@ from sim.scenario.loading import load_scenario
 # to a worker), and a long file started last would keep one worker busy while the other waits.
 SLOW_FIRST = [
     "test_notebooks.py",
+    "test_exploration.py",
     "test_batch.py",
     "test_ui.py",
     "test_corpus.py",

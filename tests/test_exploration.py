@@ -230,7 +230,7 @@ def test_given_data_sensitivity_ranks_the_two_drivers_first(two_run):
 
 
 def test_the_delta_measure_ranks_the_drivers_first_too(two_run):
-    found = ensemble_sensitivity(two_run, "extremist_mean", measure="delta", resamples=10)
+    found = ensemble_sensitivity(two_run, "extremist_mean", measure="delta", resamples=2)
     assert set(found.ranked().index[:2]) == DRIVERS
 
 
@@ -389,32 +389,35 @@ def test_lever_search_respects_constraints_and_refuses_bad_input(short):
 
 
 # ---- the command line ----------------------------------------------------------------------
-def test_sim_discover_prints_the_box_and_writes_its_files(tmp_path, two_drivers):
-    scenario = tmp_path / "two.yaml"
-    import yaml
-
-    scenario.write_text(yaml.safe_dump(two_drivers.model_dump(mode="json"), sort_keys=False))
-    done = sim_cli("run", scenario, "--worlds", TWO_WORLDS, "--seed", SEED,
-                   "--out", tmp_path / "run", "--no-progress")  # fmt: skip
+def test_sim_discover_on_a_drawn_baseline_of_2000_worlds(tmp_path, baseline):
+    done = sim_cli("run", "baseline", "--worlds", 2000, "--seed", SEED, "--out", tmp_path / "run",
+                   "--no-progress")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    done = sim_cli("discover", tmp_path / "run", "--outcome", "extremist_mean", "--top", 0.25,
+    done = sim_cli("discover", tmp_path / "run", "--outcome", "us_over_afghanistan", "--top", 0.2,
                    "--out", tmp_path / "box")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "PRIM box: coverage" in done.stdout
     box = pd.read_csv(tmp_path / "box" / "box.csv", index_col=0)
-    assert set(box.index) == DRIVERS
-    for name in ("trajectory.csv", "discovery.png", "discovery.txt", "manifest.json"):
+    drawn = {u.name for u in baseline.uncertainties} | {
+        part for shares in baseline.shares for part in shares.parts
+    }
+    assert len(box) > 0 and set(box.index) <= drawn
+    assert (box.p_value <= 0.05).all()
+    path = pd.read_csv(tmp_path / "box" / "trajectory.csv")
+    assert path[["coverage", "density", "mass"]].stack().between(0, 1).all()
+    assert path.chosen.sum() == 1
+    for name in ("discovery.png", "discovery.txt", "manifest.json"):
         assert (tmp_path / "box" / name).is_file(), name
     # a second time: the earlier output is ours, replaced only with --force
-    again = sim_cli("discover", tmp_path / "run", "--outcome", "extremist_mean", "--top", 0.25,
-                    "--out", tmp_path / "box")  # fmt: skip
+    args = ["discover", tmp_path / "run", "--outcome", "us_over_afghanistan", "--top", 0.2]
+    again = sim_cli(*args, "--out", tmp_path / "box")
     assert again.returncode == 2 and "--force" in again.stderr
+    assert sim_cli(*args, "--out", tmp_path / "box", "--force").returncode == 0
     # a user's folder is never written over
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
-    refused = sim_cli("discover", tmp_path / "run", "--outcome", "extremist_mean", "--top", 0.25,
-                      "--out", mine, "--force")  # fmt: skip
+    refused = sim_cli(*args, "--out", mine, "--force")
     assert refused.returncode == 2 and (mine / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 

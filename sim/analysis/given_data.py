@@ -172,7 +172,7 @@ def _indices(measure, data, y, inputs, resamples, confidence, rng):
     over rows, delta's from SALib's own bootstrap, against the floor's interval."""
     tail = (1 - confidence) / 2
     if measure == "delta":
-        found = _salib(_delta, data, y, max(resamples, 10), confidence)
+        found = _salib(_delta, data, y, max(resamples, 2), confidence)
         key = "delta_raw" if "delta_raw" in found else "delta"
         point, half = np.asarray(found[key]), np.asarray(found[f"{key}_conf"])
         floor = np.argmax(point[inputs:]) + inputs
