@@ -6,7 +6,8 @@ The key scenario is built so that one outcome depends on two named uncertainties
 baseline with every random shock switched off (so the dice do nearly nothing), drawing the
 extremist network's growth and foreign cooperation (the drivers) beside three uncertainties
 about attacks, which cannot act when no attack happens (the decoys; checked first). PRIM must
-restrict exactly the drivers, and the given-data sensitivity must rank them first."""
+restrict exactly the drivers, and the given-data sensitivity must rank them first. Those tests
+are model tests: `make test` runs them again under Python 3.12, where the EMA Workbench is 3.0."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def test_the_decoys_do_nothing_and_the_drivers_move_the_outcome(two_drivers):
 
 
 # ---- scenario discovery --------------------------------------------------------------------
+@pytest.mark.model  # again under Python 3.12, with the EMA Workbench 3.0 and SALib there
 def test_prim_restricts_exactly_the_two_drivers(two_run, two_drivers):
     found = discover(two_run, "extremist_mean", top=0.25)
     assert set(found.restrictions.index) == DRIVERS
@@ -133,6 +135,7 @@ def test_a_boxs_statistics_and_significance_are_those_of_its_worlds(two_run):
     assert found.restrictions.loc[name, "p_value"] == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.model  # again under Python 3.12, with the EMA Workbench 3.0 and SALib there
 def test_cart_is_the_alternative_and_finds_a_driver(two_run):
     found = discover(two_run, "extremist_mean", top=0.25, method="cart")
     assert found.method == "cart"
@@ -212,6 +215,7 @@ def test_discovery_over_a_batch_takes_its_levers_as_inputs(tmp_path):
 
 
 # ---- sensitivity from the ensemble ---------------------------------------------------------
+@pytest.mark.model  # again under Python 3.12, with the EMA Workbench 3.0 and SALib there
 def test_given_data_sensitivity_ranks_the_two_drivers_first(two_run):
     found = ensemble_sensitivity(two_run, "extremist_mean", resamples=20)
     ranked = found.ranked()
