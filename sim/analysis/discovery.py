@@ -158,9 +158,11 @@ def discover(
     """The box of drawn assumptions (and a batch's levers) where `outcome` meets the condition.
 
     `outcome`: a declared outcome's name, an outcome spec, or values per world; with `against`
-    (a run of the same worlds), the paired effect on it. PRIM chooses, on its trajectory, the
-    box of greatest coverage whose density reaches `density` (else the densest); CART the
-    densest leaf of at least `mass_min` of the worlds.
+    (a run of the same worlds), the paired effect on it. PRIM chooses, among the boxes of its
+    trajectory that restrict at most `max_restrictions` inputs, the one of greatest coverage
+    whose density reaches `density` (else the densest); CART its densest leaf (of at least
+    `mass_min` of the worlds). `box` chooses a row of the trajectory instead. Restrictions
+    whose quasi-p value is above `significance` are then dropped, the least significant first.
 
     Example::
 
