@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
@@ -43,6 +44,16 @@ def text(notebook) -> str:
 
 def test_there_are_the_three_notebooks():
     assert {p.stem for p in NOTEBOOKS} == {"quickstart", "compare_policies", "sensitivity"}
+
+
+def drawn_inputs(name: str = "baseline") -> set[str]:
+    """What a drawn run of a library scenario varies: its uncertainties and its shares' parts."""
+    import sim
+
+    scenario = sim.load_scenario(name)
+    return {u.name for u in scenario.uncertainties} | {
+        part for shares in scenario.shares for part in shares.parts
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -84,13 +95,52 @@ def test_compare_policies_runs_a_batch_on_the_pool(tmp_path):
     assert len(outputs(notebook, "image/png")) == 3
 
 
-def test_sensitivity_runs_on_dask(tmp_path):
+def test_sensitivity_runs_given_data_then_sobol_on_dask(tmp_path):
     notebook = execute("sensitivity", tmp_path)
-    assert outputs(notebook, WIDGET), "the sensitivity progress bar is not a Jupyter widget"
+    assert outputs(notebook, WIDGET), "the progress bars are not Jupyter widgets"
     words = text(notebook)
-    assert "<Sensitivity of russia_over_afghanistan" in words
-    assert "Uncertainties whose total index" in words and "Levers whose total index" in words
-    assert len(outputs(notebook, "image/png")) == 1
+    assert "<EnsembleSensitivity (pawn) of us_over_afghanistan" in words
+    assert "<Sensitivity of us_over_afghanistan to 4 parameters" in words
+    assert "refused: 'us_aid' is a lever" in words  # levers never enter a Sobol design
+    assert len(outputs(notebook, "image/png")) == 3
+    folder = tmp_path / "out" / "notebooks" / "sensitivity"
+
+    # given data: every outcome, including timing and a policy's effect, with its noise floor;
+    # the counts printed are those of the table
+    pawn = pd.read_csv(folder / "pawn.csv")
+    outcomes = list(dict.fromkeys(pawn.outcome))
+    assert outcomes == [
+        "us_over_afghanistan",
+        "russia_over_afghanistan",
+        "china_over_afghanistan_2026_2030",
+        "months_until_russia_reaches_0_10",
+        "us_over_afghanistan (us_reengagement - baseline)",
+    ]
+    assert set(pawn.parameter) <= drawn_inputs()
+    for outcome, rows in pawn.groupby("outcome", sort=False):
+        assert rows.noise.nunique() == 1 and rows.noise.iloc[0] > 0
+        assert (rows["index"].between(0, 1)).all() and (rows.low <= rows.high).all()
+        count = int(rows.distinguishable.sum())
+        assert f"{outcome}: {count} of {len(rows)} inputs beyond the noise floor " in words
+        assert f"({rows.noise.iloc[0]:.3f})" in words
+    drivers = pawn[pawn.distinguishable].parameter.nunique()
+    assert f"{drivers} inputs drive at least one of the 5 outcomes" in words
+
+    # Sobol: uncertainties only, and a flag exactly where the intervals rank nothing
+    sobol = pd.read_csv(folder / "sobol.csv", keep_default_na=False)
+    import sim
+
+    assert set(sobol.parameter) <= {u.name for u in sim.load_scenario("baseline").uncertainties}
+    assert (sobol.kind == "uncertainty").all() and len(sobol) == 4
+    wide = ((sobol.first_high - sobol.first_low) > 0.3) | (
+        (sobol.total_high - sobol.total_low) > 0.3
+    )
+    outside = sobol[["first_low", "total_low"]].lt(0).any(axis=1) | sobol[
+        ["first_high", "total_high"]
+    ].gt(1).any(axis=1)
+    assert ((sobol.flag != "") == (wide | outside)).all()
+    flagged = int((sobol.flag != "").sum())
+    assert f"{flagged} of 4 indices are flagged at n=16." in words
 
 
 def test_a_batch_runs_from_a_notebook_on_the_pool_and_on_dask(tmp_path):
