@@ -42,8 +42,13 @@ def text(notebook) -> str:
     return "\n".join(parts)
 
 
-def test_there_are_the_three_notebooks():
-    assert {p.stem for p in NOTEBOOKS} == {"quickstart", "compare_policies", "sensitivity"}
+def test_there_are_the_four_notebooks():
+    assert {p.stem for p in NOTEBOOKS} == {
+        "quickstart",
+        "compare_policies",
+        "sensitivity",
+        "discovery",
+    }
 
 
 def drawn_inputs(name: str = "baseline") -> set[str]:
@@ -141,6 +146,76 @@ def test_sensitivity_runs_given_data_then_sobol_on_dask(tmp_path):
     assert ((sobol.flag != "") == (wide | outside)).all()
     flagged = int((sobol.flag != "").sum())
     assert f"{flagged} of 4 indices are flagged at n=16." in words
+
+
+def test_discovery_finds_boxes_drivers_robust_policies_and_a_pareto_set(tmp_path):
+    notebook = execute("discovery", tmp_path)
+    assert len(outputs(notebook, WIDGET)) >= 2  # the run's and the search's progress
+    assert len(outputs(notebook, "image/png")) == 4
+    words = text(notebook)
+    folder = tmp_path / "out" / "notebooks" / "discovery"
+
+    # a: the PRIM boxes restrict declared uncertainties, and the text says what their numbers say
+    for name in ("china_ahead", "weak_us"):
+        box = json.loads((folder / f"{name}_box.json").read_text())
+        for measure in ("coverage", "density", "mass"):
+            assert 0 <= box[measure] <= 1, (name, measure)
+        assert 0 < box["of_interest"] < box["worlds"] == 1500
+        restrictions = pd.read_csv(folder / f"{name}_box.csv", index_col="input")
+        assert set(restrictions.index) <= drawn_inputs()
+        assert (restrictions.p_value <= 0.05).all()
+        assert (restrictions.low <= restrictions.high).all()
+    china = json.loads((folder / "china_ahead_box.json").read_text())
+    share = china["of_interest"] / china["worlds"]
+    assert (
+        f"China is ahead of Russia over Afghanistan in 2029 in {china['of_interest']} of "
+        f"{china['worlds']} worlds ({share:.0%})." in words
+    )
+    if china["density"] >= 0.8:
+        assert "singles them out: it holds" in words
+    else:
+        assert "No simple box singles them out" in words or "No box reaches the density" in words
+        assert f"density {china['density']:.2f} against {share:.2f}" in words or (
+            f"{china['density']:.0%} of its worlds are of interest" in words
+        )
+
+    # b: the drivers printed are those of the table
+    us = pd.read_csv(folder / "us_drivers.csv", index_col="parameter")
+    drivers = us[us.distinguishable]
+    assert len(drivers) >= 1 and set(us.index) <= drawn_inputs()
+    assert (
+        f"{len(drivers)} of {len(us)} inputs drive US influence over Afghanistan beyond the "
+        f"noise floor ({us.noise.iloc[0]:.3f})" in words
+    )
+    for name, row in drivers.iterrows():
+        assert f"({name}): PAWN {row['index']:.2f} [{row.low:.2f}, {row.high:.2f}]" in words
+
+    # c: regret and satisficing over the same worlds, printed as the table has them
+    table = pd.read_csv(folder / "policy_table.csv", index_col="policy")
+    assert set(table.index) == {"baseline", "us_reengagement", "us_conditionality"}
+    for column in ("regret_mean", "regret_q90", "share_best", "share_meeting"):
+        assert column in table.columns
+    assert (table[["regret_mean", "regret_q90"]] >= 0).all().all()
+    assert table[["share_best", "share_meeting"]].stack().between(0, 1).all()
+    assert table.share_best.sum() >= 1  # some policy is best in every world
+    assert table.loc["baseline", "difference"] == 0  # the baseline against itself
+    for name, row in table.iterrows():
+        assert (
+            f"  {name}: mean regret {row.regret_mean:.3f}, 90th percentile "
+            f"{row.regret_q90:.3f}; best in {row.share_best:.0%} of worlds; good enough in "
+            f"{row.share_meeting:.0%}" in words
+        )
+
+    # d: a Pareto set: along rising aid the worst tenth's influence must rise, or a setting
+    # would be beaten on both objectives
+    pareto = pd.read_csv(folder / "pareto.csv").sort_values("us_aid")
+    assert len(pareto) >= 2 and pareto.us_aid.between(0, 150).all()
+    assert pareto["max q10 us_over_afghanistan"].is_monotonic_increasing
+    assert pareto.us_aid.is_unique
+    assert (
+        f"{len(pareto)} settings on the Pareto set, from USD {pareto.us_aid.min():.0f} to "
+        f"{pareto.us_aid.max():.0f} M/month" in words
+    )
 
 
 def test_a_batch_runs_from_a_notebook_on_the_pool_and_on_dask(tmp_path):
