@@ -312,3 +312,48 @@ def test_sim_ui_refuses_a_port_in_use_with_a_clear_message(app_url):
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_explore_panel_ranks_the_assumptions_and_finds_a_prim_box(watched):
+    """After the full (drawn) run: the assumptions ranked by their scenario labels with the
+    noise floor; the PRIM button shows a box with its coverage and density."""
+    w = watched()
+    w.full()
+    ranking = w.page.locator(".explore-ranking")
+    ranking.wait_for(timeout=WAIT)
+    rows = w.page.locator(".explore-input")
+    assert rows.count() == 10  # the top ten until "show all"
+    labels = [row.text_content() for row in rows.all()]
+    assert any("Weights of the influence index's components" in label for label in labels)
+    assert not any("influence_weights" in label for label in labels), "labels, not names"
+    floor = w.page.locator(".explore-floor").text_content()
+    assert floor.startswith("Noise floor 0.") and "assumptions lie above it" in floor
+    assert "over the 500 worlds of baseline" in w.page.locator(".explore").text_content()
+    w.page.locator(".explore-all").click()
+    w.page.wait_for_function(
+        "document.querySelectorAll('.explore-input').length > 10", timeout=WAIT
+    )
+    assert w.page.locator(".explore-noise").count() > 0, "inputs below the floor are greyed"
+    w.page.locator(".explore-all").click()
+    w.page.locator(".explore-prim").click()
+    box = w.page.locator(".explore-box")
+    box.wait_for(timeout=WAIT)
+    text = box.text_content()
+    assert "RUS leads over AFG" in text and "coverage 0." in text and "density 0." in text
+    w.page.locator(".explore").scroll_into_view_if_needed()
+    w.page.wait_for_timeout(500)
+    w.page.screenshot(path="/tmp/app_explore.png", full_page=True)
+    shutil.copy("/tmp/app_explore.png", ARTIFACTS / "explore.png")
+    assert w.errors == [] and w.failed == []
+
+
+def test_the_explore_panel_says_why_it_ranks_nothing_with_fixed_assumptions(watched):
+    w = watched("assumptions=fixed")
+    w.full()
+    fixed = w.page.locator(".explore-fixed")
+    fixed.wait_for(timeout=WAIT)
+    assert "Set the assumptions to drawn" in fixed.text_content()
+    assert w.page.locator(".explore-ranking").count() == 0
+    assert w.page.locator(".explore-prim").count() == 0
+    fixed.scroll_into_view_if_needed()
+    w.shot("explore_fixed")

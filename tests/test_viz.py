@@ -20,9 +20,11 @@ from matplotlib.figure import Figure
 
 import sim
 import viz.ensemble as ensemble_module
+import viz.explore as explore_module
+from sim.analysis.experiments import inputs
 from sim.errors import ScenarioError
 from sim.scenario.loading import load_scenario
-from viz import charts, geography
+from viz import charts, explore, geography
 from viz.ensemble import (
     Superseded,
     dataset_netcdf,
@@ -30,6 +32,7 @@ from viz.ensemble import (
     headline,
     influence_csv,
     paired,
+    run_ensemble,
     scenario_yaml,
 )
 from viz.uploads import MAX_UPLOAD, read_upload
@@ -598,3 +601,105 @@ def test_a_certain_but_tiny_change_is_called_negligible(full):
         assert effects.effect[holder] == "negligible"
         line = line_of(headline(comparison, STATE), holder)
         assert line.startswith(f"{holder} sees a negligible change of influence over {STATE}")
+
+
+# ---- the explore panel ---------------------------------------------------------------------
+def last_month(res, power: str, state: str) -> np.ndarray:
+    return res.dataset["influence"].sel(power=power, state=state).isel(month=-1).values
+
+
+def test_the_explore_ranking_lists_the_drawn_assumptions_by_label_above_a_noise_floor(full):
+    assert full.assumptions == "drawn"
+    ranked = explore.ranking(full, STATE, "RUS")
+    assert ranked.message == "" and ranked.worlds == WORLDS
+    assert ranked.outcome == f"RUS's influence over {STATE}, {full.dates[-1]:%Y-%m}"
+    drawn, described = inputs(full)
+    assert [item.name for item in ranked.inputs] != list(drawn.columns)  # ranked, not listed
+    assert sorted(item.name for item in ranked.inputs) == sorted(drawn.columns)
+    indices = [item.index for item in ranked.inputs]
+    assert indices == sorted(indices, reverse=True) and indices[0] > indices[-1]
+    labels = {u.name: u.label for u in full.scenario.uncertainties if u.label}
+    assert len(labels) > 10
+    for item in ranked.inputs:
+        assert item.label == described[item.name].label
+        if item.name in labels:
+            assert item.label == labels[item.name] != item.name
+    assert 0 < ranked.noise < indices[0]
+    for item in ranked.inputs:
+        assert item.distinguishable == (item.index > ranked.noise), item
+    assert 0 < ranked.above < len(ranked.inputs)  # some above the floor, some greyed
+    assert ranked.by_chance == pytest.approx(len(ranked.inputs) / 11)
+    # the outcome is the last month's influence: another power's ranking differs
+    assert explore.last_influence(full, "RUS", STATE).to_numpy().tolist() == (
+        last_month(full, "RUS", STATE).astype(np.float64).tolist()
+    )
+    assert [i.name for i in explore.ranking(full, STATE, "USA").inputs] != [
+        i.name for i in ranked.inputs
+    ]
+
+
+def test_the_explore_panel_ranks_nothing_in_a_fixed_run_and_says_why(scenario, monkeypatch):
+    fixed = run_ensemble(scenario, PREVIEW_WORLDS, SEED, "fixed")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a fixed run computes no sensitivity and no box")
+
+    monkeypatch.setattr(explore_module, "ensemble_sensitivity", never)
+    monkeypatch.setattr(explore_module, "discover", never)
+    ranked = explore.ranking(fixed, STATE, "RUS")
+    assert ranked.inputs == () and ranked.message == explore.FIXED
+    assert "assumptions fixed" in ranked.message
+    assert "Set the assumptions to drawn" in ranked.message
+    box = explore.lead_box(fixed, STATE, "RUS")
+    assert box.lines == () and box.message == explore.FIXED
+
+
+def test_a_power_leads_where_it_holds_more_than_every_other_holder(full):
+    """Over the host the neighbours holding influence over it (Iran, Pakistan) are rivals too;
+    over another state only the powers."""
+    assert explore.holders(full, STATE) == ["RUS", "CHN", "USA", "IRN", "PAK"]
+    assert explore.holders(full, "TJK") == ["RUS", "CHN", "USA"]
+    neighbours = full.dataset["host_influence"].isel(month=-1)
+    rivals = np.max(
+        [last_month(full, "CHN", STATE), last_month(full, "USA", STATE),
+         neighbours.sel(holder="IRN").values, neighbours.sel(holder="PAK").values],
+        axis=0,
+    )  # fmt: skip
+    margin = explore.lead(full, "RUS", STATE)
+    np.testing.assert_allclose(margin, last_month(full, "RUS", STATE) - rivals, atol=1e-7)
+    assert 0 < (margin > 0).sum() < WORLDS
+    tjk = last_month(full, "RUS", "TJK") - np.maximum(
+        last_month(full, "CHN", "TJK"), last_month(full, "USA", "TJK")
+    )
+    np.testing.assert_allclose(explore.lead(full, "RUS", "TJK"), tjk, atol=1e-7)
+    assert explore.leader(full, STATE) == "RUS"
+
+
+def test_the_prim_box_of_the_worlds_where_a_power_leads(full):
+    box = explore.lead_box(full, STATE, "RUS")
+    leads = int((explore.lead(full, "RUS", STATE) > 0).sum())
+    assert box.message == ""
+    assert box.lines[0].startswith(f"RUS leads over {STATE} at {full.dates[-1]:%Y-%m} in {leads} ")
+    assert 0 < box.coverage <= 1 and 0 < box.density <= 1
+    assert f"coverage {box.coverage:.2f}" in box.lines[1]
+    assert f"density {box.density:.2f}" in box.lines[1]
+    nowhere = explore.lead_box(full, STATE, "USA")  # the USA leads over AFG in no world
+    assert nowhere.lines == () and "in 0 of 200 worlds: there is no box" in nowhere.message
+    everywhere = explore.lead_box(full, "TJK", "RUS")
+    assert "in 200 of 200 worlds: there is no box" in everywhere.message
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(0.2, "0.20"), (0.1234, "0.12"), (0.0061234, "0.0061"), (0.999, "1.0"), (12.3, "12"),
+     (123.0, "120")],
+)  # fmt: skip
+def test_an_index_shows_two_significant_digits(value, text):
+    assert explore.significant(value) == text
+
+
+def test_a_share_of_worlds_is_never_rounded_to_none_or_all():
+    assert explore.share(2, 500) == "under 1%"
+    assert explore.share(499, 500) == "over 99%"
+    assert explore.share(310, 500) == "62%"
+    assert explore.share(500, 500) == "100%"

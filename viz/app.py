@@ -24,7 +24,7 @@ from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.scenario.schema import Lever, Scenario
 from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
-from viz import charts, geography
+from viz import charts, explore, geography
 from viz.ensemble import (
     Superseded,
     dataset_netcdf,
@@ -54,6 +54,11 @@ SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
 PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
 TEXT = {"font-size": "14px", "line-height": "1.5"}
+SMALL = {"font-size": "0.85em", "color": "#555"}
+BAR, GREY = "#2e5fa8", "#9e9e9e"  # an input above the noise floor, or not (as importance_chart)
+TRACK = {"position": "relative", "width": "40%", "height": "12px", "background": "#f2f2f2"}
+BOX = {"background": "#f5f7fb", "padding": "6px 10px", "border-left": "3px solid #2e5fa8"}
+FLOOR = {"position": "absolute", "top": "-2px", "bottom": "-2px", "border-left": "2px dashed red"}
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,123 @@ def EnsembleView(computed: Computation, view: View, month: int):
         Chart(lambda: charts.heat_map(full, month), [id(full), month], "heatmap", PANEL)
         Chart(lambda: charts.threat_chart(full, state), key, "threat", PANEL)
         Chart(lambda: charts.trade_chart(full, state), key, "trade", PANEL)
+    # on the first load the panels show the first preview until the full run arrives: the
+    # explore panel waits for a full ensemble
+    Explore(full if computed.full or full is not res else None, state)
+
+
+@solara.component
+def Explore(full: Results | None, state: str):
+    """Which drawn assumptions a power's influence over the state at the last month depends on,
+    for the last full ensemble (never a preview), computed in the background when it arrives;
+    on demand, the PRIM box of the worlds where that power leads. The power is the leader
+    (highest median) until one is chosen."""
+    chosen = solara.use_reactive(None)
+    everything = solara.use_reactive(False)
+    asked = solara.use_reactive(None)  # (run, state, power) whose box was asked for
+    top = solara.use_memo(lambda: full and explore.leader(full, state), [id(full), state])
+    power = chosen.value or top
+    key = (id(full), state, power)
+    ranked = solara.lab.use_task(
+        lambda: full and explore.ranking(full, state, power), dependencies=list(key),
+        raise_error=False,
+    )  # fmt: skip
+    boxed = solara.lab.use_task(
+        lambda: asked.value == key and explore.lead_box(full, state, power),
+        dependencies=[asked.value], raise_error=False,
+    )  # fmt: skip
+    with solara.Card("Explore: which assumptions matter", classes=["explore"], margin=0):
+        with solara.Column(gap="6px"):
+            _explore(full, state, power, chosen, everything, ranked)
+            result = ranked.latest if isinstance(ranked.latest, explore.Ranking) else None
+            if full is None or result is None or result.message:
+                return
+            with solara.Row(style={"align-items": "center"}):
+                solara.Button(
+                    f"Where does {power} lead? (PRIM box)", on_click=lambda: asked.set(key),
+                    disabled=asked.value == key, classes=["explore-prim"],
+                )  # fmt: skip
+                if asked.value == key and boxed.pending:
+                    solara.Text(f"Finding the box over {full.worlds} worlds (a few seconds)…",
+                                style=SMALL)  # fmt: skip
+            if asked.value != key:
+                return
+            if boxed.error:
+                solara.Error(f"The box failed: {boxed.exception}", classes=["explore-error"])
+            if boxed.finished and isinstance(boxed.value, explore.Box):
+                with solara.Column(classes=["explore-box"], gap="2px", style=BOX):
+                    for line in boxed.value.lines or (boxed.value.message,):
+                        solara.Text(line, style=TEXT)
+
+
+def _explore(full, state: str, power, chosen, everything, ranked) -> None:
+    """The explore panel's power choice and ranking, or why there is none (yet)."""
+    if full is None:
+        solara.Text("Shown once the full ensemble has run.", classes=["explore-pending"])
+        return
+    result = ranked.latest if isinstance(ranked.latest, explore.Ranking) else None
+    if result is not None and result.message:
+        solara.Info(result.message, classes=["explore-fixed"])
+        return
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text(f"Influence over {state} at the last month of", style=TEXT)
+        solara.ToggleButtonsSingle(
+            value=power, values=full.labels("power"), on_value=chosen.set, dense=True,
+            classes=["explore-power"],
+        )  # fmt: skip
+        if ranked.pending or result is None:
+            solara.Text("ranking the assumptions…", classes=["explore-pending"], style=SMALL)
+    if ranked.error:
+        solara.Error(f"The ranking failed: {ranked.exception}", classes=["explore-error"])
+    if result is not None:
+        _ranking(result, full, everything)
+
+
+def _ranking(result: explore.Ranking, full: Results, everything: solara.Reactive) -> None:
+    """The ranked inputs as labelled bars, the noise floor dashed across them, the inputs not
+    distinguishable from it in grey; the first TOP unless all are asked for."""
+    count = len(result.inputs)
+    solara.Text(
+        f"PAWN index of {result.outcome}, to each drawn assumption, over the {result.worlds} "
+        f"worlds of {full.scenario.name} (0: the outcome does not depend on it).",
+        style=TEXT,
+    )
+    shown = result.inputs if everything.value else result.inputs[: explore.TOP]
+    scale = max(result.inputs[0].index, result.noise) * 1.05
+    floor = f"{100 * result.noise / scale:.1f}%"
+    with solara.Column(classes=["explore-ranking"], gap="1px"):
+        for item in shown:
+            _ranked_input(item, scale, floor)
+    solara.Text(
+        f"Noise floor {explore.significant(result.noise)} (red dashes: the highest index of "
+        f"inputs of pure noise). {result.above} of {count} assumptions lie above it; were none "
+        f"to matter, about {result.by_chance:.0f} would by chance, so those just above it may "
+        "still be noise. Grey: not distinguishable from noise. One estimate, no resampling: no "
+        "interval.",
+        classes=["explore-floor"],
+        style=SMALL,
+    )
+    if count > explore.TOP:
+        with solara.Row():
+            solara.Button(
+                f"Show the top {explore.TOP}" if everything.value else f"Show all {count}",
+                on_click=lambda: everything.set(not everything.value), text=True,
+                classes=["explore-all"],
+            )  # fmt: skip
+
+
+def _ranked_input(item: explore.Ranked, scale: float, floor: str) -> None:
+    """One input: its label, its index as a bar (the floor dashed across it) and as a number,
+    in grey when not distinguishable from noise."""
+    ink, fill = ("#222", BAR) if item.distinguishable else (GREY, GREY)
+    classes = ["explore-input"] + ([] if item.distinguishable else ["explore-noise"])
+    with solara.Row(classes=classes, style={"align-items": "center", "gap": "8px"}):
+        solara.Text(item.label, style={"width": "46%", "font-size": "13px", "color": ink})
+        with solara.Div(style=TRACK):
+            solara.Div(style={"width": f"{100 * item.index / scale:.1f}%", "height": "100%",
+                              "background": fill})  # fmt: skip
+            solara.Div(style={**FLOOR, "left": floor})
+        solara.Text(explore.significant(item.index), style={"font-size": "13px", "color": ink})
 
 
 @solara.component
