@@ -60,7 +60,7 @@ def describe_inputs(scenarios: list[Scenario]) -> dict[str, Input]:
             found.setdefault(item.name, Input(item.name, item.label or item.name, unit, item.kind))
         for shares in scenario.shares:
             for part in shares.parts:
-                label = f"{shares.label or shares.name}: {part.rsplit('.', 1)[-1]}"
+                label = f"{part.rsplit('.', 1)[-1]} ({shares.label or shares.name})"
                 found.setdefault(part, Input(part, label, "share", "share"))
     return found
 

@@ -210,7 +210,7 @@ def importance_chart(sensitivity, outcome: str | None = None, top: int = 15, ax=
     ax.barh(y, ranked["index"], color=colors, height=0.6, xerr=errors if has_interval else None,
             error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
     ax.axvline(ranked.noise.iloc[0], color="crimson", lw=1, ls="--", label="noise floor")
-    ax.set_yticks(y, [f"{label[:40]}" for label in ranked.label])
+    ax.set_yticks(y, [textwrap.fill(label, 44) for label in ranked.label])
     ax.set_xlabel(
         f"{sensitivity.measure.upper()} index over {sensitivity.worlds} drawn worlds "
         f"({sensitivity.confidence:.0%} interval); grey: not distinguishable from noise"

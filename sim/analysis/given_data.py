@@ -18,6 +18,7 @@ repeats some, which inflates every Kolmogorov-Smirnov distance alike).
 from __future__ import annotations
 
 import inspect
+import textwrap
 import warnings
 from dataclasses import dataclass
 
@@ -78,13 +79,14 @@ class EnsembleSensitivity:
         lines = [
             f"{table.attrs['outcome']}: {self.measure.upper()} index over {self.worlds} drawn "
             f"worlds ({self.confidence:.0%} bootstrap interval, {self.resamples} resamples); "
-            f"noise floor {noise:.3f}; {count} of {len(table)} inputs lie above it"
+            f"noise floor {noise:.3f}; {count} of {len(table)} inputs are distinguishable from "
+            f"noise (above the floor of the same resample in {self.confidence:.0%} of them)"
         ]
         for name, row in table.head(top).iterrows():
             mark = "" if row.distinguishable else "  (not distinguishable from noise)"
+            label = textwrap.shorten(row.label, 48, placeholder="...")
             lines.append(
-                f"  {row.label[:48]:<48} {row['index']:5.3f} [{row.low:5.3f}, {row.high:5.3f}]"
-                f"  {name}{mark}"
+                f"  {label:<48} {row['index']:5.3f} [{row.low:5.3f}, {row.high:5.3f}]  {name}{mark}"
             )
         return "\n".join(lines)
 
