@@ -16,8 +16,6 @@ from sim.results.outcomes import outcome_values
 from sim.scenario.paths import resolve
 from sim.scenario.schema import Outcome, Scenario
 
-ID_COLUMNS = ("scenario", "point", "world")
-
 
 @dataclass(frozen=True)
 class Input:
@@ -34,7 +32,7 @@ def inputs(results: Results | BatchResults) -> tuple[pd.DataFrame, dict[str, Inp
     a categorical `scenario`), keeping only the columns that vary across worlds; and what each
     column is. Refuses an ensemble in which nothing varies (a run with fixed assumptions)."""
     table = results.experiments()
-    described = describe_inputs(_scenarios(results))
+    described = describe_inputs(scenarios(results))
     columns = [c for c in table.columns if c in described]
     x = table[columns].astype("float64")
     if isinstance(results, BatchResults) and table["scenario"].nunique() > 1:
@@ -82,7 +80,7 @@ def outcome_of(
             raise ValueError("`against` needs a declared outcome or a spec, not values")
         name = getattr(outcome, "name", None) or "outcome"
         return pd.Series(values, name=str(name))
-    spec = _spec(_scenarios(results)[0], outcome)
+    spec = _spec(scenarios(results)[0], outcome)
     values = _values(results, spec)
     if against is not None:
         if not isinstance(results, Results):
@@ -122,7 +120,8 @@ def _index(batch: BatchResults):
     return batch.index["scenario"], batch.index["point"]
 
 
-def _scenarios(results: Results | BatchResults) -> list[Scenario]:
+def scenarios(results: Results | BatchResults) -> list[Scenario]:
+    """The scenario of each run, in the order of the batch's index (one for a run)."""
     if isinstance(results, Results):
         return [results.scenario]
     return [results.results(s, int(p)).scenario for s, p in zip(*_index(results), strict=True)]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.effects import CONFIDENCE
-from sim.analysis.experiments import inputs, outcome_of
+from sim.analysis.experiments import inputs, outcome_of, scenarios
 from sim.results.collection import BatchResults
 from sim.results.dataset import Results
 
@@ -154,14 +154,7 @@ def ensemble_sensitivity(
 
 def _outcome_list(results, outcome) -> list:
     if outcome is None:
-        scenario = results.scenario if isinstance(results, Results) else None
-        declared = (
-            scenario.outcomes
-            if scenario
-            else results.results(
-                results.index.scenario.iloc[0], int(results.index.point.iloc[0])
-            ).scenario.outcomes
-        )
+        declared = scenarios(results)[0].outcomes
         if not declared:
             raise ValueError("the scenario declares no outcomes: give `outcome`")
         return [o.name for o in declared]

@@ -3,30 +3,12 @@ condition, found by PRIM or CART among the worlds of a drawn run."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from sim.cli import options
 from sim.errors import ResultError, UsageError
 
 HELP = "find the assumptions under which an outcome meets a condition (PRIM or CART)"
-
-
-def share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"a share of worlds lies between 0 and 1, got {value}")
-    return value
-
-
-def number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def add(subparsers) -> None:
@@ -44,10 +26,10 @@ def add(subparsers) -> None:
     parser.add_argument("result", type=Path, help="result folder of a drawn run, or a batch")
     parser.add_argument("--outcome", required=True, help="a declared outcome of the scenario")
     condition = parser.add_mutually_exclusive_group(required=True)
-    condition.add_argument("--below", type=number, help="worlds where the outcome is below X")
-    condition.add_argument("--above", type=number, help="worlds where the outcome is above X")
-    condition.add_argument("--top", type=share, help="the top SHARE of worlds (e.g. 0.2)")
-    condition.add_argument("--bottom", type=share, help="the bottom SHARE of worlds")
+    condition.add_argument("--below", type=options.number, help="worlds with the outcome below X")
+    condition.add_argument("--above", type=options.number, help="worlds with the outcome above X")
+    condition.add_argument("--top", type=options.share, help="the top SHARE of worlds (e.g. 0.2)")
+    condition.add_argument("--bottom", type=options.share, help="the bottom SHARE of worlds")
     parser.add_argument(
         "--against",
         type=Path,
@@ -56,7 +38,7 @@ def add(subparsers) -> None:
     )
     parser.add_argument("--method", choices=("prim", "cart"), default="prim",
                         help="PRIM (default) or CART")  # fmt: skip
-    parser.add_argument("--density", type=share, default=0.8,
+    parser.add_argument("--density", type=options.share, default=0.8,
                         help="the density a PRIM box should reach (default 0.8)")  # fmt: skip
     parser.add_argument("--max-restrictions", type=options.positive, default=5,
                         help="the most inputs a chosen box restricts (default 5)")  # fmt: skip
@@ -66,6 +48,7 @@ def add(subparsers) -> None:
 
 def handle(args) -> int:
     from sim.analysis.discovery import discover, write_discovery
+    from sim.analysis.experiments import scenarios
     from sim.cli.outputs import claim_if_given
     from sim.results.collection import load_results
 
@@ -73,7 +56,7 @@ def handle(args) -> int:
     with claim_if_given(args.out, args.force, "discovery", inputs) as claim:
         results = load_results(args.result)
         against = load_results(args.against) if args.against else None
-        declared = _declared(results)
+        declared = [o.name for o in scenarios(results)[0].outcomes]
         if args.outcome not in declared:
             raise UsageError(
                 "--outcome",
@@ -93,11 +76,3 @@ def handle(args) -> int:
             written = write_discovery(found, claim, inputs)
             print(f"box, trajectory and figure in {args.out}/ ({', '.join(written)})")
     return 0
-
-
-def _declared(results) -> list[str]:
-    scenario = getattr(results, "scenario", None)
-    if scenario is None:  # a batch: its first run's
-        row = results.index.iloc[0]
-        scenario = results.results(row.scenario, int(row.point)).scenario
-    return [o.name for o in scenario.outcomes]

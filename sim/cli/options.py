@@ -33,6 +33,21 @@ def seed_value(text: str) -> int:
     return value
 
 
+def number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def share(text: str) -> float:
+    """A share of worlds: a number strictly between 0 and 1."""
+    value = number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"a share of worlds lies between 0 and 1, got {value}")
+    return value
+
+
 def lever(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     try:
