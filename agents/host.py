@@ -13,7 +13,7 @@ from sim.core.axes import Network
 from sim.core.params import Params
 from sim.core.reference import Reference
 from sim.core.smoothing import adjust_toward
-from sim.core.stages.influence import economic_support
+from sim.core.stages.influence import economic_support, holder_support
 from sim.core.state import State
 
 
@@ -31,7 +31,7 @@ class Host(ActorAgent):
 def support_shares(p: Params, st: State) -> np.ndarray:
     """Each power's share of the economic support the host receives, (R, P)."""
     support = economic_support(p, st)[:, :, p.host_state]
-    others = p.actor.other_support[..., p.host] + p.holders.support.sum(axis=-1)
+    others = p.actor.other_support[..., p.host] + holder_support(p, st).sum(axis=-1)
     total = support.sum(axis=1, keepdims=True) + per_world(others, 2)
     return support / np.maximum(total, 1e-12)
 
@@ -71,3 +71,19 @@ def decide_host(p: Params, st: State, last: State, ref: Reference) -> None:
         axis=1,
     )
     st.host_effort = adjust_toward(last.host_effort, np.clip(effort_target, 0.0, 1.0), rate)
+    prefer_routes(p, st, last)
+
+
+def prefer_routes(p: Params, st: State, last: State) -> None:
+    """The host turns its trade away from a route that is closed or whose transit state is
+    hostile (posture beyond its start), by `route_aversion`, over months (`redirect_rate`),
+    and back as the route stays open and calm (the order of 2025 to move trade off the
+    Pakistan route)."""
+    c, d = p.crossing, p.dynamics
+    hostile = np.zeros((st.posture.shape[0], p.n_actors))
+    hostile[:, p.states] = np.maximum(st.posture - p.state.initial_posture, 0.0)
+    hostile = hostile[:, c.transit_state]
+    aversion = per_world(d.route_aversion, 2) * (st.disruption + hostile)
+    target = np.clip(1.0 - aversion, 0.0, 1.0)
+    rate = per_world(d.redirect_rate, 2)
+    st.route_preference = adjust_toward(last.route_preference, target, rate)

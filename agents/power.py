@@ -15,10 +15,10 @@ import numpy as np
 from agents.base import ActorAgent
 from sim.core import axes
 from sim.core.assumptions import per_world
-from sim.core.axes import Instrument
+from sim.core.axes import Component, Instrument
 from sim.core.params import Params
 from sim.core.reference import Reference
-from sim.core.smoothing import adjust_toward, remember
+from sim.core.smoothing import adjust_toward, decay_per_month, expect, remember
 from sim.core.stages.influence import pair_trade
 from sim.core.state import State
 
@@ -36,11 +36,34 @@ class Power(ActorAgent):
         return self.model.state.influence[:, self.model.params.power_index(self.code)]
 
 
-def rival_gains(st: State) -> np.ndarray:
-    """Rivals' recent influence gains over each state, (R, P, S): sum over other powers of the
-    positive gap between influence and its slow trend."""
-    gain = np.maximum(st.influence - st.influence_trend, 0.0)
-    return gain.sum(axis=1, keepdims=True) - gain
+# The influence components a power answers with each instrument: a rival's security gain
+# with security, its trade and economic gains with economic engagement, its diplomatic
+# standing and leverage with diplomacy.
+CHANNELS = {
+    Instrument.SECURITY: [Component.SECURITY],
+    Instrument.ECONOMIC: [Component.TRADE, Component.ECONOMIC],
+    Instrument.DIPLOMATIC: [Component.DIPLOMATIC, Component.LEVERAGE],
+}
+
+
+def rivalry(p: Params, st: State) -> dict[Instrument, np.ndarray]:
+    """The rivalry term of each instrument's target, (R, P, S) each: rivals' recent gains in
+    the instrument's channel (the positive gap between their influence parts and the parts'
+    slow trend, summed over the other powers), answered by the rivalry weight times how much
+    the power cares for that channel (its priority for the instrument over its highest)."""
+    w = p.power.weights
+    gain = np.maximum(st.influence_parts - st.parts_trend, 0.0)
+    rivals = gain.sum(axis=1, keepdims=True) - gain
+    priority = {
+        Instrument.SECURITY: w.security,
+        Instrument.ECONOMIC: w.economic,
+        Instrument.DIPLOMATIC: w.reciprocity,
+    }
+    highest = np.maximum(np.maximum(w.security, w.economic), np.maximum(w.reciprocity, 1e-12))
+    return {
+        i: _per_pair(w.rivalry * priority[i] / highest) * rivals[..., CHANNELS[i]].sum(axis=-1)
+        for i in Instrument
+    }
 
 
 def _per_pair(weight: np.ndarray) -> np.ndarray:
@@ -78,6 +101,18 @@ def security_concern(p: Params, change: np.ndarray) -> np.ndarray:
     return concern
 
 
+def lasting_response(p: Params, st: State, last: State) -> np.ndarray:
+    """Security engagement each power keeps from large shocks, (R, P, S): the share
+    `lasting_response` of its response to the part of a month's threat jump beyond
+    `large_shock` (a base reinforced, a treaty deployment after a Crocus-sized attack),
+    fading with the half-life `anchor_half_life`."""
+    d = p.dynamics
+    excess = np.maximum(st.threat - last.threat - per_world(d.large_shock, 2), 0.0)
+    fade = per_world(decay_per_month(d.anchor_half_life), 3)
+    kept = per_world(d.lasting_response, 3) * _per_pair(p.power.weights.security)
+    return last.lasting * fade + kept * security_concern(p, excess)
+
+
 def fit_budget(p: Params, engagement: np.ndarray) -> np.ndarray:
     """Engagement scaled to each power's budget, security served first: if security alone
     exceeds the budget it is scaled down; economic and diplomatic engagement share the rest."""
@@ -103,30 +138,33 @@ def decide_powers(p: Params, st: State, last: State, ref: Reference) -> None:
     state against the reference (the start), in every world at once."""
     w = p.power.weights
     threat_change = security_concern(p, st.threat - ref.threat)
-    rivalry = _per_pair(w.rivalry) * rival_gains(last)
-    trade_now, expected = pair_trade(p, last.trade), last.expected_trade
+    st.lasting = lasting_response(p, st, last)
+    rival = rivalry(p, last)
+    trade_now, expected = pair_trade(p, last.open_trade), last.expected_trade
     opportunity = np.clip(
         np.divide(trade_now, expected, out=np.ones_like(trade_now), where=expected > 0) - 1.0,
         -1.0,
         1.0,
     )
-    memory = per_world(p.dynamics.expectation_memory, 3)
-    st.expected_trade = remember(memory, last.expected_trade, trade_now)
+    d = p.dynamics
+    gain, loss = per_world(d.expectation_memory, 3), per_world(d.loss_memory, 3)
+    st.expected_trade = expect(gain, loss, last.expected_trade, trade_now)
     instability = (last.turbulence - ref.turbulence)[:, None, p.states]
     openness_change = last.openness - p.relation.openness
     anchor = {i: st.anchor[..., i] for i in Instrument}
     target = axes.stack(
         {
             Instrument.SECURITY: anchor[Instrument.SECURITY]
+            + st.lasting
             + _per_pair(w.security) * threat_change
-            + rivalry,
+            + rival[Instrument.SECURITY],
             Instrument.ECONOMIC: anchor[Instrument.ECONOMIC]
             + _per_pair(w.economic) * opportunity
             - _per_pair(w.stability) * instability
-            + rivalry,
+            + rival[Instrument.ECONOMIC],
             Instrument.DIPLOMATIC: anchor[Instrument.DIPLOMATIC]
             + _per_pair(w.reciprocity) * openness_change
-            + rivalry,
+            + rival[Instrument.DIPLOMATIC],
         },
         axis=-1,
     )

@@ -1,5 +1,5 @@
-"""Behaviour probes: the paired figures a regional specialist would look at first (the probes
-of issue 8), for the checkout whose `sim` is imported.
+"""Behaviour probes: the paired figures a regional specialist would look at first, for the
+checkout whose `sim` is imported.
 
     python benchmarks/probe_behaviour.py [--worlds N] [--seed S]
 
@@ -94,6 +94,22 @@ def main() -> None:
     lost = (before[..., into & pak] - after[..., into & pak]).sum(axis=(0, 2))
     gained = (after[..., into & ~pak] - before[..., into & ~pak]).sum(axis=(0, 2))
     print(f"Torkham shut for 2026: others supply {np.mean(gained / lost):.2f} of the lost imports")
+    by_partner = {
+        code: float(
+            (after[..., into & flows(exporter=code)] - before[..., into & flows(exporter=code)])
+            .sum(axis=(0, 2))
+            .mean()
+        )
+        for code in ("IRN", "UZB", "TKM", "KAZ", "TJK", "RUS", "CHN")
+    }
+    print(
+        "  imports gained in 2026 by exporter (USD M):",
+        {k: round(v) for k, v in by_partner.items()},
+    )
+    year28 = window("2028-01", "2028-12")
+    pak_after = series(closed, "trade", year28)[..., pak].sum(axis=(0, 2)).mean()
+    pak_before = series(base, "trade", year28)[..., pak].sum(axis=(0, 2)).mean()
+    print(f"  Pakistan's exports to AFG in 2028: {pak_after / pak_before:.3f} of the baseline's")
 
     totals = base.dataset["engagement"].values.astype(np.float64).sum(axis=(3, 4))
     at_budget = totals >= 0.98 * p.power.budget
@@ -180,6 +196,47 @@ def main() -> None:
         f"A year after a 3-month Termez closure: Uzbek trade openness {openness:+.3f}, "
         f"Russia's economic engagement with AFG {economic:+.3f}"
     )
+    library_probes(base, w, seed)
+
+
+def library_probes(base, w: int, seed: int) -> None:
+    """The artefacts a Central Asia analyst found: a closure's blocked partner coming out ahead,
+    echoes through rivalry, neighbours without a say, attacks without lasting effects."""
+    p = base.params
+    rus, chn = p.power_index("RUS"), p.power_index("CHN")
+    afg, tjk = p.state_index("AFG"), p.state_index("TJK")
+
+    def effect(name: str, first: str, last: str, res) -> np.ndarray:
+        months = window(first, last)
+        return (series(res, name, months) - series(base, name, months)).mean(axis=(0, 1))
+
+    termez = run(load_scenario("termez_closure"), worlds=w, seed=seed)
+    during = effect("influence", "2026-06", "2027-05", termez)[chn, afg]
+    later = effect("influence", "2029-07", "2029-07", termez)[chn, afg]
+    print(f"Termez closure: China over AFG {during:+.4f} during, {later:+.4f} in 2029-07")
+    holders = list(base.dataset["holder"].values)
+    gains = effect("host_influence", "2026-06", "2027-05", termez)
+    print(
+        "  over AFG during the closure:",
+        {str(h): round(float(g), 4) for h, g in zip(holders, gains, strict=True)},
+    )
+    resurgence = run(load_scenario("trafficking_resurgence"), worlds=w, seed=seed)
+    security = effect("engagement", "2028-01", "2030-12", resurgence)[..., 0]
+    influence = effect("influence", "2028-01", "2030-12", resurgence)
+    print(
+        "Trafficking resurgence 2028-30: security engagement with AFG "
+        f"RUS {security[rus, afg]:+.4f} CHN {security[chn, afg]:+.4f}; influence over AFG "
+        f"RUS {influence[rus, afg]:+.4f} CHN {influence[chn, afg]:+.4f}"
+    )
+    attack = [{"month": "2026-03", "type": "attack", "target": "TJK", "value": 0.8}]
+    lasting = effect("engagement", "2030-01", "2030-12", run(changed(attack), worlds=w, seed=seed))
+    print(
+        f"Attack in Tajikistan in 2026: Russia's security engagement there in 2030 "
+        f"{lasting[rus, tjk, 0]:+.4f}"
+    )
+    level = base.dataset["host_influence"].values[-12:].astype(np.float64).mean(axis=(0, 1))
+    held = [str(h) for h, x in zip(holders, level, strict=True) if x >= 0.005]
+    print(f"Holders of at least 0.005 influence over AFG in 2034: {len(held)} ({', '.join(held)})")
 
 
 if __name__ == "__main__":

@@ -209,8 +209,10 @@ def initial_balance(p: Params, worlds: int) -> State:
     ).copy()
     st.excitation = np.broadcast_to(stationary_excitation(p), st.excitation.shape).copy()
     settle(p, st, np.zeros_like(st.trade), np.minimum(st.sanctions.sum(axis=1), 1.0))
-    st.influence, st.holder_influence = raw_influence(p, st, 0, st.host_revenue.copy())
-    st.influence_trend = st.influence.copy()
+    st.influence_parts, st.holder_parts = raw_influence(p, st, 0, st.host_revenue.copy())
+    st.influence = st.influence_parts.sum(axis=-1)
+    st.holder_influence = st.holder_parts.sum(axis=-1)
+    st.parts_trend = st.influence_parts.copy()
     return st
 
 

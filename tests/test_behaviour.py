@@ -183,18 +183,48 @@ def test_closure_reroutes_part_of_the_flow_via_the_alternate(
     assert np.all(sealed["trade"][during, :, flow] == 0.0)
 
 
-def test_trade_recovers_after_the_closure_ends(axes, control, closed, fuel_route):
+def closure_ratio(closed: dict, control: dict, flow: int) -> np.ndarray:
+    """The flow under the closure over the flow without it, month by month (mean of worlds)."""
+    return closed["trade"][:, :, flow].astype(np.float64).mean(axis=1) / control["trade"][
+        :, :, flow
+    ].astype(np.float64).mean(axis=1)
+
+
+@pytest.fixture(scope="module")
+def unaverse(short, fuel_route):
+    """The control and the closure with a host that never turns from a closed route."""
+    _, crossing, _ = fuel_route
+    steady = with_value(short, "dynamics.route_aversion", 0.0)
+    closure = event(
+        month=CLOSURE_START, type="closure", crossing=crossing, duration_months=CLOSURE_MONTHS,
+        value=1.0,
+    )  # fmt: skip
+    return run(steady), run(with_events(steady, closure))
+
+
+def test_trade_recovers_after_the_closure_ends(axes, unaverse, fuel_route):
+    """The crossing's own recovery, with the host's turn from the route held off."""
+    control, closed = unaverse
     flow, crossing, _ = fuel_route
     t0 = axes.month(CLOSURE_START)
     end = t0 + CLOSURE_MONTHS
-    ratio = closed["trade"][:, :, flow].astype(np.float64).mean(axis=1) / control["trade"][
-        :, :, flow
-    ].astype(np.float64).mean(axis=1)
+    ratio = closure_ratio(closed, control, flow)
     assert ratio[end + 2] > ratio[end - 1] + 0.1  # recovering
     assert ratio[end + 8] > 0.95  # close to the undisturbed flow within a few half-lives
     assert ratio[-1] == pytest.approx(1.0, abs=0.03)
     disruption = closed["disruption"][:, :, axes.crossing[crossing]].astype(np.float64).mean(1)
     assert np.all(np.diff(disruption[end : end + 8]) < 0.0)
+
+
+def test_the_host_turns_from_a_closed_route_for_months(axes, control, closed, unaverse, fuel_route):
+    """With the host's route aversion, the flow stays lower after the reopening than without
+    it (trade moved to other routes comes back over months), and comes back in the end."""
+    flow, _, _ = fuel_route
+    end = axes.month(CLOSURE_START) + CLOSURE_MONTHS
+    averse, steady = closure_ratio(closed, control, flow), closure_ratio(*unaverse[::-1], flow)
+    assert averse[end + 8] < steady[end + 8] - 0.02
+    assert averse[-1] > averse[end + 2]
+    assert averse[-1] == pytest.approx(1.0, abs=0.05)
 
 
 def test_flow_starts_to_recover_in_the_first_month_after_the_closure(

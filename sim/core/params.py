@@ -20,7 +20,7 @@ from sim.core.assumptions import grid, stack, with_draws
 from sim.core.channels import ShockChannels, build_channels
 from sim.core.smoothing import decay_per_month
 from sim.core.units import MONTHS_PER_YEAR
-from sim.scenario.schema import Event, Scenario
+from sim.scenario.schema import Event, HostTies, Quantity, Scenario
 from sim.scenario.vocab import (
     INFLUENCE_COMPONENTS,
     INSTRUMENTS,
@@ -96,6 +96,7 @@ class StateParams:
 
     initial_posture: np.ndarray
     initial_trade_openness: np.ndarray
+    closure_threshold: np.ndarray  # posture beyond which a neighbour closes its crossings
     weights: StateWeights
 
 
@@ -168,6 +169,8 @@ class CrossingParams:
     reroute_cost: np.ndarray
     disruption_decay: np.ndarray  # monthly multiplier
     transit_state: np.ndarray  # actor index
+    capacity: np.ndarray  # most it carries, a multiple of its start load
+    start_load: np.ndarray  # what it carries at the start, USD M/month
 
 
 @dataclass(frozen=True)
@@ -197,15 +200,20 @@ class CorridorParams:
 
 @dataclass(frozen=True)
 class HolderParams:
-    """Neighbours that hold influence over the host (with `host_ties`), (Hn,) each."""
+    """The neighbours, which hold influence over the host through what they trade, carry and
+    control there (`host_ties`), (Hn,) each."""
 
     codes: list[str]
+    actors: np.ndarray  # actor index
+    states: np.ndarray  # state index
     support: np.ndarray  # USD M/month
     diplomatic: np.ndarray
     openness: np.ndarray
     access_control: np.ndarray
     pair: np.ndarray  # (F, Hn) 1 where the flow joins the holder and the host
     pair_import: np.ndarray  # (F, Hn) 1 where the host imports the flow from the holder
+    carried: np.ndarray  # (F, Hn) 1 where the holder's crossing carries the host's import
+    carried_rerouted: np.ndarray  # (F, Hn) the same for the flow's rerouted part
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,7 @@ class InfluenceParams:
     inertia: float
     export_dependence: float
     rest_dependence: float
+    transit_dependence: float
 
 
 @dataclass(frozen=True)
@@ -243,8 +252,16 @@ class DynamicsParams:
     host_tariff: float
     income_elasticity: float
     expectation_memory: float
+    loss_memory: float
     legitimacy_memory: float
     migration_push: float
+    trend_half_life: float
+    lasting_response: float
+    large_shock: float
+    anchor_half_life: float
+    route_aversion: float
+    redirect_rate: float
+    migrant_backlash: float
 
 
 @dataclass(frozen=True)
@@ -337,6 +354,7 @@ def compile_scenario(written: Scenario, draws: dict[str, np.ndarray] | None = No
         events.setdefault(s.month_index(e.month), []).append(e)
     commodities = _commodities(s)
     flow = _flows(s, ax, commodities)
+    crossing = _crossings(s, ax, flow)
     return Params(
         scenario=written,
         assumptions=dict(draws or {}),
@@ -352,17 +370,18 @@ def compile_scenario(written: Scenario, draws: dict[str, np.ndarray] | None = No
         relation=_relations(s, ax, written.at_reference()),
         commodity=commodities,
         flow=flow,
-        crossing=_crossings(s, ax),
+        crossing=crossing,
         network=_networks(s),
         channels=build_channels(s),
         corridor=_corridors(s, ax),
         alliance=_alliances(s, ax),
-        holders=_holders(s, ax, flow),
+        holders=_holders(s, ax, flow, crossing),
         influence=InfluenceParams(
             weights=stack([getattr(s.influence, k).value for k in INFLUENCE_COMPONENTS]),
             inertia=s.influence.inertia.value,
             export_dependence=s.influence.export_dependence.value,
             rest_dependence=s.influence.rest_dependence.value,
+            transit_dependence=s.influence.transit_dependence.value,
         ),
         dynamics=DynamicsParams(**_quantities(DynamicsParams, s.dynamics)),
         events=events,
@@ -405,6 +424,7 @@ def _states(s: Scenario, ax: Axes) -> StateParams:
     return StateParams(
         initial_posture=_values(states, "border_posture"),
         initial_trade_openness=_values(states, "trade_openness"),
+        closure_threshold=_values(states, "closure_threshold"),
         weights=StateWeights(**_priority_arrays(StateWeights, [a.priorities for a in states])),
     )
 
@@ -562,10 +582,12 @@ def _markets(importer: np.ndarray, commodity: np.ndarray, base: np.ndarray):
     return market, market_base, base_share, importers
 
 
-def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
+def _crossings(s: Scenario, ax: Axes, flow: FlowParams) -> CrossingParams:
     c = s.crossings
     ids = [x.id for x in c]
     half_life = _values(c, "recovery_half_life")
+    start_load = np.zeros(len(c))
+    np.add.at(start_load, flow.route[flow.routed], flow.base_trade[flow.routed])
     return CrossingParams(
         ids=ids,
         alternate=np.array(
@@ -575,6 +597,8 @@ def _crossings(s: Scenario, ax: Axes) -> CrossingParams:
         reroute_cost=_values(c, "reroute_cost"),
         disruption_decay=decay_per_month(half_life),
         transit_state=np.array([ax.actor[x.transit_state] for x in c], dtype=np.int64),
+        capacity=_values(c, "capacity"),
+        start_load=start_load,
     )
 
 
@@ -613,17 +637,35 @@ def _alliances(s: Scenario, ax: Axes) -> AllianceParams:
     )
 
 
-def _holders(s: Scenario, ax: Axes, flow: FlowParams) -> HolderParams:
-    held = [a for a in s.actors if a.host_ties is not None]
+NO_TIES = HostTies(
+    support=Quantity(value=0.0, unit="USD M/month", source="assumption: none"),
+    diplomatic=Quantity(value=0.0, unit="engagement", source="assumption: none"),
+    openness=Quantity(value=0.5, unit="share", source="assumption: mid-range"),
+    access_control=Quantity(value=0.0, unit="share", source="assumption: none"),
+)  # a neighbour without declared host_ties holds influence through trade and transit only
+
+
+def _holders(s: Scenario, ax: Axes, flow: FlowParams, crossing: CrossingParams) -> HolderParams:
+    held = [a for a in s.actors if a.role == "neighbor"]
     actors = np.array([ax.actor[a.code] for a in held], dtype=np.int64)
     pair_import = flow.imports[:, [ax.host]] * flow.exports[:, actors]  # host imports from it
-    ties = [a.host_ties for a in held]
+    def carried_by(crossings: np.ndarray) -> np.ndarray:
+        """(F, Hn) 1 where the holder owns the crossing and is not the import's exporter."""
+        carrier = np.where(crossings >= 0, crossing.transit_state[crossings], -1)
+        return (carrier[:, None] == actors) * flow.imports[:, [ax.host]] * (1.0 - pair_import)
+
+    alternate = np.where(flow.route >= 0, crossing.alternate[flow.route], -1)
+    ties = [a.host_ties or NO_TIES for a in held]
     return HolderParams(
         codes=[a.code for a in held],
+        actors=actors,
+        states=np.array([ax.state[a.code] for a in held], dtype=np.int64),
         support=_values(ties, "support"),
         diplomatic=_values(ties, "diplomatic"),
         openness=_values(ties, "openness"),
         access_control=_values(ties, "access_control"),
         pair=pair_import + flow.exports[:, [ax.host]] * flow.imports[:, actors],
         pair_import=pair_import,
+        carried=carried_by(flow.route),
+        carried_rerouted=carried_by(alternate),
     )

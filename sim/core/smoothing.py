@@ -1,5 +1,6 @@
-"""The model's two ways of moving slowly: partial adjustment toward a target, and exponential
-memory of a signal; and the monthly multiplier of a half-life."""
+"""The model's ways of moving slowly: partial adjustment toward a target, exponential memory
+of a signal and an expectation that adapts faster to gains than to losses; and the monthly
+multiplier of a half-life."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ def remember(memory, remembered, new):
     """Exponential memory: keep the share `memory` of what is remembered, take in the rest of
     the new value."""
     return memory * remembered + (1.0 - memory) * new
+
+
+def expect(gain_memory, loss_memory, expected, new):
+    """An expectation that adapts to a gain with `gain_memory` and to a loss with the longer
+    `loss_memory`: a dip is judged against what was had, so trade coming back to it is no new
+    opportunity (reference points adapt more to gains than to losses: Arkes et al. 2008)."""
+    memory = np.where(new >= expected, gain_memory, loss_memory)
+    return remember(memory, expected, new)
 
 
 def decay_per_month(half_life):

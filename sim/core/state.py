@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.core.params import Params
+from sim.scenario.vocab import INFLUENCE_COMPONENTS
 
 
 @dataclass
@@ -24,6 +25,7 @@ class State:
     excitation: np.ndarray  # (R, H) Hawkes excitation of each shock channel, events/month
     engagement: np.ndarray  # (R, P, S, 3) security, economic, diplomatic engagement
     anchor: np.ndarray  # (P, S, 3) engagement each power holds to absent new signals
+    lasting: np.ndarray  # (R, P, S) security engagement kept from large shocks, decaying
     sanctions: np.ndarray  # (R, P) sanctions and conditionality pressure on the host
     sanctions_anchor: np.ndarray  # (P,)
     recognition: np.ndarray  # (R, P) formal recognition of the host (0/1)
@@ -34,15 +36,22 @@ class State:
     posture: np.ndarray  # (R, S) border posture toward the host
     trade_openness: np.ndarray  # (R, S) openness to trade with the host
     potential: np.ndarray  # (R, F) trade the flow would carry undisturbed, USD M/month
+    open_trade: np.ndarray  # (R, F) this month's trade were every route open, USD M/month
     trade: np.ndarray  # (R, F) realised trade, USD M/month
+    rerouted: np.ndarray  # (R, F) share of the realised trade that took the alternate route
     capacity_multiplier: np.ndarray  # (F,) from agreements and infrastructure
+    crossing_multiplier: np.ndarray  # (C,) crossing capacity from infrastructure
     disruption: np.ndarray  # (R, C) share of each crossing's flow blocked
+    route_preference: np.ndarray  # (R, C) the host's preference for each crossing, 1 at start
+    welcome: np.ndarray  # (R, Hn) each neighbour's welcome of Afghan migrants, 1 at start
     closure_left: np.ndarray  # (R, C) months a closure still holds
     migrants: np.ndarray  # (R, M) thousand workers
     migration_capacity: np.ndarray  # (M,)
     influence: np.ndarray  # (R, P, S) influence of power p over state s
-    influence_trend: np.ndarray  # (R, P, S) slow moving average of influence
-    holder_influence: np.ndarray  # (R, Hn) influence over the host of neighbours holding it
+    influence_parts: np.ndarray  # (R, P, S, 5) influence by component, summing to influence
+    parts_trend: np.ndarray  # (R, P, S, 5) slow moving average of the parts
+    holder_influence: np.ndarray  # (R, Hn) influence over the host of the neighbours
+    holder_parts: np.ndarray  # (R, Hn, 5) the same by component
     expected_trade: np.ndarray  # (R, P, S) what each power expects to trade with each state
     expected_opportunity: np.ndarray  # (R, S) what each state expects from the host's trade
     expected_legitimacy: np.ndarray  # (R, P) the legitimacy of the host each power expects
@@ -72,6 +81,7 @@ def initial_state(p: Params, worlds: int) -> State:
         excitation=tile(np.zeros(len(p.channels.kind))),
         engagement=tile(p.relation.engagement, 3),
         anchor=p.relation.engagement.copy(),
+        lasting=tile(np.zeros((len(p.powers), n_s))),
         sanctions=tile(p.power.initial_sanctions, 1),
         sanctions_anchor=p.power.initial_sanctions.copy(),
         recognition=tile(p.relation.recognition[..., p.host_state], 1),
@@ -82,15 +92,22 @@ def initial_state(p: Params, worlds: int) -> State:
         posture=tile(p.state.initial_posture, 1),
         trade_openness=tile(p.state.initial_trade_openness, 1),
         potential=tile(p.flow.base_trade, 1),
+        open_trade=tile(p.flow.base_trade, 1),
         trade=tile(p.flow.base_trade, 1),
+        rerouted=tile(np.zeros(len(p.flow.base_trade))),
         capacity_multiplier=np.ones(len(p.flow.base_trade)),
+        crossing_multiplier=np.ones(len(p.crossing.ids)),
         disruption=tile(np.zeros(len(p.crossing.ids))),
+        route_preference=tile(np.ones(len(p.crossing.ids))),
+        welcome=tile(np.ones(len(p.holders.codes))),
         closure_left=tile(np.zeros(len(p.crossing.ids), dtype=np.int64)),
         migrants=tile(p.corridor.workers, 1),
         migration_capacity=p.corridor.capacity.copy(),
         influence=tile(np.zeros((len(p.powers), n_s))),
-        influence_trend=tile(np.zeros((len(p.powers), n_s))),
+        influence_parts=tile(np.zeros((len(p.powers), n_s, len(INFLUENCE_COMPONENTS)))),
+        parts_trend=tile(np.zeros((len(p.powers), n_s, len(INFLUENCE_COMPONENTS)))),
         holder_influence=tile(np.zeros(len(p.holders.codes))),
+        holder_parts=tile(np.zeros((len(p.holders.codes), len(INFLUENCE_COMPONENTS)))),
         expected_trade=tile(np.zeros((len(p.powers), n_s))),
         expected_opportunity=tile(np.zeros(n_s)),
         expected_legitimacy=tile(np.zeros(len(p.powers))),

@@ -219,8 +219,13 @@ class Actor(Strict):
         default=Quantity(value=0.03, unit="1/year", source="assumption: nominal growth of 3%"),
         description="annual growth of income (GDP in USD), which drives import demand",
     )
+    closure_threshold: Share = Field(
+        default=Quantity(value=1.0, unit="share", source="assumption: never closes by itself"),
+        description="neighbour: border posture above which it closes its crossings into the host",
+    )
     host_ties: HostTies | None = Field(
-        default=None, description="neighbour: its hold over the host (it then holds influence)"
+        default=None,
+        description="neighbour: what it gives and controls at the host beyond trade and transit",
     )
     priorities: PowerPriorities | StatePriorities
 
@@ -335,6 +340,10 @@ class Crossing(Strict):
     reroute_share: Share = Field(description="share of blocked flow that reroutes")
     reroute_cost: Share = Field(description="share of rerouted value lost to extra cost")
     recovery_half_life: NonNegative = Field(description="months for disruption to halve")
+    capacity: _bounded(1.0, 100.0) = Field(
+        default=Quantity(value=100.0, unit="x start", source="assumption: no ceiling"),
+        description="most it can carry, as a multiple of what it carries at the start",
+    )
 
 
 class Network(Strict):
@@ -440,6 +449,11 @@ class InfluenceWeights(Strict):
         default=Quantity(value=0.5, unit="weight", source="assumption: mixed goods"),
         description="the same for its trade with partners not modelled",
     )
+    transit_dependence: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: carriers hold none"),
+        description="share of the dependence on an import that falls on the neighbour carrying "
+        "it (its crossing), the rest on the exporter",
+    )
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> InfluenceWeights:
@@ -473,11 +487,44 @@ class Dynamics(Strict):
     expectation_memory: Share = Field(
         description="monthly share kept of the moving expectation that signals are measured against"
     )
+    loss_memory: Share = Field(
+        default=Quantity(value=0.92, unit="1/month", source="assumption: as for gains"),
+        description="the same when the signal falls below the expectation (losses are judged "
+        "against what was had for longer)",
+    )
     legitimacy_memory: Share = Field(
         description="the same for the legitimacy others grant the host, which sanctions follow"
     )
     migration_push: Weight = Field(
         description="growth of a corridor's migrant capacity per unit rise of threat at home"
+    )
+    trend_half_life: _bounded(0.1, 1000.0) = Field(
+        default=Quantity(value=1000.0, unit="years", source="assumption: trends do not fade"),
+        description="years for a flow's fitted trend to halve (it fades, not runs for ever)",
+    )
+    lasting_response: Share = Field(
+        default=Quantity(value=0.0, unit="share", source="assumption: no lasting response"),
+        description="share of the security response to a large threat jump a power keeps",
+    )
+    large_shock: Share = Field(
+        default=Quantity(value=0.2, unit="threat", source="assumption: a jump of 0.2"),
+        description="threat jump in one month beyond which a power's response lasts",
+    )
+    anchor_half_life: _bounded(1.0, 1200.0) = Field(
+        default=Quantity(value=36.0, unit="months", source="assumption: three years"),
+        description="months for a lasting response (a base reinforced) to halve",
+    )
+    route_aversion: Weight = Field(
+        default=Quantity(value=0.0, unit="weight", source="assumption: the host never reroutes"),
+        description="how far the host turns from a closed or hostile route, per unit closure",
+    )
+    redirect_rate: Rate = Field(
+        default=Quantity(value=0.05, unit="1/month", source="assumption: about a year"),
+        description="monthly share of the gap to its route preference the host closes",
+    )
+    migrant_backlash: Weight = Field(
+        default=Quantity(value=0.0, unit="weight", source="assumption: no backlash"),
+        description="how far a neighbour's welcome of Afghan migrants falls per unit of tension",
     )
 
 

@@ -58,7 +58,9 @@ def _agreement(p: Params, st: State, e: Event) -> None:
 
 
 def _infrastructure(p: Params, st: State, e: Event) -> None:
-    st.capacity_multiplier[p.flow.route == p.crossing.ids.index(e.crossing)] *= e.value
+    crossing = p.crossing.ids.index(e.crossing)
+    st.capacity_multiplier[p.flow.route == crossing] *= e.value
+    st.crossing_multiplier[crossing] *= e.value
 
 
 def _engagement(p: Params, st: State, e: Event) -> None:

@@ -42,19 +42,25 @@ def import_weights(p: Params, trade: np.ndarray) -> np.ndarray:
     return k.essentiality[..., f.commodity] * 2.0 * replace
 
 
-def trade_dependence(p: Params, trade: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each state's trade dependence on each power, (R, P, S), and the host's on each neighbour
-    that holds influence, (R, Hn): its imports from the partner weighted by essentiality and
+def trade_dependence(p: Params, st: State, month: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each state's trade dependence on each power, (R, P, S), and the host's on each
+    neighbour, (R, Hn): its imports from the partner weighted by essentiality and
     replaceability, plus its exports to it at `export_dependence`, over the same for all its
-    trade (the rest of the world at `rest_dependence`)."""
-    f, w, h = p.flow, p.influence, p.holders
+    trade (the rest of the world at `rest_dependence`). Of an import that crosses a third
+    state's border, the share `transit_dependence` falls on that carrier instead (on the
+    alternate's owner for the part rerouted)."""
+    f, w, h, trade = p.flow, p.influence, p.holders, st.trade
     worlds = trade.shape[0]
     weighted = trade * import_weights(p, trade)
-
     exported, rested = per_world(w.export_dependence, 2), per_world(w.rest_dependence, 2)
+    carried = per_world(w.transit_dependence, 2) * weighted
+    via_route, via_alternate = carried * (1.0 - st.rerouted), carried * st.rerouted
+    from_exporter = (
+        weighted - via_route * h.carried.sum(axis=1) - via_alternate * h.carried_rerouted.sum(axis=1)
+    )
 
     def with_partner(pair: np.ndarray, pair_import: np.ndarray) -> np.ndarray:
-        return dot(weighted, pair_import) + exported * dot(trade, pair - pair_import)
+        return dot(from_exporter, pair_import) + exported * dot(trade, pair - pair_import)
 
     a = p.actor
     rest = a.rest_of_world * (1.0 + a.rest_of_world_growth) ** (month / MONTHS_PER_YEAR)
@@ -63,7 +69,11 @@ def trade_dependence(p: Params, trade: np.ndarray, month: int) -> tuple[np.ndarr
     ]
     powers = with_partner(f.pair, f.pair_import).reshape(worlds, len(p.powers), len(p.states))
     host_total = total[:, p.host_state, None]
-    holders = with_partner(h.pair, h.pair_import)
+    holders = (
+        with_partner(h.pair, h.pair_import)
+        + dot(via_route, h.carried)
+        + dot(via_alternate, h.carried_rerouted)
+    )
     return (
         np.divide(powers, total[:, None, :], out=np.zeros_like(powers), where=total[:, None] > 0),
         np.divide(holders, host_total, out=np.zeros_like(holders), where=host_total > 0),
@@ -86,6 +96,12 @@ def economic_support(p: Params, st: State) -> np.ndarray:
     capacity = p.actor.economic_capacity[..., p.powers, None]
     investment = np.maximum(p.relation.investment + change * capacity, 0.0)
     return st.aid + investment + remittances(p, st.migrants)
+
+
+def holder_support(p: Params, st: State) -> np.ndarray:
+    """What each neighbour gives the host (aid, investment, remittances), USD M/month, (R, Hn):
+    its `host_ties.support` scaled by its welcome of Afghan migrants."""
+    return p.holders.support * st.welcome
 
 
 def security_provision(p: Params, st: State) -> np.ndarray:
@@ -154,9 +170,10 @@ def components(
     """The dependence shares in the order of INFLUENCE_COMPONENTS: of each state on each power,
     (R, 5, P, S), and of the host on each neighbour holding influence, (R, 5, Hn)."""
     worlds, a, h, host = st.trade.shape[0], p.actor, p.holders, p.host_state
-    trade, held_trade = trade_dependence(p, st.trade, month)
+    trade, held_trade = trade_dependence(p, st, month)
     support, standing = economic_support(p, st), diplomatic_standing(p, st)
-    other_support = _others(p, worlds, a.other_support, h.support)
+    held_support = holder_support(p, st)
+    other_support = _others(p, worlds, a.other_support, held_support)
     other_dip = _others(p, worlds, a.other_diplomatic, h.diplomatic)
     powers = axes.stack(
         {
@@ -176,7 +193,7 @@ def components(
         {
             Component.TRADE: held_trade,
             Component.SECURITY: np.zeros_like(held_trade),  # no security provision modelled
-            Component.ECONOMIC: h.support / np.maximum(support_total, 1e-12),
+            Component.ECONOMIC: held_support / np.maximum(support_total, 1e-12),
             Component.DIPLOMATIC: h.diplomatic / np.maximum(dip_total, 1e-12),
             Component.LEVERAGE: np.broadcast_to(
                 0.25 * h.access_control * control_scale(p)[..., host, None], held_trade.shape
@@ -187,29 +204,38 @@ def components(
     return powers, holders
 
 
-def _weigh(p: Params, shares: np.ndarray, openness: np.ndarray) -> np.ndarray:
-    """The dependence a state accepts counts by its openness to the holder; leverage over it
+def weighted_parts(p: Params, shares: np.ndarray, openness: np.ndarray) -> np.ndarray:
+    """Each component's part of the influence, with the components moved to the last axis:
+    the dependence a state accepts counts by its openness to the holder; leverage over it
     counts whatever its openness. `shares` has the components on axis 1."""
     extra_dims = (1,) * (shares.ndim - 2)  # weights (5,) or drawn (R, 5) meet (R, 5, ...)
     w = np.reshape(p.influence.weights, (-1, len(Component), *extra_dims))
-    accepted = (w[:, ACCEPTED] * shares[:, ACCEPTED]).sum(axis=1)
-    return openness * accepted + w[:, Component.LEVERAGE] * shares[:, Component.LEVERAGE]
+    openness = np.broadcast_to(openness, (shares.shape[0], *shares.shape[2:]))
+    accepted = np.zeros(len(Component), dtype=bool)
+    accepted[ACCEPTED] = True
+    scale = np.where(accepted.reshape(1, -1, *extra_dims), openness[:, None], 1.0)
+    return np.moveaxis(w * shares * scale, 1, -1)
 
 
 def raw_influence(
     p: Params, st: State, month: int, host_revenue0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted components: influence of each power over each state, (R, P, S), and of each
-    neighbour holding influence over the host, (R, Hn); summed over all holders at most 1."""
+    """The weighted components, by component on the last axis: of each power over each state,
+    (R, P, S, 5), and of each neighbour over the host, (R, Hn, 5). Summed over components they
+    are the influence; summed over all holders of a state, at most 1."""
     powers, holders = components(p, st, month, host_revenue0)
-    return _weigh(p, powers, st.openness), _weigh(p, holders, p.holders.openness)
+    return weighted_parts(p, powers, st.openness), weighted_parts(p, holders, p.holders.openness)
 
 
 def update_influence(p: Params, st: State, raw: tuple[np.ndarray, np.ndarray]) -> None:
-    """Influence moves part of the way toward its raw value; the trend memory follows it."""
+    """Each part of the influence moves part of the way toward its raw value (partial
+    adjustment is linear, so the parts still add up to the influence); the trend memory the
+    rivals judge gains against follows the parts."""
     powers, holders = raw
     inertia = p.influence.inertia
-    st.influence = adjust_toward(st.influence, powers, per_world(inertia, 3))
-    st.holder_influence = adjust_toward(st.holder_influence, holders, per_world(inertia, 2))
-    memory = per_world(p.dynamics.trend_memory, 3)
-    st.influence_trend = remember(memory, st.influence_trend, st.influence)
+    st.influence_parts = adjust_toward(st.influence_parts, powers, per_world(inertia, 4))
+    st.holder_parts = adjust_toward(st.holder_parts, holders, per_world(inertia, 3))
+    st.influence = st.influence_parts.sum(axis=-1)
+    st.holder_influence = st.holder_parts.sum(axis=-1)
+    memory = per_world(p.dynamics.trend_memory, 4)
+    st.parts_trend = remember(memory, st.parts_trend, st.influence_parts)

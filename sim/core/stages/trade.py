@@ -29,6 +29,23 @@ def capacity_signals(p: Params, st: State) -> np.ndarray:
     return np.concatenate([economic, st.trade_openness, np.zeros((worlds, 1))], axis=1)
 
 
+def faded_years(years, half_life):
+    """The years of growth a fitted trend has compounded after `years` when it fades with
+    `half_life` (years): the integral of 2^(-t/half_life), at most half_life / ln 2."""
+    rate = np.log(2.0) / half_life
+    return -np.expm1(-rate * years) / rate
+
+
+def route_preference(p: Params, st: State) -> np.ndarray:
+    """The host's preference for the route of each flow it trades, (R, F); 1 for flows that
+    do not touch the host or have no named route."""
+    f = p.flow
+    preference = np.ones((st.route_preference.shape[0], len(f.route)))
+    host_routed = f.routed[f.touches_host[f.routed]]
+    preference[:, host_routed] = st.route_preference[:, f.route[host_routed]]
+    return preference
+
+
 def supplier_weights(p: Params, st: State, month: int, signals0: np.ndarray) -> np.ndarray:
     """Each flow's weight among its market's suppliers, (R, F), summing to 1 over a market: the
     start share grown by the flow's trend, agreements (capacity multipliers) and the change of
@@ -37,8 +54,15 @@ def supplier_weights(p: Params, st: State, month: int, signals0: np.ndarray) -> 
     f = p.flow
     lift = p.commodity.engagement_lift[..., f.commodity]
     change = capacity_signals(p, st)[:, f.capacity_signal] - signals0[:, f.capacity_signal]
-    trend = (1.0 + f.trend) ** (month / MONTHS_PER_YEAR)
-    weight = f.base_share * trend * st.capacity_multiplier * np.maximum(1.0 + lift * change, 0.0)
+    years = faded_years(month / MONTHS_PER_YEAR, per_world(p.dynamics.trend_half_life, 2))
+    trend = (1.0 + f.trend) ** years
+    weight = (
+        f.base_share
+        * trend
+        * st.capacity_multiplier
+        * np.maximum(1.0 + lift * change, 0.0)
+        * route_preference(p, st)
+    )
     total = dot(dot(weight, f.market), f.market.T)
     return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
 
@@ -77,7 +101,7 @@ def demand(
     are, so it stays bounded even when every route of a market is closed."""
     f, k = p.flow, p.commodity
     sigma = k.substitution[..., f.commodity]
-    through, rerouted, premium = route_shares(p, st.disruption)
+    through, rerouted, premium = route_shares(p, st, st.potential)
     available = through + rerouted
     cost = 1.0 + premium
     weight = supplier_weights(p, st, month, signals0)
@@ -98,24 +122,36 @@ def demand(
     )
 
 
-def route_shares(p: Params, disruption: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def route_shares(
+    p: Params, st: State, flows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share of each flow that passes its own crossing, share rerouted, and the cost premium on
-    what arrives (the rerouted part's extra cost averaged over both), each (R, F).
+    what arrives (the rerouted part's extra cost averaged over both), each (R, F), for `flows`
+    (R, F) seeking to pass.
 
     A flow without a route passes whole. Of the blocked part, `reroute_share` takes the
-    alternate crossing (if that one is open) at `reroute_cost` extra. Only routed flows are
-    computed (most flows have no named crossing).
+    alternate crossing (if that one is open) at `reroute_cost` extra. A crossing carries at
+    most its capacity: beyond it, everything seeking to pass it is cut in proportion, so
+    diversion has a ceiling. Only routed flows are computed (most flows have no crossing).
     """
-    worlds, flows = disruption.shape[0], len(p.flow.route)
-    through, rerouted = np.ones((worlds, flows)), np.zeros((worlds, flows))
-    premium = np.zeros((worlds, flows))
+    disruption = st.disruption
+    worlds, n_flows = disruption.shape[0], len(p.flow.route)
+    through, rerouted = np.ones((worlds, n_flows)), np.zeros((worlds, n_flows))
+    premium = np.zeros((worlds, n_flows))
     routed, c = p.flow.routed, p.crossing
     crossing = p.flow.route[routed]
     alt = c.alternate[crossing]
     blocked = disruption[:, crossing]
     alt_open = np.where(alt >= 0, 1.0 - disruption[:, np.maximum(alt, 0)], 0.0)
-    through[:, routed] = 1.0 - blocked
-    rerouted[:, routed] = blocked * c.reroute_share[..., crossing] * alt_open
+    passing = 1.0 - blocked
+    diverted = blocked * c.reroute_share[..., crossing] * alt_open
+    load = np.zeros((worlds, len(c.ids)))
+    np.add.at(load.T, crossing, (flows[:, routed] * passing).T)
+    np.add.at(load.T, np.maximum(alt, 0), (flows[:, routed] * diverted * (alt >= 0)).T)
+    ceiling = c.capacity * c.start_load * st.crossing_multiplier
+    scale = np.minimum(1.0, np.divide(ceiling, load, out=np.ones_like(load), where=load > 0))
+    through[:, routed] = passing * scale[:, crossing]
+    rerouted[:, routed] = diverted * scale[:, np.maximum(alt, 0)]
     arrives = through[:, routed] + rerouted[:, routed]
     premium[:, routed] = np.divide(
         rerouted[:, routed] * c.reroute_cost[..., crossing],
@@ -158,8 +194,11 @@ def settle(p: Params, st: State, noise: np.ndarray, sanctions0: np.ndarray) -> N
         * sanctions_factor(p, st.sanctions, sanctions0)
         * np.exp(sigma * noise - 0.5 * sigma**2)
     )
-    through, rerouted, _ = route_shares(p, st.disruption)
-    st.trade = shocked * (through + rerouted)
+    through, rerouted, _ = route_shares(p, st, shocked)
+    st.open_trade = shocked
+    arrives = through + rerouted
+    st.trade = shocked * arrives
+    st.rerouted = np.divide(rerouted, arrives, out=np.zeros_like(arrives), where=arrives > 0)
     f = p.flow
     carried = shocked[:, f.routed]
     st.transit_revenue = dot(carried * through[:, f.routed], f.fee_primary[f.routed]) + dot(
