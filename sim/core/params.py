@@ -649,6 +649,7 @@ def _holders(s: Scenario, ax: Axes, flow: FlowParams, crossing: CrossingParams) 
     held = [a for a in s.actors if a.role == "neighbor"]
     actors = np.array([ax.actor[a.code] for a in held], dtype=np.int64)
     pair_import = flow.imports[:, [ax.host]] * flow.exports[:, actors]  # host imports from it
+
     def carried_by(crossings: np.ndarray) -> np.ndarray:
         """(F, Hn) 1 where the holder owns the crossing and is not the import's exporter."""
         carrier = np.where(crossings >= 0, crossing.transit_state[crossings], -1)

@@ -55,9 +55,8 @@ def trade_dependence(p: Params, st: State, month: int) -> tuple[np.ndarray, np.n
     exported, rested = per_world(w.export_dependence, 2), per_world(w.rest_dependence, 2)
     carried = per_world(w.transit_dependence, 2) * weighted
     via_route, via_alternate = carried * (1.0 - st.rerouted), carried * st.rerouted
-    from_exporter = (
-        weighted - via_route * h.carried.sum(axis=1) - via_alternate * h.carried_rerouted.sum(axis=1)
-    )
+    carriers = via_route * h.carried.sum(axis=1) + via_alternate * h.carried_rerouted.sum(axis=1)
+    from_exporter = weighted - carriers
 
     def with_partner(pair: np.ndarray, pair_import: np.ndarray) -> np.ndarray:
         return dot(from_exporter, pair_import) + exported * dot(trade, pair - pair_import)
