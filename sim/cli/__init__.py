@@ -1,5 +1,5 @@
 """The command line: `sim run | batch | compare | discover | export | explain | schema |
-validate | calibrate | ui` (also `python -m sim`).
+validate | calibrate | backtest | ui` (also `python -m sim`).
 
 A thin layer over the Python API: a module per command declares its subparser and handles it,
 the work done in the packages; the options several commands take are parent parsers
@@ -21,6 +21,7 @@ import signal
 import sys
 
 from sim.cli import (
+    backtest,
     batch,
     calibrate,
     compare,
@@ -44,7 +45,19 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = (run, batch, compare, discover, export, explain, schema, validate, calibrate, ui)
+COMMANDS = (
+    run,
+    batch,
+    compare,
+    discover,
+    export,
+    explain,
+    schema,
+    validate,
+    calibrate,
+    backtest,
+    ui,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,10 +3,11 @@ partial name beside it and moved into place whole.
 
 Nothing the project did not write is ever deleted or replaced: a folder in the way is refused
 unless it is an earlier output of ours of the same kind (a run, a batch, an export, a
-comparison, a validation: `kind_of`) holding only our files and `force` is given; an output is
-never one of the command's inputs, nor holds or lies inside one (`check_not_an_input`); a lock
-beside the folder refuses a second run into the same place; a partial folder left by a killed
-run is removed, and said so, by the next run into the same place.
+comparison, a validation, a backtest: `kind_of`) holding only our files and `force` is given; an
+output is never one of the command's inputs, nor holds or lies inside one
+(`check_not_an_input`); a lock beside the folder refuses a second run into the same place; a
+partial folder left by a killed run is removed, and said so, by the next run into the same
+place.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ STORE = "series.zarr"
 EXPORT_FORMAT = f"{FORMAT}/export"  # the manifest of an export folder lists its files
 PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remove
 # folders whose manifest lists files
-LISTED_KINDS = ("export", "comparison", "validation", "discovery")
+LISTED_KINDS = ("export", "comparison", "validation", "discovery", "backtest")
 # a listing written before kinds were recorded says its kind by `of`: one folder, two, none
 KIND_BY_OF = {str: "export", list: "comparison", type(None): "validation"}
 
