@@ -313,6 +313,7 @@ DOES = {  # what each command's help must say it does
     "schema": "print the JSON Schema of scenario files",
     "validate": "check the baseline against calibration targets",
     "calibrate": "fit the targets file's free trade parameters",
+    "backtest": "score the hindcast from January 2023 against the record of 2024",
     "ui": "serve the browser app",
 }
 
@@ -346,10 +347,10 @@ def test_run_says_it_runs_one_scenario_not_a_batch(capsys):
 # ---- options several commands share (parent parsers) ------------------------------------------
 
 SHARED = {  # each option, and the commands that take it
-    "--worlds": ["run", "batch", "validate", "calibrate"],
-    "--seed": ["run", "batch", "validate", "calibrate"],
-    "--out": ["run", "batch", "compare", "discover", "export", "validate", "calibrate"],
-    "--force": ["run", "batch", "compare", "discover", "export", "validate"],
+    "--worlds": ["run", "batch", "validate", "calibrate", "backtest"],
+    "--seed": ["run", "batch", "validate", "calibrate", "backtest"],
+    "--out": ["run", "batch", "compare", "discover", "export", "validate", "calibrate", "backtest"],
+    "--force": ["run", "batch", "compare", "discover", "export", "validate", "backtest"],
     "--no-progress": ["run", "batch"],
 }
 REQUIRED = {  # what each command needs besides its options
@@ -360,6 +361,7 @@ REQUIRED = {  # what each command needs besides its options
     "export": ["folder", "--format", "csv"],
     "validate": [],
     "calibrate": [],
+    "backtest": [],
 }
 
 
