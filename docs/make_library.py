@@ -3,8 +3,10 @@
 Runs every shipped scenario as one batch (the baseline included, same seed and worlds, so
 every comparison is paired), then writes for each scenario its question, what it changes, the
 paired difference of influence over the host at the last month against the baseline, and a
-plot of that difference over time; for a sweep, the difference at each point against the
-swept values. Nothing in the section is written by hand.
+plot of that difference over time; then the outcomes the scenario declares to answer its
+question (beyond the baseline's), paired with the baseline, in a table and a plot; for a
+sweep, the difference at each point against the swept values, and the outcomes at each point.
+Nothing in the section is written by hand.
 """
 
 from __future__ import annotations
@@ -41,6 +43,57 @@ def sweep_figure(found, points, host: str):
     return fig
 
 
+def own_outcomes(scenario, baseline) -> list:
+    """The outcomes a scenario declares beyond (or instead of) the baseline's."""
+    return [o for o in scenario.outcomes if o not in baseline.outcomes]
+
+
+def outcome_table(comparison, outcomes) -> list[str]:
+    """Markdown rows of the outcomes paired with the baseline, each number to the decimals
+    its spread across worlds earns."""
+    from sim.analysis.effects import earned_decimals, rounded
+
+    name = comparison.a.scenario.name
+    lines = [
+        f"| outcome | unit | {name} | baseline | difference (median) | across worlds (5-95%) "
+        "| worlds higher |",
+        "|---|---|---:|---:|---:|---|---:|",
+    ]
+    for row in comparison.outcomes(outcomes).itertuples():
+        level = max(abs(row.mean_a), abs(row.mean_b))
+        d = earned_decimals(row.diff_q95 - row.diff_q05, level)
+        m = min(d, earned_decimals(0.0, level))  # the means: at most three significant digits
+        lines.append(
+            f"| {row.label} | {row.unit} | {rounded(row.mean_a, m)} | {rounded(row.mean_b, m)} "
+            f"| {rounded(row.diff_median, d, sign=True)} | {rounded(row.diff_q05, d, sign=True)}"
+            f" to {rounded(row.diff_q95, d, sign=True)} | {row.share_positive:.0%} |"
+        )
+    return lines
+
+
+def sweep_outcome_table(found, points, outcomes) -> list[str]:
+    """Markdown rows, one per sweep point: the swept values and each outcome's median paired
+    difference with its 5% to 95% across worlds."""
+    from sim.analysis.effects import earned_decimals, rounded
+
+    names = list(points[0].values)
+    tables = [c.outcomes(outcomes) for c in found]
+    lines = [
+        "| " + " | ".join([*names, *(o.name for o in outcomes)]) + " |",
+        "|" + "---:|" * len(names) + "---|" * len(outcomes),
+    ]
+    for run, table in zip(points, tables, strict=True):
+        cells = [f"{run.values[n]:.3g}" for n in names]
+        for row in table.itertuples():
+            d = earned_decimals(row.diff_q95 - row.diff_q05, max(abs(row.mean_a), abs(row.mean_b)))
+            cells.append(
+                f"{rounded(row.diff_median, d, sign=True)} ({rounded(row.diff_q05, d, sign=True)} "
+                f"to {rounded(row.diff_q95, d, sign=True)})"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def section(folder: Path, runs) -> str:
     import pandas as pd
 
@@ -59,10 +112,18 @@ def section(folder: Path, runs) -> str:
         "<!-- written by `make library` (docs/make_library.py); do not edit by hand -->",
         "",
         f"Every scenario below ran with {base.worlds} worlds and seed {base.seed}, so each is "
-        "paired world by world with the baseline (common random numbers). The table gives the "
-        f"mean paired difference of influence over {host} in the last month, against the "
+        "paired world by world with the baseline (common random numbers). The first table gives "
+        f"the mean paired difference of influence over {host} in the last month, against the "
         "baseline, with its 95% interval, its 5% to 95% across worlds and the share of worlds "
-        "where it is positive, for each power and each neighbour holding influence over it.",
+        "where it is positive, for each power and each neighbour holding influence over it. "
+        "The second gives the outcomes the scenario declares to answer its question (most are "
+        "means over the months of its events, named in each label): the scenario's and the "
+        "baseline's mean over worlds, the median paired difference, its 5% to 95% across "
+        "worlds and the share of worlds where it is higher. Each row has the decimals its "
+        "spread earns: two significant digits of the difference's 5-95% width (three of the "
+        "value where every world agrees), the means no more than three significant digits. "
+        "The outcomes' plot shows the paired difference of each outcome's series month by "
+        "month, the months it averages shaded.",
     ]
     for file, points in by_file.items():
         scenario = points[0].scenario
@@ -78,6 +139,7 @@ def section(folder: Path, runs) -> str:
             sim.compare(sim.load_results(folder / r.key, verify_data=False), baseline)
             for r in points
         ]
+        outcomes = own_outcomes(scenario, baseline.scenario)
         image = IMAGES / f"{name}.png"
         extra: list[str] = []
         if len(points) == 1:
@@ -106,6 +168,10 @@ def section(folder: Path, runs) -> str:
             if peak.state != host:
                 found[0].plot(peak.state).savefig(IMAGES / f"{name}_{peak.state}.png", dpi=90)
                 extra = ["", f"![{name}, {peak.state}](img/library/{name}_{peak.state}.png)"]
+            if outcomes:
+                found[0].plot_outcomes(outcomes).savefig(IMAGES / f"{name}_outcomes.png", dpi=90)
+                extra += ["", *outcome_table(found[0], outcomes)]
+                extra += ["", f"![{name}, outcomes](img/library/{name}_outcomes.png)"]
         else:
             lines += [
                 "",
@@ -113,6 +179,14 @@ def section(folder: Path, runs) -> str:
                 f"difference over {host} in the last month against the swept values.",
             ]
             sweep_figure(found, points, host).savefig(image, dpi=90)
+            if outcomes:
+                extra = [
+                    "",
+                    "Its outcomes at each point, paired with the baseline: the median difference "
+                    "(5% to 95% across worlds).",
+                    "",
+                    *sweep_outcome_table(found, points, outcomes),
+                ]
         lines += ["", f"![{name}](img/library/{name}.png)", *extra]
     lines.append(END)
     return "\n".join(lines)

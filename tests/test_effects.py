@@ -19,7 +19,9 @@ from sim import compare, policy_table
 from sim.analysis.effects import (
     NEGLIGIBLE_FLOOR,
     NEGLIGIBLE_SHARE,
+    earned_decimals,
     label_effects,
+    rounded,
     signed,
     spread_source,
 )
@@ -238,3 +240,10 @@ def test_a_policy_table_reports_the_spread_and_share_of_gains_for_a_neighbour(pa
     assert same.diff_q05 == same.diff_q95 == same.share_higher == same.relative == 0
     with pytest.raises(KeyError, match="'IRN' holds no recorded influence over 'TJK'"):
         policy_table([base, policy], "IRN", "TJK")
+
+
+def test_a_number_gets_the_decimals_its_spread_earns():
+    assert earned_decimals(12.3) == 0 and earned_decimals(0.0042) == 4  # two digits of the width
+    assert earned_decimals(0.0, 0.123) == 3  # no spread: three significant digits of the value
+    assert earned_decimals(0.0, 0.0) == 0
+    assert rounded(-0.0004, 3, sign=True) == "0" and rounded(0.0123, 3, sign=True) == "+0.012"

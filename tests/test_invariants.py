@@ -138,3 +138,28 @@ def test_the_stress_scenario_reaches_the_bounds(runs):
     assert arrays["engagement"].max() > 0.9
     baseline = runs[("baseline", 1)]
     assert arrays["networks"].max() > baseline["networks"].max()
+
+
+def test_crossing_and_host_trade_add_up_to_the_flows(short, arrays):
+    """What passes the crossings (carried, plus rerouted through another) is the realised trade
+    of the routed flows; the host's trade with its partners sums to `all`, the trade of every
+    flow touching the host; nothing lost is negative."""
+    p = compile_scenario(short)
+    trade = arrays["trade"].astype(np.float64)
+    at_crossings = arrays["crossing_trade"].astype(np.float64)
+    passed = at_crossings[..., :2].sum(axis=(2, 3))  # carried and rerouted, every crossing
+    np.testing.assert_allclose(passed, trade[..., p.flow.routed].sum(axis=2), rtol=1e-5)
+    assert at_crossings.min() >= 0.0
+    host = arrays["host_trade"].astype(np.float64)
+    np.testing.assert_allclose(host[..., :-1].sum(axis=2), host[..., -1], rtol=1e-5)
+    np.testing.assert_allclose(
+        host[..., -1], trade[..., p.flow.touches_host].sum(axis=2), rtol=1e-5
+    )
+
+
+def test_the_stress_scenario_loses_trade_at_every_closed_crossing(runs):
+    """Every crossing is closed whole for three months from 2024-04 (month 3), its alternate
+    too: nothing is rerouted, and each crossing's own flows are lost at their potential."""
+    closed = runs[("stressed", 4)]["crossing_trade"][3]  # (world, crossing, passage)
+    assert closed[..., 0].max() == 0.0 and closed[..., 1].max() == 0.0
+    assert closed[..., 2].min() > 0.0

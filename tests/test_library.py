@@ -120,3 +120,68 @@ def test_termez_closure_lowers_the_flow_through_termez():
     a, b = through_termez(scenario), through_termez(base)
     assert stats.ttest_rel(a, b, alternative="less").pvalue < 1e-6
     assert np.mean(a) < 0.7 * np.mean(b)  # 90% blocked, part of it rerouted via Turkmenistan
+
+
+# ---- outcomes that answer each question --------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_scenario_declares_outcomes_about_its_question(path):
+    """Every library file declares outcomes of its own (an overlay beyond the baseline's it
+    inherits), each labelled; one over a window of a scenario that changes the future starts
+    it no earlier than the scenario's first event, so it measures the event's months and
+    after, not the years before."""
+    scenario = sim.load_scenario(path)
+    base = sim.load_scenario(SCENARIOS / "baseline.yaml")
+    own = (
+        scenario.outcomes
+        if path == SCENARIOS / "baseline.yaml"
+        else [o for o in scenario.outcomes if o not in base.outcomes]
+    )
+    assert own, "the file must declare outcomes that answer its question"
+    known = {(e.month, e.type, e.label) for e in base.events}
+    first = min(
+        (e.month for e in scenario.events if (e.month, e.type, e.label) not in known), default=""
+    )
+    for outcome in own:
+        assert outcome.label, f"{outcome.name}: say what it measures, with its unit and months"
+        if outcome.window and path.stem in FUTURE:
+            assert outcome.window[0] >= first, (outcome.name, first)
+
+
+def test_termez_closure_answers_its_question_with_trade_and_transit():
+    names = {o.series for o in sim.load_scenario(SCENARIOS / "termez_closure.yaml").outcomes}
+    assert {"host_trade", "crossing_trade", "transit_revenue", "influence"} <= names
+
+
+def test_termez_closure_reroutes_trade_through_turkmenistan_only_while_it_lasts():
+    """Paired with the baseline (50 worlds, common random numbers): the trade rerouted through
+    Serhetabat-Torghundi is the baseline's to the month before the closure, far above it while
+    Termez is closed, and back near it a year after the closure ends (the blockage decays)."""
+    scenario = sim.load_scenario(SCENARIOS / "termez_closure.yaml")
+    base = sim.load_scenario(SCENARIOS / "baseline.yaml")
+    run = {"worlds": 50, "months": 54, "seed": SEED}  # to 2028-06
+    a, b = sim.run(scenario, **run), sim.run(base, **run)
+    sel = {"crossing": "serhetabat_torghundi", "passage": "rerouted"}
+    rerouted = a.series("crossing_trade", **sel).values.astype(float) - b.series(
+        "crossing_trade", **sel
+    ).values.astype(float)  # (month, world)
+    start, end = (scenario.month_index(m) for m in ("2026-06", "2027-05"))
+    during = rerouted[start : end + 1].mean(axis=0)
+    assert np.all(rerouted[:start] == 0.0)
+    assert stats.ttest_1samp(during, 0.0, alternative="greater").pvalue < 1e-6
+    assert np.mean(during) > 50.0  # USD M/month: 60% of the blocked 90% of ~230 at Termez
+    assert np.abs(rerouted[-6:].mean(axis=0)).mean() < 0.05 * np.mean(during)
+    outcome = sim.compare(a, b).outcomes().loc["rerouted_turkmenistan_closure"]
+    assert outcome.diff_q05 > 0.0 and outcome.share_positive == 1.0
+
+
+def test_a_run_cut_short_keeps_the_outcomes_its_months_hold():
+    scenario = sim.load_scenario(SCENARIOS / "termez_closure.yaml")
+    cut = scenario.replace(horizon_months=scenario.month_index("2027-05") + 1)
+    kept = {o.name for o in cut.outcomes}
+    assert "rerouted_turkmenistan_closure" in kept and "russia_over_afghanistan" in kept
+    assert "china_over_afghanistan_after" not in kept  # its window ends in 2030-05
+    assert {o.name for o in scenario.first_months(24).outcomes} == {
+        o.name for o in scenario.outcomes if not o.window
+    }

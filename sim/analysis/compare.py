@@ -21,15 +21,19 @@ from sim.analysis.effects import (
     CONFIDENCE,
     NEGLIGIBLE_FLOOR,
     NEGLIGIBLE_SHARE,
+    SPREAD,
     effect_sentence,
     label_effects,
     legend,
     paired_effects,
     signed,
 )
+from sim.core.series import SERIES
 from sim.errors import ResultError
 from sim.results.dataset import Results
 from sim.results.folder import MANIFEST, write_listing
+from sim.results.outcomes import outcome_values
+from sim.scenario.schema import Outcome
 
 COLUMNS = [
     "month", "date", "holder", "holder_kind", "state", "mean_a", "mean_b", "difference",
@@ -104,6 +108,32 @@ class Comparison:
 
         return difference_chart(self, self._state(state), ax=ax)
 
+    def outcomes(self, outcomes: list[Outcome] | None = None) -> pd.DataFrame:
+        """Outcomes (default: those of a's scenario) paired world by world, a row each by
+        name: label, unit, both means (mean_a, mean_b), the difference's 5%, 50% and 95% across
+        worlds (diff_q05, diff_median, diff_q95) and the share of worlds where a is higher."""
+        outcomes = self.a.scenario.outcomes if outcomes is None else outcomes
+        a, b = (outcome_values(res.dataset, outcomes) for res in (self.a, self.b))
+        spread = (a - b).quantile(list(SPREAD.values()))
+        return pd.DataFrame(
+            {
+                "label": [o.label or o.name for o in outcomes],
+                "unit": [outcome_unit(o) for o in outcomes],
+                "mean_a": a.mean(),
+                "mean_b": b.mean(),
+                **{name: spread.loc[q] for name, q in SPREAD.items()},
+                "share_positive": (a > b).mean(),
+            },
+            index=pd.Index(a.columns, name="outcome"),
+        )
+
+    def plot_outcomes(self, outcomes: list[Outcome] | None = None):
+        """The paired difference of each outcome's series month by month (default: the
+        outcomes of a's scenario): median and 5-95% across worlds, its window shaded."""
+        from sim.analysis.figures import outcome_chart
+
+        return outcome_chart(self, self.a.scenario.outcomes if outcomes is None else outcomes)
+
 
 def compare(a, b, state: str | None = None, confidence: float = CONFIDENCE) -> Comparison:
     """Paired comparison of run `a` against run `b` (Results, or result folders): the
@@ -122,6 +152,11 @@ def compare(a, b, state: str | None = None, confidence: float = CONFIDENCE) -> C
     a = a if isinstance(a, Results) else open_run(Path(a))
     b = b if isinstance(b, Results) else open_run(Path(b))
     return Comparison(a, b, confidence, state)
+
+
+def outcome_unit(outcome: Outcome) -> str:
+    """The unit of an outcome's value: its series' unit, or months for a timing."""
+    return "months" if outcome.over.startswith("first_") else SERIES[outcome.series].unit
 
 
 def check_paired(a: Results, b: Results) -> None:

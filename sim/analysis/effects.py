@@ -112,6 +112,21 @@ def signed(value: float) -> str:
     return f"{value:+.3f}" if abs(value) >= 0.0005 else "0.000"
 
 
+def earned_decimals(width: float, size: float = 0.0) -> int:
+    """The decimals a number earns: two significant digits of `width`, the spread of what it
+    estimates (e.g. an effect's 5-95% across worlds); with no spread, three of `size`."""
+    scale = abs(width) if width else abs(size)
+    if not np.isfinite(scale) or scale == 0:
+        return 0
+    return max(0, 1 - int(np.floor(np.log10(scale))) + (0 if width else 1))
+
+
+def rounded(value: float, decimals: int, sign: bool = False) -> str:
+    """`value` to `decimals` decimals, with its sign if asked; 0 when it rounds to nothing."""
+    text = f"{value:{'+' if sign else ''}.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
 def percent(value: float) -> str:
     """A relative effect as a whole percentage with its sign (0% when it rounds to nothing)."""
     return f"{value:+.0%}" if abs(value) >= 0.005 else "0%"

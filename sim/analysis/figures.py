@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.runs import labelled_runs
+from sim.core.series import SERIES
 from sim.results.plots import power_color
 from sim.results.reduce import world_quantiles
 
@@ -81,6 +83,39 @@ def difference_chart(comparison, state: str, holders: list[str] | None = None, a
     )
     ax.set_ylabel("difference of influence")
     ax.legend(frameon=False, ncols=3)
+    return fig
+
+
+def outcome_chart(comparison, outcomes):
+    """A panel per outcome: the paired difference (a minus b) of the series it reads, with its
+    selection, month by month: the median and 5-95% across worlds, the outcome's window
+    shaded."""
+    a, b = comparison.a, comparison.b
+    columns = min(len(outcomes), 3)
+    rows = -(-len(outcomes) // columns)
+    fig = Figure(figsize=(4.2 * columns, 3.0 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        difference = a.series(outcome.series, **outcome.select).astype("float64") - b.series(
+            outcome.series, **outcome.select
+        ).astype("float64")
+        q05, q50, q95 = world_quantiles(difference, (0.05, 0.5, 0.95)).values
+        ax.fill_between(a.dates, q05, q95, color=RUN_COLORS[0], alpha=0.25, lw=0)
+        ax.plot(a.dates, q50, color=RUN_COLORS[0], lw=1.4)
+        if outcome.window:
+            first, last = (pd.Timestamp(f"{month}-01") for month in outcome.window)
+            ax.axvspan(first, last + pd.offsets.MonthEnd(0), color="0.85", lw=0, zorder=0)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_title("\n".join(textwrap.wrap(outcome.label or outcome.name, 48)), fontsize=8)
+        ax.set_ylabel(SERIES[outcome.series].unit, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"{a.scenario.name} minus {b.scenario.name}, paired: median and 5-95% of {a.worlds} "
+        "worlds (window shaded)",
+        fontsize=10,
+    )
     return fig
 
 

@@ -17,10 +17,13 @@ import numpy as np
 
 from sim.core.params import Params
 from sim.core.rows import dot
+from sim.core.stages.trade import route_shares
 from sim.core.state import State
 from sim.scenario.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
 
 ENSEMBLE_DIMS = ("month", "world")
+PASSAGES = ("carried", "rerouted", "lost")  # labels of crossing_trade's passage dim
+ALL_PARTNERS = "all"  # host_trade's label for the sum over partners
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,35 @@ class Series:
     description: str
     extract: Callable[[Params, State, np.ndarray], np.ndarray]  # (p, state, shock counts)
     dtype: type = np.float32
+
+
+def host_trade(p: Params, st: State) -> np.ndarray:
+    """The host's trade (both directions) with each other actor, then their sum, (R, N)."""
+    f = p.flow
+    partners = f.involves * f.touches_host[:, None]
+    by_partner = np.delete(dot(st.trade, partners), p.host, axis=1)
+    return np.concatenate([by_partner, by_partner.sum(axis=1, keepdims=True)], axis=1)
+
+
+def crossing_trade(p: Params, st: State) -> np.ndarray:
+    """Trade by crossing and passage, (R, C, 3): carried (the crossing's own flows that pass
+    it), rerouted (other crossings' flows rerouted through it) and lost (its own flows
+    blocked and not rerouted, at their potential: before the sanctions drag and the noise)."""
+    f, crossings = p.flow, np.eye(len(p.crossing.ids))
+    routed, route = f.routed, f.route[f.routed]
+    alternate = p.crossing.alternate[route]
+    via = np.where(alternate[:, None] >= 0, crossings[np.maximum(alternate, 0)], 0.0)
+    through, rerouted, _ = (share[:, routed] for share in route_shares(p, st.disruption))
+    passes = through + rerouted
+    realised = np.divide(  # before the blocked part: what arrives over the share that passes
+        st.trade[:, routed], passes, out=np.zeros_like(passes), where=passes > 0
+    )
+    parts = (
+        dot(realised * through, crossings[route]),
+        dot(realised * rerouted, via),
+        dot(st.potential[:, routed] * (1.0 - passes), crossings[route]),
+    )
+    return np.stack(parts, axis=-1)
 
 
 SERIES: dict[str, Series] = {
@@ -116,6 +148,21 @@ SERIES: dict[str, Series] = {
         "transit fees earned by each actor",
         lambda p, st, counts: st.transit_revenue,
     ),
+    "host_trade": Series(
+        ("partner",),
+        "USD M/month",
+        f"the host's realised trade with each partner, both directions; '{ALL_PARTNERS}' their "
+        "sum (modelled flows only)",
+        lambda p, st, counts: host_trade(p, st),
+    ),
+    "crossing_trade": Series(
+        ("crossing", "passage"),
+        "USD M/month",
+        "trade at each crossing: its own flows that pass it (carried), other crossings' flows "
+        "rerouted through it (rerouted), its own flows blocked and not rerouted, at potential "
+        "(lost)",
+        lambda p, st, counts: crossing_trade(p, st),
+    ),
     "disruption": Series(
         ("crossing",),
         "share [0, 1]",
@@ -150,6 +197,8 @@ def dim_labels(p: Params) -> dict[str, list[str]]:
         "effort": list(EFFORTS),
         "flow": p.flow.labels,
         "crossing": p.crossing.ids,
+        "passage": list(PASSAGES),
+        "partner": [code for code in p.codes if code != p.codes[p.host]] + [ALL_PARTNERS],
         "corridor": p.corridor.labels,
         "shock": list(SHOCK_KINDS),
     }

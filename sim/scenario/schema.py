@@ -822,10 +822,18 @@ class Scenario(Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def replace(self, **fields) -> Scenario:
-        """A copy with top-level fields replaced, validated again."""
+        """A copy with top-level fields replaced, validated again; cut to fewer months, it
+        keeps the outcomes whose window its months hold (`_outcomes_within`)."""
         data = self.model_dump(mode="json")
         data.update(fields)
+        if "horizon_months" in fields:
+            data["outcomes"] = self._outcomes_within(data["outcomes"], fields["horizon_months"])
         return Scenario.model_validate(data)
+
+    def _outcomes_within(self, outcomes: list[dict], months: int) -> list[dict]:
+        """The outcomes (dumped) whose window ends within the first `months` months: a run cut
+        short cannot compute the others, which the whole run still does."""
+        return [o for o in outcomes if not o["window"] or self.month_index(o["window"][1]) < months]
 
     def lever(self, name: str) -> Lever:
         for lever in self.levers:
@@ -837,9 +845,11 @@ class Scenario(Strict):
 
     def first_months(self, months: int) -> Scenario:
         """The scenario cut to its first `months` months: later events are dropped, and with
-        them the levers and uncertainties that set one of them (and sweep factors naming those)."""
+        them the levers and uncertainties that set one of them (and sweep factors naming those),
+        and the outcomes over later months."""
         data = self.model_dump(mode="json")
         data["events"] = [e for e in data["events"] if self.month_index(e["month"]) < months]
+        data["outcomes"] = self._outcomes_within(data["outcomes"], months)
         drop_dangling_factors(data)
         return Scenario.model_validate({**data, "horizon_months": months})
 
