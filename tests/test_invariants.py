@@ -159,7 +159,7 @@ def test_crossing_and_host_trade_add_up_to_the_flows(short, arrays):
 
 def test_the_stress_scenario_loses_trade_at_every_closed_crossing(runs):
     """Every crossing is closed whole for three months from 2024-04 (month 3), its alternate
-    too: nothing is rerouted, and each crossing's own flows are lost at their potential."""
+    too: nothing is rerouted, and each crossing's own flows are lost whole."""
     closed = runs[("stressed", 4)]["crossing_trade"][3]  # (world, crossing, passage)
     assert closed[..., 0].max() == 0.0 and closed[..., 1].max() == 0.0
     assert closed[..., 2].min() > 0.0

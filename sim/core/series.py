@@ -17,7 +17,6 @@ import numpy as np
 
 from sim.core.params import Params
 from sim.core.rows import dot
-from sim.core.stages.trade import route_shares
 from sim.core.state import State
 from sim.scenario.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
 
@@ -48,21 +47,18 @@ def host_trade(p: Params, st: State) -> np.ndarray:
 
 def crossing_trade(p: Params, st: State) -> np.ndarray:
     """Trade by crossing and passage, (R, C, 3): carried (the crossing's own flows that pass
-    it), rerouted (other crossings' flows rerouted through it) and lost (its own flows
-    blocked and not rerouted, at their potential: before the sanctions drag and the noise)."""
+    it), rerouted (other crossings' flows rerouted through it) and lost (its own flows that
+    neither pass nor reroute, blocked or beyond a capacity: what would arrive with every route
+    open less what arrives)."""
     f, crossings = p.flow, np.eye(len(p.crossing.ids))
     routed, route = f.routed, f.route[f.routed]
     alternate = p.crossing.alternate[route]
     via = np.where(alternate[:, None] >= 0, crossings[np.maximum(alternate, 0)], 0.0)
-    through, rerouted, _ = (share[:, routed] for share in route_shares(p, st.disruption))
-    passes = through + rerouted
-    realised = np.divide(  # before the blocked part: what arrives over the share that passes
-        st.trade[:, routed], passes, out=np.zeros_like(passes), where=passes > 0
-    )
+    trade, rerouted = st.trade[:, routed], st.rerouted[:, routed]
     parts = (
-        dot(realised * through, crossings[route]),
-        dot(realised * rerouted, via),
-        dot(st.potential[:, routed] * (1.0 - passes), crossings[route]),
+        dot(trade * (1.0 - rerouted), crossings[route]),
+        dot(trade * rerouted, via),
+        dot(np.maximum(st.open_trade[:, routed] - trade, 0.0), crossings[route]),
     )
     return np.stack(parts, axis=-1)
 
