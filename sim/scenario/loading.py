@@ -244,8 +244,10 @@ def load_scenario(path: str | Path, **levers: float) -> Scenario:
 
 
 def with_horizon(scenario: Scenario, months: int, file: str | None = None) -> Scenario:
-    """The scenario with another horizon (`sim run --months`), checked like the file's field."""
+    """The scenario with another horizon (`sim run --months`), checked like the file's field;
+    it keeps the outcomes whose window its months hold (Scenario.outcomes_within)."""
     data = {**scenario.model_dump(mode="json"), "horizon_months": months}
+    data["outcomes"] = scenario.outcomes_within(data["outcomes"], months)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

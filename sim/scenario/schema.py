@@ -823,14 +823,14 @@ class Scenario(Strict):
 
     def replace(self, **fields) -> Scenario:
         """A copy with top-level fields replaced, validated again; cut to fewer months, it
-        keeps the outcomes whose window its months hold (`_outcomes_within`)."""
+        keeps the outcomes whose window its months hold (`outcomes_within`)."""
         data = self.model_dump(mode="json")
         data.update(fields)
         if "horizon_months" in fields:
-            data["outcomes"] = self._outcomes_within(data["outcomes"], fields["horizon_months"])
+            data["outcomes"] = self.outcomes_within(data["outcomes"], fields["horizon_months"])
         return Scenario.model_validate(data)
 
-    def _outcomes_within(self, outcomes: list[dict], months: int) -> list[dict]:
+    def outcomes_within(self, outcomes: list[dict], months: int) -> list[dict]:
         """The outcomes (dumped) whose window ends within the first `months` months: a run cut
         short cannot compute the others, which the whole run still does."""
         return [o for o in outcomes if not o["window"] or self.month_index(o["window"][1]) < months]
@@ -849,7 +849,7 @@ class Scenario(Strict):
         and the outcomes over later months."""
         data = self.model_dump(mode="json")
         data["events"] = [e for e in data["events"] if self.month_index(e["month"]) < months]
-        data["outcomes"] = self._outcomes_within(data["outcomes"], months)
+        data["outcomes"] = self.outcomes_within(data["outcomes"], months)
         drop_dangling_factors(data)
         return Scenario.model_validate({**data, "horizon_months": months})
 
