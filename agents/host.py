@@ -31,7 +31,7 @@ class Host(ActorAgent):
 def support_shares(p: Params, st: State) -> np.ndarray:
     """Each power's share of the economic support the host receives, (R, P)."""
     support = economic_support(p, st)[:, :, p.host_state]
-    others = p.actor.other_support[..., p.host] + holder_support(p, st).sum(axis=-1)
+    others = st.other_support[..., p.host] + holder_support(p, st).sum(axis=-1)
     total = support.sum(axis=1, keepdims=True) + per_world(others, 2)
     return support / np.maximum(total, 1e-12)
 

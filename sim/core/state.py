@@ -57,6 +57,11 @@ class State:
     expected_legitimacy: np.ndarray  # (R, P) the legitimacy of the host each power expects
     transit_revenue: np.ndarray  # (R, N) USD M/month
     host_revenue: np.ndarray  # (R,) customs and aid, USD M/month
+    # What partners outside the model give, moved only by scheduled events; (N,) and (Hn,), or
+    # (R, N) and (R, Hn) when drawn per world.
+    other_support: np.ndarray  # support to each actor from partners not modelled, USD M/month
+    other_diplomatic: np.ndarray  # diplomatic standing of partners not modelled, engagement
+    holder_support: np.ndarray  # support to the host of each neighbour holding ties, USD M/month
 
     def copy(self) -> State:
         """A deep copy (last month's state while this month's is computed)."""
@@ -113,4 +118,7 @@ def initial_state(p: Params, worlds: int) -> State:
         expected_legitimacy=tile(np.zeros(len(p.powers))),
         transit_revenue=tile(np.zeros(p.n_actors)),
         host_revenue=np.zeros(worlds),
+        other_support=np.array(p.actor.other_support, dtype=float),
+        other_diplomatic=np.array(p.actor.other_diplomatic, dtype=float),
+        holder_support=np.array(p.holders.support, dtype=float),
     )

@@ -240,7 +240,13 @@ def _check_event(s: Scenario, e, field: str) -> None:
             f"{e.month} lies outside the simulated months {s.start} + {s.horizon_months} months",
         )
     if e.actor is not None:
-        _need(e.actor, s.codes() if e.type == "agreement" else s.codes("power"), f"{field}.actor")
+        if e.type == "agreement":
+            allowed = s.codes()
+        elif e.type == "host_ties_support":  # a neighbour holding ties over the host
+            allowed = [a.code for a in s.actors if a.host_ties is not None]
+        else:
+            allowed = s.codes("power")
+        _need(e.actor, allowed, f"{field}.actor")
     if e.target is not None:
         allowed = s.codes() if e.type in ATTACKS else s.codes("host", "neighbor")
         _need(e.target, allowed, f"{field}.target")

@@ -49,11 +49,21 @@ EVENT_NEEDS: dict[str, tuple[str, ...]] = {
     "agreement": ("actor", "target"),
     "engagement": ("actor", "target", "instrument"),
     "migration": ("actor", "target"),
+    "other_support": ("target",),
+    "other_diplomatic": ("target",),
+    "host_ties_support": ("actor",),
 }
 EVENT_TYPES = tuple(EVENT_NEEDS)
 SECURITY_EVENTS = ("attack", "border_clash", "trafficking_surge", "closure")  # magnitude in [0, 1]
-SIGNED_EVENTS = ("recognition", "sanctions", "engagement")  # a change in [-1, 1]
-SCALE_EVENTS = ("aid", "infrastructure", "agreement", "migration")  # a level, not negative
+SIGNED_EVENTS = ("recognition", "sanctions", "engagement", "other_diplomatic")  # in [-1, 1]
+SCALE_EVENTS = (  # a level or a factor, not negative
+    "aid",
+    "infrastructure",
+    "agreement",
+    "migration",
+    "other_support",
+    "host_ties_support",
+)
 
 # The string patterns of scenario and targets files, and what each means in error messages.
 MONTH_PATTERN = r"^\d{4}-\d{2}$"

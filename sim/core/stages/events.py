@@ -2,7 +2,9 @@
 
 Security events (attack, border_clash, trafficking_surge, closure) act through the same effects
 as stochastic shocks; policy events change anchors, sanctions, recognition, aid, capacity and
-migration programmes. Responses to them come from the decision rules, never from the script.
+migration programmes, and what partners outside the model give a state (other_support,
+other_diplomatic) or a neighbour holding ties gives the host (host_ties_support). Responses to
+them come from the decision rules, never from the script.
 """
 
 from __future__ import annotations
@@ -74,6 +76,23 @@ def _migration(p: Params, st: State, e: Event) -> None:
     st.migration_capacity[corridor] = e.value
 
 
+def _other_support(p: Params, st: State, e: Event) -> None:
+    """Support from partners not modelled (the target's `other_support`) times `value`."""
+    st.other_support[..., p.index(e.target)] *= e.value
+
+
+def _other_diplomatic(p: Params, st: State, e: Event) -> None:
+    """Standing of partners not modelled (the target's `other_diplomatic`) moved by `value`."""
+    target = p.index(e.target)
+    st.other_diplomatic[..., target] = np.maximum(st.other_diplomatic[..., target] + e.value, 0.0)
+
+
+def _host_ties_support(p: Params, st: State, e: Event) -> None:
+    """A neighbour's support to the host (its `host_ties.support`) times `value`: a factor, so
+    that every world keeps its own drawn level."""
+    st.holder_support[..., p.holders.codes.index(e.actor)] *= e.value
+
+
 # The handler of every event type (tests/test_vocabulary.py holds this to EVENT_TYPES).
 HANDLERS = {
     **dict.fromkeys(SECURITY_EVENTS, _security_event),
@@ -84,4 +103,7 @@ HANDLERS = {
     "infrastructure": _infrastructure,
     "engagement": _engagement,
     "migration": _migration,
+    "other_support": _other_support,
+    "other_diplomatic": _other_diplomatic,
+    "host_ties_support": _host_ties_support,
 }

@@ -99,8 +99,9 @@ def economic_support(p: Params, st: State) -> np.ndarray:
 
 def holder_support(p: Params, st: State) -> np.ndarray:
     """What each neighbour gives the host (aid, investment, remittances), USD M/month, (R, Hn):
-    its `host_ties.support` scaled by its welcome of Afghan migrants."""
-    return p.holders.support * st.welcome
+    its `host_ties.support` as scheduled events moved it, scaled by its welcome of Afghan
+    migrants."""
+    return st.holder_support * st.welcome
 
 
 def security_provision(p: Params, st: State) -> np.ndarray:
@@ -147,7 +148,7 @@ def leverage(p: Params, st: State) -> np.ndarray:
     state seeks from outside (frozen reserves, banking, the UN seat) and its share of the aid
     the state receives, half held by owning them and half by conditioning them: sanctions and
     aid conditionality are a source of leverage, not only a cost."""
-    aid_total = st.aid.sum(axis=0) + p.actor.other_support[..., p.states]
+    aid_total = st.aid.sum(axis=0) + st.other_support[..., p.states]
     aid_share = st.aid / np.maximum(aid_total, 1e-12)[..., None, :]
     condition = np.full(st.openness.shape, 0.5)
     condition[:, :, p.host_state] = 0.5 + 0.5 * st.sanctions
@@ -168,12 +169,12 @@ def components(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The dependence shares in the order of INFLUENCE_COMPONENTS: of each state on each power,
     (R, 5, P, S), and of the host on each neighbour holding influence, (R, 5, Hn)."""
-    worlds, a, h, host = st.trade.shape[0], p.actor, p.holders, p.host_state
+    worlds, h, host = st.trade.shape[0], p.holders, p.host_state
     trade, held_trade = trade_dependence(p, st, month)
     support, standing = economic_support(p, st), diplomatic_standing(p, st)
     held_support = holder_support(p, st)
-    other_support = _others(p, worlds, a.other_support, held_support)
-    other_dip = _others(p, worlds, a.other_diplomatic, h.diplomatic)
+    other_support = _others(p, worlds, st.other_support, held_support)
+    other_dip = _others(p, worlds, st.other_diplomatic, h.diplomatic)
     powers = axes.stack(
         {
             Component.TRADE: trade,
