@@ -21,7 +21,7 @@ from sim.core.params import Params, compile_scenario
 from sim.core.reference import Reference
 from sim.core.series import Recorder
 from sim.core.stages.events import apply_scheduled
-from sim.core.stages.influence import pair_trade, raw_influence, update_influence
+from sim.core.stages.influence import host_drivers, pair_trade, raw_influence, update_influence
 from sim.core.stages.perception import network_threat, observe
 from sim.core.stages.shocks import (
     apply_effects,
@@ -213,6 +213,7 @@ def initial_balance(p: Params, worlds: int) -> State:
     st.influence = st.influence_parts.sum(axis=-1)
     st.holder_influence = st.holder_parts.sum(axis=-1)
     st.parts_trend = st.influence_parts.copy()
+    st.host_drivers = host_drivers(p, st, st.influence_parts)
     return st
 
 

@@ -10,7 +10,8 @@ generated scenario passes `parse_scenario` (schema and cross-references), and ev
 - record only finite numbers;
 - keep influence in [0, 1] and, over powers, at most 1 for each state (sim.core.stages.influence:
   every dependence share is taken over all of a state's partners, the weights sum to 1 and
-  openness is at most 1, so the sum is bounded by design);
+  openness is at most 1, so the sum is bounded by design), and record components that add up
+  to it in every world and month;
 - keep trade, transit revenue and migrant stocks non-negative, and the shares of series.py
   (networks, threat, disruption, engagement, sanctions, openness, effort, posture) in [0, 1];
 - give bit-identical results for the same seed, and the same world k whatever the number of
@@ -420,6 +421,10 @@ def test_runs_are_finite_and_keep_their_bounds(generated, n_worlds, seed):
     held = arrays["host_influence"].astype(np.float64)  # powers and neighbours over the host
     assert_within(held, 0.0, 1.0, "host_influence")
     assert held.sum(axis=2).max(initial=0.0) <= 1.0 + TOLERANCE, "host influence sums above 1"
+    for parts, whole in (("influence", influence), ("host_influence", held)):  # docs/model.md 3.4
+        summed = arrays[f"{parts}_components"].astype(np.float64).sum(axis=-1)
+        gap = np.abs(summed - whole).max(initial=0.0)
+        assert gap <= TOLERANCE, f"{parts}_components add up to {parts} only within {gap}"
 
     for name in STOCKS:  # (initial: a run may have no corridor or no flow)
         assert arrays[name].min(initial=0.0) >= 0.0, f"{name} goes negative"

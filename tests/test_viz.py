@@ -657,8 +657,8 @@ def test_the_explore_panel_ranks_nothing_in_a_fixed_run_and_says_why(scenario, m
 def test_a_power_leads_where_it_holds_more_than_every_other_holder(full):
     """Over the host the neighbours holding influence over it (Iran, Pakistan) are rivals too;
     over another state only the powers."""
-    assert explore.holders(full, STATE) == ["RUS", "CHN", "USA", "IRN", "PAK"]
-    assert explore.holders(full, "TJK") == ["RUS", "CHN", "USA"]
+    assert full.holders_over(STATE) == ["RUS", "CHN", "USA", "IRN", "PAK"]
+    assert full.holders_over("TJK") == ["RUS", "CHN", "USA"]
     neighbours = full.dataset["host_influence"].isel(month=-1)
     rivals = np.max(
         [last_month(full, "CHN", STATE), last_month(full, "USA", STATE),

@@ -95,16 +95,6 @@ class Box:
     message: str = ""
 
 
-def holders(res: Results, state: str) -> list[str]:
-    """Who holds influence over `state`: the powers, and over the host the neighbours that
-    hold influence over it (as the influence chart draws them)."""
-    found: list[str] = []
-    for part in res.holdings():
-        if state in part.state.values:
-            found += [str(h) for h in part.holder.values if str(h) not in found]
-    return found
-
-
 def last_influence(res: Results, holder: str, state: str) -> pd.Series:
     """`holder`'s influence over `state` at the last month, a value per world."""
     values = res.influence_of(holder, state).isel(month=-1).values.astype(np.float64)
@@ -121,7 +111,7 @@ def leader(res: Results, state: str) -> str:
 def lead(res: Results, power: str, state: str) -> pd.Series:
     """Per world, `power`'s influence over `state` at the last month minus the largest other
     holder's: above 0 where it leads."""
-    others = [h for h in holders(res, state) if h != power]
+    others = [h for h in res.holders_over(state) if h != power]
     rival = np.max([last_influence(res, h, state).to_numpy() for h in others], axis=0)
     margin = last_influence(res, power, state).to_numpy() - rival
     return pd.Series(margin, name=f"{power}'s lead over {state}'s next holder")

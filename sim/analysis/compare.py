@@ -47,7 +47,8 @@ class Comparison:
     neighbours that hold influence over the host (`holder_kind` says which), with both means,
     the mean difference and its confidence interval, its 5%, 50% and 95% across worlds, the
     share of worlds where it is positive and its size relative to b's mean; `final()` the last
-    month; `effects()` it labelled; `describe()` it as text; `plot()` a figure."""
+    month; `effects()` it labelled; `describe()` it as text; `plot()` a figure; `decompose()`
+    and `describe_why()` the change split into its components."""
 
     def __init__(
         self, a: Results, b: Results, confidence: float = CONFIDENCE, state: str | None = None
@@ -100,6 +101,32 @@ class Comparison:
             lines.append(f"  {effect_sentence(row)}")
         lines += textwrap.wrap(legend(self.confidence, self.a, self.b), 100)
         return "\n".join(lines)
+
+    def decompose(
+        self,
+        state: str | None = None,
+        holder: str | None = None,
+        at: int | slice = -1,
+        drivers: bool = False,
+    ) -> pd.DataFrame:
+        """Each holder's paired change of influence over a state (default: the comparison's,
+        else the host) at month `at` (an index; a slice: the mean of its months) split into its
+        components (sim.analysis.why.change_table): a row per holder (or `holder` alone) and
+        component with the mean change, its 5%, 50% and 95% across worlds, `share` of the
+        holder's mean change and `with_total`, the share of worlds where it has the sign of the
+        holder's change. The components' changes add up to the change in every world; with
+        `drivers`, a power's economic and diplomatic components over the host split further."""
+        from sim.analysis.why import change_table
+
+        return change_table(self, self._state(state), holder, at, drivers)
+
+    def describe_why(self, state: str | None = None) -> str:
+        """The last month's decomposition for one state (default: the comparison's, else the
+        host) as text: each holder's change, the components that moved it, what the numbers
+        are."""
+        from sim.analysis.why import why_lines
+
+        return "\n".join(why_lines(self, self._state(state)))
 
     def plot(self, state: str | None = None, ax=None):
         """Mean paired difference of each holder's influence over a state (default: the

@@ -20,6 +20,12 @@ def add(subparsers) -> None:
     parser.add_argument("a", type=Path, help="result folder of the scenario")
     parser.add_argument("b", type=Path, help="result folder to compare against (e.g. baseline)")
     parser.add_argument("--state", help="state to print (default: the host)")
+    parser.add_argument(
+        "--why",
+        action="store_true",
+        help="also print each holder's change split into its components (over the host, a "
+        "power's economic and diplomatic ones into their drivers)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -36,6 +42,8 @@ def handle(args) -> int:
             states = ", ".join(comparison.a.labels("state"))
             raise UsageError("--state", f"unknown state {state!r}; allowed: {states}")
         print(comparison.describe(state))
+        if args.why:
+            print(comparison.describe_why(state))
         if claim is not None:
             written = write_comparison(comparison, claim)
             print(f"table and plots in {args.out}/ ({', '.join(p.name for p in written)})")

@@ -18,7 +18,14 @@ import numpy as np
 from sim.core.params import Params
 from sim.core.rows import dot
 from sim.core.state import State
-from sim.scenario.vocab import EFFORTS, INSTRUMENTS, NETWORKS, SHOCK_KINDS
+from sim.scenario.vocab import (
+    EFFORTS,
+    INFLUENCE_COMPONENTS,
+    INFLUENCE_DRIVERS,
+    INSTRUMENTS,
+    NETWORKS,
+    SHOCK_KINDS,
+)
 
 ENSEMBLE_DIMS = ("month", "world")
 PASSAGES = ("carried", "rerouted", "lost")  # labels of crossing_trade's passage dim
@@ -77,6 +84,29 @@ SERIES: dict[str, Series] = {
         lambda p, st, counts: np.concatenate(
             [st.influence[:, :, p.host_state], st.holder_influence], axis=1
         ),
+    ),
+    "influence_components": Series(
+        ("power", "state", "component"),
+        "index [0, 1]",
+        "what each weighted component adds to the influence of each power over each state "
+        "(summed over components, influence)",
+        lambda p, st, counts: st.influence_parts,
+    ),
+    "host_influence_components": Series(
+        ("holder", "component"),
+        "index [0, 1]",
+        "what each weighted component adds to host_influence (summed over components, "
+        "host_influence)",
+        lambda p, st, counts: np.concatenate(
+            [st.influence_parts[:, :, p.host_state], st.holder_parts], axis=1
+        ),
+    ),
+    "host_influence_drivers": Series(
+        ("power", "driver"),
+        "index [0, 1]",
+        "what aid, investment and remittances add to each power's economic component over the "
+        "host, and diplomatic engagement and recognition to its diplomatic one",
+        lambda p, st, counts: st.host_drivers,
     ),
     "engagement": Series(
         ("power", "state", "instrument"),
@@ -189,6 +219,8 @@ def dim_labels(p: Params) -> dict[str, list[str]]:
         "state": p.state_codes,
         "actor": p.codes,
         "instrument": list(INSTRUMENTS),
+        "component": list(INFLUENCE_COMPONENTS),
+        "driver": list(INFLUENCE_DRIVERS),
         "network": list(NETWORKS),
         "effort": list(EFFORTS),
         "flow": p.flow.labels,

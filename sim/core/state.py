@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.core.params import Params
-from sim.scenario.vocab import INFLUENCE_COMPONENTS
+from sim.scenario.vocab import INFLUENCE_COMPONENTS, INFLUENCE_DRIVERS
 
 
 @dataclass
@@ -52,6 +52,7 @@ class State:
     parts_trend: np.ndarray  # (R, P, S, 5) slow moving average of the parts
     holder_influence: np.ndarray  # (R, Hn) influence over the host of the neighbours
     holder_parts: np.ndarray  # (R, Hn, 5) the same by component
+    host_drivers: np.ndarray  # (R, P, 5) what drives economic and diplomatic parts over the host
     expected_trade: np.ndarray  # (R, P, S) what each power expects to trade with each state
     expected_opportunity: np.ndarray  # (R, S) what each state expects from the host's trade
     expected_legitimacy: np.ndarray  # (R, P) the legitimacy of the host each power expects
@@ -113,6 +114,7 @@ def initial_state(p: Params, worlds: int) -> State:
         parts_trend=tile(np.zeros((len(p.powers), n_s, len(INFLUENCE_COMPONENTS)))),
         holder_influence=tile(np.zeros(len(p.holders.codes))),
         holder_parts=tile(np.zeros((len(p.holders.codes), len(INFLUENCE_COMPONENTS)))),
+        host_drivers=tile(np.zeros((len(p.powers), len(INFLUENCE_DRIVERS)))),
         expected_trade=tile(np.zeros((len(p.powers), n_s))),
         expected_opportunity=tile(np.zeros(n_s)),
         expected_legitimacy=tile(np.zeros(len(p.powers))),

@@ -239,6 +239,15 @@ class Results:
             parts.append(neighbours.expand_dims(state=[host], axis=-1))
         return parts
 
+    def holders_over(self, state: str) -> list[str]:
+        """Who holds influence over `state`: the powers, and over the host the neighbours that
+        hold influence over it."""
+        found: list[str] = []
+        for part in self.holdings():
+            if state in part.state.values:
+                found += [str(h) for h in part.holder.values if str(h) not in found]
+        return found
+
     def influence_of(self, holder: str, state: str) -> xr.DataArray:
         """Influence of one holder (a power, or a neighbour holding influence over the host)
         over one state, (month, world)."""
@@ -247,6 +256,21 @@ class Results:
                 return part.sel(holder=holder, state=state)
         holders = ", ".join(str(h) for part in self.holdings() for h in part.holder.values)
         raise KeyError(f"{holder!r} holds no recorded influence over {state!r}; holders: {holders}")
+
+    def decompose(
+        self, holder: str, state: str | None = None, at: int | slice = -1, drivers: bool = False
+    ) -> pd.DataFrame:
+        """What `holder`'s influence over `state` (default: the host) is made of at month `at`
+        (an index; a slice of months: their mean in each world): a row per component with its
+        mean over worlds, its 5%, 50% and 95% across worlds and `share`, its mean against the
+        mean influence. The components add up to influence in every world; with `drivers`, a
+        power's economic and diplomatic components over the host split into their drivers (aid,
+        investment, remittances; diplomatic engagement, recognition) in a `driver` column."""
+        from sim.results.decomposition import parts, table
+
+        found = parts(self, holder, state or self.scenario.codes("host")[0], at, drivers)
+        frame = table(found)
+        return frame if drivers else frame.drop(columns="driver")
 
     @staticmethod
     def _summary_of(influence: xr.DataArray) -> pd.DataFrame:

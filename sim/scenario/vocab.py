@@ -13,6 +13,14 @@ REQUIRED_COMMODITIES = ("fuel", "agrifood", "minerals", "manufactures")
 NETWORKS = ("extremist", "trafficking")
 EFFORTS = ("counter_terrorism", "enforcement")  # the host's effort against each network
 INFLUENCE_COMPONENTS = ("trade", "security", "economic", "diplomatic", "leverage")
+# What a power's components of influence over the host split into, each driver's component.
+INFLUENCE_DRIVERS = {
+    "aid": "economic",
+    "investment": "economic",
+    "remittances": "economic",
+    "engagement": "diplomatic",
+    "recognition": "diplomatic",
+}
 
 # Stochastic shocks: one Poisson-Hawkes process per kind, split over its targets.
 SHOCK_KINDS = ("attack_host", "attack_abroad", "border_clash", "trafficking_surge", "closure")

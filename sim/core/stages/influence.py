@@ -19,6 +19,7 @@ from sim.core.rows import dot
 from sim.core.smoothing import adjust_toward, remember
 from sim.core.state import State
 from sim.core.units import MONTHS_PER_YEAR
+from sim.scenario.vocab import INFLUENCE_COMPONENTS, INFLUENCE_DRIVERS
 
 
 def pair_trade(p: Params, trade: np.ndarray) -> np.ndarray:
@@ -227,14 +228,44 @@ def raw_influence(
     return weighted_parts(p, powers, st.openness), weighted_parts(p, holders, p.holders.openness)
 
 
+def host_drivers(p: Params, st: State, powers: np.ndarray) -> np.ndarray:
+    """What drives each power's economic and diplomatic parts over the host (`powers`, of
+    contributions), (R, P, 5) in the order of INFLUENCE_DRIVERS: each part times the driver's
+    share of what the power gives (aid, investment and remittances of its support; diplomatic
+    engagement and recognition of its standing), for the component is linear in what it gives."""
+    host = p.host_state
+    support, standing = economic_support(p, st)[:, :, host], diplomatic_standing(p, st)[:, :, host]
+    aid = np.broadcast_to(st.aid[:, host], support.shape)
+    sent = remittances(p, st.migrants)[:, :, host]
+    engaged = st.engagement[:, :, host, Instrument.DIPLOMATIC]
+    given = {
+        "aid": aid,
+        "investment": support - aid - sent,
+        "remittances": sent,
+        "engagement": engaged,
+        "recognition": standing - engaged,
+    }
+    totals = {"economic": support, "diplomatic": standing}
+
+    def part(driver: str, component: str) -> np.ndarray:
+        total = totals[component]
+        share = np.divide(given[driver], total, out=np.zeros_like(total), where=total > 0)
+        return powers[:, :, host, INFLUENCE_COMPONENTS.index(component)] * share
+
+    return np.stack([part(d, c) for d, c in INFLUENCE_DRIVERS.items()], axis=-1)
+
+
 def update_influence(p: Params, st: State, raw: tuple[np.ndarray, np.ndarray]) -> None:
     """Each part of the influence moves part of the way toward its raw value (partial
-    adjustment is linear, so the parts still add up to the influence); the trend memory the
-    rivals judge gains against follows the parts."""
+    adjustment is linear, so the parts still add up to the influence), and the drivers of
+    host_drivers alike, so they add up to their part; the trend memory the rivals judge gains
+    against follows the parts."""
     powers, holders = raw
     inertia = p.influence.inertia
     st.influence_parts = adjust_toward(st.influence_parts, powers, per_world(inertia, 4))
     st.holder_parts = adjust_toward(st.holder_parts, holders, per_world(inertia, 3))
+    drivers = host_drivers(p, st, powers)
+    st.host_drivers = adjust_toward(st.host_drivers, drivers, per_world(inertia, 3))
     st.influence = st.influence_parts.sum(axis=-1)
     st.holder_influence = st.holder_parts.sum(axis=-1)
     memory = per_world(p.dynamics.trend_memory, 4)
