@@ -135,6 +135,7 @@ def test_a_lever_change_redraws_the_chart_and_enters_the_link(watched):
     assert after != before
     assert "v.russia_security=0.3" in w.page.url
     assert "RUS gains" in w.page.locator(".headline").text_content()
+    assert w.drawn("why")  # beside who gains, why: redrawn for the full ensemble
     w.shot("lever_moved")
     assert w.errors == [] and w.failed == []
 
@@ -180,6 +181,7 @@ def test_the_comparison_shows_the_paired_difference(watched):
     text.wait_for(timeout=WAIT)
     assert "RUS gains" in text.text_content()
     assert w.drawn("difference")
+    assert w.drawn("compare-why")
     w.shot("compare")
     assert w.errors == []
 

@@ -489,6 +489,8 @@ FIGURES = {
     "threat": lambda r, c, w: charts.threat_chart(r, STATE),
     "trade": lambda r, c, w: charts.trade_chart(r, STATE),
     "difference": lambda r, c, w: charts.difference_chart(c, STATE),
+    "why": lambda r, c, w: charts.why_chart(c, STATE),
+    "why-elsewhere": lambda r, c, w: charts.why_chart(c, "TJK"),
     "world-influence": lambda r, c, w: charts.influence_chart(w, STATE, until=MONTHS // 2),
     "world-influence-unstarted": lambda r, c, w: charts.influence_chart(w, STATE, until=0),
     "world-heat-map": lambda r, c, w: charts.heat_map(w, MONTHS // 2 - 1),
@@ -506,6 +508,29 @@ def test_every_figure_draws(make, steps, strong, played):
     out = io.BytesIO()
     fig.savefig(out, format="png")
     assert out.getvalue().startswith(b"\x89PNG")
+
+
+def test_the_why_chart_splits_each_holders_mean_change_into_its_components(full, strong):
+    """A bar per holder over the state, a segment per component (gains right of zero, losses
+    left), and the holder's mean change as a tick where its segments add up to."""
+    comparison = paired(strong, full)
+    table = comparison.decompose(STATE)
+    ax = charts.why_chart(comparison, STATE).axes[0]
+    holders = [t.get_text() for t in ax.get_yticklabels()]
+    assert holders == full.holders_over(STATE)
+    bars = ax.patches
+    assert len(bars) == len(table)  # a segment per holder and component
+    widths = np.array([bar.get_width() for bar in bars])
+    np.testing.assert_allclose(widths, table["mean"], atol=1e-12)
+    ticks = [line for line in ax.lines if line.get_marker() == "|"]
+    final = comparison.final(STATE).set_index("holder").difference
+    for holder, tick in zip(holders, ticks, strict=True):
+        assert tick.get_xdata()[0] == pytest.approx(final[holder], abs=1e-6)
+    # Russian security engagement moves Russia's influence through its security component
+    russia = table[table.holder == "RUS"].set_index("component")["mean"]
+    assert russia.idxmax() == "security" and russia["security"] > 0.5 * russia.sum() > 0
+    legend = [t.get_text() for t in ax.figure.legends[0].get_texts()]
+    assert legend == ["trade", "security", "economic", "diplomatic", "leverage"]
 
 
 def test_the_influence_chart_shows_the_neighbours_that_hold_influence_over_the_host(steps, played):

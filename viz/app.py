@@ -53,6 +53,7 @@ TYPING_PAUSE = 0.5  # s after the last keystroke before a typed number applies
 SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
 PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
+WHY = "42%"  # width of the why chart beside the text of who gains
 TEXT = {"font-size": "14px", "line-height": "1.5"}
 SMALL = {"font-size": "0.85em", "color": "#555"}
 BAR, GREY = "#2e5fa8", "#9e9e9e"  # an input above the noise floor, or not (as importance_chart)
@@ -72,6 +73,7 @@ class Computation:
     full: bool
     versus: Comparison | None = None
     panels: Results | None = None  # the last full ensemble, for the panels under the chart
+    why: Comparison | None = None  # it against the baseline, for the why chart
 
 
 def cached_run(cache: dict, scenario: Scenario, v: View) -> Results:
@@ -276,9 +278,12 @@ def EnsembleView(computed: Computation, view: View, month: int):
     Chart(
         lambda: charts.influence_chart(res, state, computed.baseline), [id(res), state], "influence"
     )
-    with solara.Column(classes=["headline"], gap="2px"):
-        for line in headline(computed.versus_baseline, state):
-            solara.Text(line, style=TEXT)
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Column(classes=["headline"], gap="2px", style={"flex": "1 1 55%"}):
+            for line in headline(computed.versus_baseline, state):
+                solara.Text(line, style=TEXT)
+        why = computed.why  # like the panels, of the last full ensemble
+        Chart(lambda: charts.why_chart(why, state), [id(why), state], "why", WHY)
     EventList(res)
     # the panels follow the full ensemble only: a preview redraws just the chart above, so that
     # it shows within half a second (benchmarks/bench_ui.py)
@@ -505,9 +510,12 @@ def CompareView(computed: Computation, view: solara.Reactive, scenario: Scenario
         return
     comparison, state = computed.versus, view.value.state
     Chart(lambda: charts.difference_chart(comparison, state), [id(comparison), state], "difference")
-    with solara.Column(classes=["compare-text"], gap="2px"):
-        for line in headline(comparison, state):
-            solara.Text(line, style=TEXT)
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Column(classes=["compare-text"], gap="2px", style={"flex": "1 1 55%"}):
+            for line in headline(comparison, state):
+                solara.Text(line, style=TEXT)
+        key = [id(comparison), state]
+        Chart(lambda: charts.why_chart(comparison, state), key, "compare-why", WHY)
 
 
 @solara.component
@@ -542,7 +550,7 @@ def Page():
     tab = solara.use_reactive(0)
     runs = solara.use_ref({})  # this session's full runs (baseline, comparisons)
     task_ref = solara.use_ref(None)
-    last_full = solara.use_ref(None)  # the panels keep it while a preview is shown
+    last_full = solara.use_ref(None)  # the panels keep its run while a preview is shown
 
     def sync_url():
         query = view.value.query()
@@ -596,17 +604,21 @@ def Page():
 def _computations(scenario: Scenario, against: Scenario, v: View, runs: dict, last_full, current):
     """What the page shows as the run refines: the previews, the full ensemble, then the
     full ensemble with its comparison against the chosen run (`last_full` keeps the last full
-    ensemble for the panels while a preview is shown; `current` says whether still wanted)."""
+    computation for the panels and the why chart while a preview is shown; `current` says
+    whether still wanted)."""
     try:
         base = cached_run(runs, preset(BASELINE), v)
-        panels = last_full.current
+        kept = last_full.current
+        panels, why = (kept.res, kept.versus_baseline) if kept else (None, None)
         for res in ensemble(scenario, v.worlds, v.seed, PREVIEW_WORLDS, current, v.assumptions):
             full = res.worlds == v.worlds
-            panels = res if full or panels is None else panels
-            computed = Computation(res, base, paired(res, base), full, panels=panels)
+            versus = paired(res, base)
+            if full or panels is None:
+                panels, why = res, versus
+            computed = Computation(res, base, versus, full, panels=panels, why=why)
             yield computed
             time.sleep(PREVIEW_DRAW if not full else 0)
-        last_full.current = res
+        last_full.current = computed
         other = cached_run(runs, against, v)
         versus = computed.versus_baseline if other is base else paired(res, other)
         yield dataclasses.replace(computed, versus=versus)

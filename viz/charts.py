@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from sim.analysis.compare import Comparison
 from sim.results.dataset import Results
 from sim.results.plots import draw_holders, power_color
 from sim.results.reduce import world_quantiles
+from sim.scenario.vocab import INFLUENCE_COMPONENTS
 
-WIDE, PANEL = (8.6, 3.6), (5.6, 3.2)
+WIDE, PANEL, WHY = (8.6, 3.6), (5.6, 3.2), (5.2, 3.4)
+COMPONENT_COLORS = dict(
+    zip(INFLUENCE_COMPONENTS, ("#4c78a8", "#e45756", "#54a24b", "#b279a2", "#9d755d"), strict=True)
+)
 
 
 def _figure(size) -> tuple[Figure, object]:
@@ -166,4 +171,35 @@ def difference_chart(comparison: Comparison, state: str) -> Figure:
     fig = comparison.plot(state)
     fig.set_size_inches(*WIDE)
     fig.set_dpi(90)
+    return fig
+
+
+def why_chart(comparison: Comparison, state: str) -> Figure:
+    """Why each holder's influence over `state` moves by the last month: the mean change of each
+    component a segment of the holder's bar, gains to the right of zero and losses to the left,
+    and the holder's mean change a black tick (the segments add up to it)."""
+    table = comparison.decompose(state)
+    holders = list(dict.fromkeys(table.holder))
+    fig, ax = _figure(WHY)
+    fig.subplots_adjust(left=0.11, bottom=0.25, top=0.91)
+    for y, holder in enumerate(holders):
+        rows = table[table.holder == holder]
+        ends = {True: 0.0, False: 0.0}  # how far the gains and the losses reach
+        for row in rows.itertuples():
+            gain = row.mean >= 0
+            ax.barh(y, row.mean, left=ends[gain], color=COMPONENT_COLORS[row.component], height=0.6)
+            ends[gain] += row.mean
+        ax.plot(rows["mean"].sum(), y, marker="|", color="black", markersize=16, mew=2)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.margins(x=0.08)
+    ax.set_yticks(range(len(holders)), holders)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("mean change of the influence index (black: the holder's total)", fontsize=9)
+    date = f"{comparison.a.dates[-1]:%Y-%m}"
+    ax.set_title(f"Why: the mean change over {state} by {date}, by component", fontsize=10)
+    handles = [Patch(color=color, label=c) for c, color in COMPONENT_COLORS.items()]
+    fig.legend(
+        handles=handles, loc="lower center", ncols=5, fontsize=8, frameon=False, borderaxespad=0.2
+    )
     return fig
