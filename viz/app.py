@@ -73,7 +73,7 @@ class Computation:
     full: bool
     versus: Comparison | None = None
     panels: Results | None = None  # the last full ensemble, for the panels under the chart
-    why: Comparison | None = None  # it against the baseline, for the why chart
+    why: Comparison | None = None  # the panels' run against the baseline, for the why chart
 
 
 def cached_run(cache: dict, scenario: Scenario, v: View) -> Results:
