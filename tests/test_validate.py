@@ -213,6 +213,14 @@ def _edited(baseline, *edits):
         ("tajik_attack_russia_over_turkmenistan", [("relations.RUS-TJK.security_tie", 0.0)]),
         ("tajik_attack_kyrgyz_posture", [("alliances", [])]),
         ("tajik_attack_russia_in_kazakhstan", [("alliances", [])]),
+        # an expectation that learns a dip as fast as a gain: trade coming back after the
+        # closure reads as a new opportunity, and China comes out ahead
+        ("closure_blocked_partner_not_ahead", [("dynamics.loss_memory", 0.92)]),
+        # China security-first and Russia not: the surge draws China's security response
+        (
+            "trafficking_russia_over_china",
+            [("actors.RUS.priorities.security", 0.3), ("actors.CHN.priorities.security", 1.5)],
+        ),
         # a host funded fifty-fold by others: restored US aid is a drop in its support
         ("us_reengagement_raises_us_influence", [("actors.AFG.other_support", 3000.0)]),
         # China ready to follow the first recogniser: Russia's recognition in July 2025 brings

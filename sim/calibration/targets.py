@@ -142,9 +142,11 @@ class Fact(Strict):
     )
     per: Selection | None = Field(default=None, description="with change: divide by its loss")
     relative: bool = Field(default=False, description="difference relative to the unchanged")
-    expect: Literal["increase", "decrease", "none", "within", "at_least"]
+    expect: Literal["increase", "decrease", "none", "within", "at_least", "at_most"]
     tolerance: float = Field(default=0.0, ge=0, description="for `within`: allowed |difference|")
-    value: float = Field(default=0.0, description="for `at_least`: the least effect that passes")
+    value: float = Field(
+        default=0.0, description="for `at_least` (`at_most`): the least (most) effect that passes"
+    )
     source: str
 
     @model_validator(mode="after")

@@ -176,6 +176,9 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
     elif fact.expect == "at_least":
         passed, expected = low >= fact.value, f">= {fact.value:g}{scale}"
         lowest = fact.value
+    elif fact.expect == "at_most":
+        passed, expected = high <= fact.value, f"<= {fact.value:g}{scale}"
+        highest = fact.value
     elif fact.expect == "within":
         within = -fact.tolerance <= low and high <= fact.tolerance
         passed, expected = within, f"0 +- {fact.tolerance:g}{scale}"
@@ -188,7 +191,7 @@ def check_fact(fact: Fact, base: Results, rerun) -> dict:
         "name": fact.name,
         "label": fact.label,
         "expected": expected,
-        "value": fact.value if fact.expect == "at_least" else 0.0,
+        "value": fact.value if fact.expect in ("at_least", "at_most") else 0.0,
         "lowest": lowest,
         "highest": highest,
         "simulated": mean,
