@@ -14,6 +14,7 @@ from sim.batch import runner
 from sim.core.params import compile_scenario
 from sim.scenario.paths import set_path
 from sim.scenario.schema import Event, Scenario
+from sim.scenario.vocab import INFLUENCE_COMPONENTS
 
 pytestmark = pytest.mark.model
 
@@ -621,3 +622,110 @@ def test_influence_scales_with_host_openness(axes, short, control):
         / control["influence"][0, :, rus, afg]
     )
     assert ratio.mean() == pytest.approx(after / before, rel=0.03)
+
+
+# ---- neighbours that decide, lasting responses, fading trends ------------------------------
+def host_imports(arrays: dict, axes: Axes, exporters: tuple[str, ...], months: slice):
+    """The host's imports from `exporters`, summed over flows, (months, worlds)."""
+    flows = [axes.flow[f] for f in axes.flows if f.split("-")[0] in exporters and "-AFG-" in f]
+    return arrays["trade"][months][..., flows].astype(np.float64).sum(axis=2)
+
+
+CENTRAL_ASIA = ("UZB", "KAZ", "TKM", "TJK", "KGZ")
+
+
+@pytest.fixture(scope="module")
+def torkham_year(short):
+    """A year's closure of Torkham from 2026-01, at two capacities of Islam Qala (pinned)."""
+    closure = event(
+        month="2026-01", type="closure", crossing="torkham", duration_months=12, value=1.0
+    )
+    return {
+        capacity: (
+            run(short.with_values(islam_qala_capacity=capacity)),
+            run(with_events(short.with_values(islam_qala_capacity=capacity), closure)),
+        )
+        for capacity in (1.2, 2.0)
+    }
+
+
+def test_a_year_closure_of_torkham_moves_trade_to_central_asia_and_iran(axes, torkham_year):
+    year = slice(axes.month("2026-01"), axes.month("2026-12") + 1)
+    control, closed = torkham_year[2.0]
+    for partners in (("IRN",), CENTRAL_ASIA):
+        assert_higher(
+            host_imports(closed, axes, partners, year),
+            host_imports(control, axes, partners, year),
+            f"imports from {partners} in the year Torkham is shut",
+        )
+
+
+def test_diversion_through_a_crossing_is_bounded_by_its_capacity(axes, torkham_year):
+    """With less room at Islam Qala, Iran takes less of Pakistan's lost trade and Central Asia
+    more: diversion goes where there is capacity."""
+    year = slice(axes.month("2026-01"), axes.month("2026-12") + 1)
+
+    def gain(capacity: float, partners: tuple[str, ...]) -> np.ndarray:
+        control, closed = torkham_year[capacity]
+        return host_imports(closed, axes, partners, year) - host_imports(
+            control, axes, partners, year
+        )
+
+    assert_higher(gain(2.0, ("IRN",)), gain(1.2, ("IRN",)), "Iran's gain with room at Islam Qala")
+    assert_higher(
+        gain(1.2, CENTRAL_ASIA), gain(2.0, CENTRAL_ASIA), "Central Asia's gain, less room"
+    )
+
+
+def test_pakistan_closes_torkham_itself_after_a_grave_clash(axes, short, control):
+    clash = event(month="2026-03", type="border_clash", target="PAK", value=1.0)
+    clashed = run(with_events(short, clash))
+    after = slice(axes.month("2026-03"), axes.month("2026-08") + 1)
+    torkham = axes.crossing["torkham"]
+    assert_higher(
+        clashed["disruption"][after, :, torkham],
+        control["disruption"][after, :, torkham],
+        "Torkham's disruption after the clash",
+    )
+    # ... and turns against Afghan migrants: what it sends the host, its economic part, falls
+    pakistan = len(axes.power) + list(compile_scenario(short).holders.codes).index("PAK")
+    economic = INFLUENCE_COMPONENTS.index("economic")
+    assert_lower(
+        clashed["host_influence_components"][after, :, pakistan, economic],
+        control["host_influence_components"][after, :, pakistan, economic],
+        "Pakistan's economic part of its influence over the host",
+    )
+
+
+def test_at_least_four_neighbours_hold_influence_over_the_host(short, control):
+    p = compile_scenario(short)
+    held = control["host_influence"][-1].astype(np.float64).mean(axis=0)[len(p.power_codes) :]
+    holders = [code for code, level in zip(p.holders.codes, held, strict=True) if level > 0.005]
+    assert len(holders) >= 4 and "UZB" in holders, holders
+
+
+def test_a_large_attack_leaves_a_lasting_security_response(axes, short):
+    """Two years after a grave attack in Tajikistan, Russia's security engagement there is
+    still higher, and more so the more of its response it keeps."""
+    attack = event(month="2024-06", type="attack", target="TJK", value=1.0)
+    later = slice(axes.month("2026-06"), axes.month("2026-12") + 1)
+    rus, tjk = axes.power["RUS"], axes.state["TJK"]
+    kept = {}
+    for share in (0.2, 0.8):
+        scenario = short.with_values(lasting_response=share)
+        effect = run(with_events(scenario, attack))["engagement"][later, :, rus, tjk, 0].astype(
+            np.float64
+        ) - run(scenario)["engagement"][later, :, rus, tjk, 0].astype(np.float64)
+        kept[share] = effect.mean(axis=0)
+    assert kept[0.8].mean() > MARGIN * kept[0.8].std(ddof=1) / np.sqrt(WORLDS)
+    assert_higher(kept[0.8], kept[0.2], "lasting response kept at 0.8 against 0.2")
+
+
+def test_a_fitted_trend_fades():
+    from sim.core.stages.trade import faded_years
+
+    years = np.array([0.0, 1.0, 10.0, 100.0])
+    faded = faded_years(years, 3.0)
+    assert faded[0] == 0.0 and 0.85 < faded[1] < 1.0  # nearly a full year at first
+    assert np.all(np.diff(faded) > 0) and faded[-1] <= 3.0 / np.log(2.0)
+    np.testing.assert_allclose(faded_years(years, 1e6), years, rtol=1e-4)

@@ -32,7 +32,7 @@ SEED = 5
 WORLDS = 60
 MONTHS = 36
 HOST = "AFG"
-NEIGHBOURS = ["IRN", "PAK"]
+NEIGHBOURS = ["TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]  # all hold influence over AFG
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def per_world(res: Results, holder: str, state: str) -> np.ndarray:
 def test_a_comparison_covers_the_neighbours_that_hold_influence_over_the_host(comparison):
     last = comparison.final()
     neighbours = last[last.holder_kind == "neighbour"]
-    assert sorted(neighbours.holder) == NEIGHBOURS
+    assert sorted(neighbours.holder) == sorted(NEIGHBOURS)
     assert set(neighbours.state) == {HOST}  # they hold influence over the host alone
     powers = last[last.holder_kind == "power"]
     assert set(powers.holder) == set(comparison.a.labels("power"))
@@ -71,7 +71,7 @@ def test_a_comparison_covers_the_neighbours_that_hold_influence_over_the_host(co
     assert list(comparison.effects(HOST).holder) == ["RUS", "CHN", "USA", *NEIGHBOURS]
     assert set(comparison.effects("TJK").holder) == {"RUS", "CHN", "USA"}
     only = compare(comparison.a, comparison.b, state=HOST).final()
-    assert sorted(only[only.holder_kind == "neighbour"].holder) == NEIGHBOURS
+    assert sorted(only[only.holder_kind == "neighbour"].holder) == sorted(NEIGHBOURS)
 
 
 @pytest.mark.parametrize(("holder", "state"), [("IRN", HOST), ("PAK", HOST), ("USA", HOST),

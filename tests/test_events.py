@@ -71,7 +71,7 @@ def test_host_ties_support_scales_one_holder_and_keeps_each_worlds_draw():
 @pytest.mark.parametrize(
     ("fields", "wanted"),
     [
-        ({"type": "host_ties_support", "actor": "TJK", "value": 0.5}, "actor"),
+        ({"type": "host_ties_support", "actor": "AFG", "value": 0.5}, "actor"),
         ({"type": "host_ties_support", "actor": "RUS", "value": 0.5}, "actor"),
         ({"type": "other_support", "target": "AFG", "value": -0.5}, "value"),
         ({"type": "other_diplomatic", "target": "AFG", "value": 1.5}, "value"),

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 import sim
 from sim.batch import runner
 from sim.core.params import compile_scenario
+from sim.core.series import ALL_PARTNERS
 from sim.scenario.loading import load_scenario, parse_scenario, shipped_scenarios
 from sim.scenario.schema import Scenario, drop_dangling_factors
 from sim.scenario.vocab import ATTACKS, INSTRUMENTS, MAX_SEED, corridor_label, flow_label
@@ -119,6 +120,8 @@ def labels(data: dict) -> dict[str, list[str]]:
         "flow": [flow_label(f["exporter"], f["importer"], f["commodity"]) for f in data["trade"]],
         "crossing": [c["id"] for c in data["crossings"]],
         "corridor": [corridor_label(m["origin"], m["destination"]) for m in data["migration"]],
+        "holder": codes(data, "power") + codes(data, "neighbor"),
+        "partner": [*codes(data, "power", "neighbor"), ALL_PARTNERS],
     }
 
 
@@ -180,6 +183,7 @@ def prune(data: dict) -> None:
         o
         for o in data["outcomes"]
         if all(label in known[dim] for dim, label in o["select"].items() if dim in known)
+        and (not o.get("window") or month_index(start, o["window"][1]) < horizon)
     ]
 
 

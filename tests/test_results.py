@@ -62,7 +62,7 @@ def test_influence_is_tidy(res):
 def test_summary_shape_order_and_values(res):
     table = res.summary()
     assert list(table.columns) == ["power", "state", "median", "q05", "q95", "change"]
-    held = ["IRN", "PAK"]  # the neighbours with host_ties, over the host, after the powers
+    held = STATES[1:]  # every neighbour, over the host, after the powers
     assert table.shape == (len(POWERS) * len(STATES) + len(held), 6)
     # power-major, in the scenario's order of powers and states
     assert list(table["power"]) == [p for p in POWERS for _ in STATES] + held

@@ -680,14 +680,15 @@ def test_the_explore_panel_ranks_nothing_in_a_fixed_run_and_says_why(scenario, m
 
 
 def test_a_power_leads_where_it_holds_more_than_every_other_holder(full):
-    """Over the host the neighbours holding influence over it (Iran, Pakistan) are rivals too;
-    over another state only the powers."""
-    assert full.holders_over(STATE) == ["RUS", "CHN", "USA", "IRN", "PAK"]
+    """Over the host the neighbours, which hold influence over it, are rivals too; over another
+    state only the powers."""
+    neighbours_of_host = ["TJK", "UZB", "TKM", "KAZ", "KGZ", "IRN", "PAK"]
+    assert full.holders_over(STATE) == ["RUS", "CHN", "USA", *neighbours_of_host]
     assert full.holders_over("TJK") == ["RUS", "CHN", "USA"]
     neighbours = full.dataset["host_influence"].isel(month=-1)
     rivals = np.max(
         [last_month(full, "CHN", STATE), last_month(full, "USA", STATE),
-         neighbours.sel(holder="IRN").values, neighbours.sel(holder="PAK").values],
+         *(neighbours.sel(holder=code).values for code in neighbours_of_host)],
         axis=0,
     )  # fmt: skip
     margin = explore.lead(full, "RUS", STATE)

@@ -171,6 +171,8 @@ class CrossingParams:
     transit_state: np.ndarray  # actor index
     capacity: np.ndarray  # most it carries, a multiple of its start load
     start_load: np.ndarray  # what it carries at the start, USD M/month
+    carries: np.ndarray  # (routed flows, C) 1 at each routed flow's crossing
+    carries_rerouted: np.ndarray  # (routed flows, C) 1 at its alternate, if it has one
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class CorridorParams:
     capacity: np.ndarray
     growth: np.ndarray
     remittance: np.ndarray  # USD M per thousand workers per month
+    sends: np.ndarray  # (M, P*S) 1 at each corridor's destination power and origin state
 
 
 @dataclass(frozen=True)
@@ -586,8 +589,13 @@ def _crossings(s: Scenario, ax: Axes, flow: FlowParams) -> CrossingParams:
     c = s.crossings
     ids = [x.id for x in c]
     half_life = _values(c, "recovery_half_life")
-    start_load = np.zeros(len(c))
-    np.add.at(start_load, flow.route[flow.routed], flow.base_trade[flow.routed])
+    route = flow.route[flow.routed]
+    carries = np.eye(len(c))[route]
+    alternate = np.array(
+        [ids.index(c[k].alternate) if c[k].alternate else -1 for k in route], dtype=np.int64
+    )
+    carries_rerouted = np.where(alternate[:, None] >= 0, np.eye(len(c))[alternate], 0.0)
+    start_load = flow.base_trade[flow.routed] @ carries
     return CrossingParams(
         ids=ids,
         alternate=np.array(
@@ -599,6 +607,8 @@ def _crossings(s: Scenario, ax: Axes, flow: FlowParams) -> CrossingParams:
         transit_state=np.array([ax.actor[x.transit_state] for x in c], dtype=np.int64),
         capacity=_values(c, "capacity"),
         start_load=start_load,
+        carries=carries,
+        carries_rerouted=carries_rerouted,
     )
 
 
@@ -616,6 +626,9 @@ def _networks(s: Scenario) -> NetworkParams:
 
 def _corridors(s: Scenario, ax: Axes) -> CorridorParams:
     m = s.migration
+    sends = np.zeros((len(m), len(ax.power) * len(ax.state)))
+    for k, x in enumerate(m):
+        sends[k, ax.power[x.destination] * len(ax.state) + ax.state[x.origin]] = 1.0
     return CorridorParams(
         labels=[corridor_label(x.origin, x.destination) for x in m],
         origin=np.array([ax.state[x.origin] for x in m], dtype=np.int64),
@@ -624,6 +637,7 @@ def _corridors(s: Scenario, ax: Axes) -> CorridorParams:
         capacity=_values(m, "capacity"),
         growth=_values(m, "growth"),
         remittance=_values(m, "remittance") * 1e3 / 1e6,
+        sends=sends,
     )
 
 
@@ -652,10 +666,11 @@ def _holders(s: Scenario, ax: Axes, flow: FlowParams, crossing: CrossingParams) 
 
     def carried_by(crossings: np.ndarray) -> np.ndarray:
         """(F, Hn) 1 where the holder owns the crossing and is not the import's exporter."""
-        carrier = np.where(crossings >= 0, crossing.transit_state[crossings], -1)
+        owners = np.append(crossing.transit_state, -1)  # -1: no crossing, no carrier
+        carrier = owners[crossings]
         return (carrier[:, None] == actors) * flow.imports[:, [ax.host]] * (1.0 - pair_import)
 
-    alternate = np.where(flow.route >= 0, crossing.alternate[flow.route], -1)
+    alternate = np.append(crossing.alternate, -1)[flow.route]  # a flow without a route: -1
     ties = [a.host_ties or NO_TIES for a in held]
     return HolderParams(
         codes=[a.code for a in held],

@@ -82,10 +82,8 @@ def trade_dependence(p: Params, st: State, month: int) -> tuple[np.ndarray, np.n
 
 def remittances(p: Params, migrants: np.ndarray) -> np.ndarray:
     """Remittances sent home by migrants working in each power, shape (R, P, S)."""
-    out = np.zeros((migrants.shape[0], len(p.powers), len(p.states)))
-    c = p.corridor
-    np.add.at(out, (slice(None), c.destination, c.origin), migrants * c.remittance)
-    return out
+    sent = dot(migrants * p.corridor.remittance, p.corridor.sends)
+    return sent.reshape(migrants.shape[0], len(p.powers), len(p.states))
 
 
 def economic_support(p: Params, st: State) -> np.ndarray:

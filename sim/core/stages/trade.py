@@ -145,9 +145,9 @@ def route_shares(
     alt_open = np.where(alt >= 0, 1.0 - disruption[:, np.maximum(alt, 0)], 0.0)
     passing = 1.0 - blocked
     diverted = blocked * c.reroute_share[..., crossing] * alt_open
-    load = np.zeros((worlds, len(c.ids)))
-    np.add.at(load.T, crossing, (flows[:, routed] * passing).T)
-    np.add.at(load.T, np.maximum(alt, 0), (flows[:, routed] * diverted * (alt >= 0)).T)
+    load = dot(flows[:, routed] * passing, c.carries) + dot(
+        flows[:, routed] * diverted, c.carries_rerouted
+    )
     ceiling = c.capacity * c.start_load * st.crossing_multiplier
     scale = np.minimum(1.0, np.divide(ceiling, load, out=np.ones_like(load), where=load > 0))
     through[:, routed] = passing * scale[:, crossing]
