@@ -3,9 +3,10 @@ sanctions and conditionality pressure on the host, and formal recognition of the
 
 One rule for all powers; their contrast lies in the priority weights. Each target is the
 power's anchor plus weighted signals: threat changes at the states it has security ties with
-and at the source of the threat (the host), trade against what it has come to expect, recent
-shocks, rivals' gains and the host's openness. Engagement closes part of the gap each month
-(partial adjustment) and is fitted to the power's budget with security served first.
+and at the source of the threat (the host), what it keeps of its response to large shocks,
+trade (were its routes open) against what it has come to expect, recent shocks, rivals' gains
+in the instrument's own channel and the host's openness. Engagement closes part of the gap
+each month (partial adjustment) and is fitted to the power's budget with security served first.
 """
 
 from __future__ import annotations
