@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from sim.calibration.targets import Flows, Window
-from sim.scenario.loading import SCENARIO_DIR, first_error, read_yaml
+from sim.scenario.loading import SCENARIO_DIR, read_validated
 from sim.scenario.schema import Strict
 from sim.scenario.vocab import MAX_SEED, NAME_PATTERN, SHOCK_KINDS
 
@@ -85,12 +85,7 @@ class Record(Strict):
 
 def load_record(path: str | Path | None = None) -> Record:
     """Read and validate a record file (default: scenarios/calibration/record_2024.yaml)."""
-    path = Path(path) if path else RECORD_FILE
-    data = read_yaml(path, kind="record")
-    try:
-        return Record.model_validate(data)
-    except ValidationError as err:
-        raise first_error(err, data).in_file(str(path)) from None
+    return read_validated(Record, Path(path) if path else RECORD_FILE, kind="record")
 
 
 def scenario_path(record: Record, path: str | Path | None = None) -> Path:

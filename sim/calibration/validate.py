@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 from scipy import stats
 
 from sim.batch.runner import run
@@ -22,7 +21,7 @@ from sim.core.units import MONTHS_PER_YEAR, kilotonnes
 from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.results.folder import write_listing
-from sim.scenario.loading import SCENARIO_DIR, first_error, load_scenario, parse_scenario, read_yaml
+from sim.scenario.loading import SCENARIO_DIR, load_scenario, parse_scenario, read_validated
 from sim.scenario.paths import set_path
 from sim.scenario.schema import Scenario
 
@@ -32,12 +31,7 @@ Z95 = float(stats.norm.ppf(0.975))  # the two-sided 95% quantile of the normal
 
 def load_targets(path: str | Path | None = None) -> Targets:
     """Read and validate a targets file (default: scenarios/calibration/targets.yaml)."""
-    path = Path(path) if path else TARGETS_FILE
-    data = read_yaml(path, kind="targets")
-    try:
-        return Targets.model_validate(data)
-    except ValidationError as err:
-        raise first_error(err, data).in_file(str(path)) from None
+    return read_validated(Targets, Path(path) if path else TARGETS_FILE, kind="targets")
 
 
 # ---- targets ---------------------------------------------------------------------------------

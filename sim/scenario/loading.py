@@ -192,6 +192,16 @@ def read_yaml(path: Path, kind: str = "scenario") -> dict:
     return data
 
 
+def read_validated(model, path: Path, kind: str):
+    """A YAML file read and validated as the pydantic `model`; an error names the file and the
+    first field at fault."""
+    data = read_yaml(path, kind)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise first_error(err, data).in_file(str(path)) from None
+
+
 def _base_path(path: Path, base: str) -> Path:
     """The file an `extends:` in `path` names: a path beside it, or a shipped scenario's name."""
     base_path = (path.parent / base).resolve()
