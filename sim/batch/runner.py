@@ -55,12 +55,18 @@ def blocks(worlds: int, size: int) -> Iterator[tuple[int, int]]:
 @functools.cache
 def roomy_malloc() -> None:
     """Let glibc keep freed memory for reuse (trim above 128 MiB) and serve arrays under 32 MiB
-    from the heap, once per process. A block allocates and frees many arrays of a few hundred
-    kB each month; with glibc's defaults some of them, and with the small trim threshold that
-    Dask's nanny sets for its workers (MALLOC_TRIM_THRESHOLD_=65536), all of them are mapped
-    and unmapped each time: measured 3.3x slower there, and 10% here (docs/performance.md)."""
+    from the heap, and ask for the record's large arrays in ordinary pages, once per process.
+    A block allocates and frees many arrays of a few hundred kB each month; with glibc's
+    defaults some of them, and with the small trim threshold that Dask's nanny sets for its
+    workers (MALLOC_TRIM_THRESHOLD_=65536), all of them are mapped and unmapped each time:
+    measured 3.3x slower there, and 10% here. NumPy asks the kernel for huge pages for arrays
+    of 4 MB and more; on a machine whose memory is fragmented, each first touch of a huge page
+    may wait for the kernel to compact memory: filling the record of 1,000 worlds took from
+    0.05 to 2.7 s so, and 0.09 s in ordinary pages (docs/performance.md)."""
     if sys.platform != "linux":
         return
+    multiarray = getattr(np, "_core", getattr(np, "core", None)).multiarray
+    getattr(multiarray, "_set_madvise_hugepage", lambda enabled: None)(False)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(M_TRIM_THRESHOLD, 128 * 2**20)

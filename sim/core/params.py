@@ -18,6 +18,7 @@ import numpy as np
 from sim.core import rng
 from sim.core.assumptions import grid, stack, with_draws
 from sim.core.channels import ShockChannels, build_channels
+from sim.core.rows import dot
 from sim.core.smoothing import decay_per_month
 from sim.core.units import MONTHS_PER_YEAR
 from sim.scenario.schema import Event, HostTies, Quantity, Scenario
@@ -157,6 +158,12 @@ class FlowParams:
     base_share: np.ndarray  # (F,) the flow's share of its market at the start
     market_base: np.ndarray  # (Q,) each market's demand at the start, USD M/month
     market_importer: np.ndarray  # (Q,) actor index of the importer
+    market_of: np.ndarray  # (F,) the market each flow supplies
+
+    def market_totals(self, x: np.ndarray) -> np.ndarray:
+        """Each flow's market total of `x`, (R, F): summed over the market, then gathered
+        back to its flows (exact, and half the time of a second product)."""
+        return dot(x, self.market)[:, self.market_of]
 
 
 @dataclass(frozen=True)
@@ -521,6 +528,7 @@ def _flows(s: Scenario, ax: Axes, commodities: CommodityParams) -> FlowParams:
         base_share=base_share,
         market_base=market_base,
         market_importer=market_importer,
+        market_of=market.argmax(axis=1),
     )
 
 

@@ -34,7 +34,7 @@ def import_weights(p: Params, trade: np.ndarray) -> np.ndarray:
     1/(sigma - 1) for a small supplier and more for a dominant one, scaled here so that a small
     supplier of a good with sigma = 3 weighs its essentiality."""
     f, k = p.flow, p.commodity
-    market = dot(dot(trade, f.market), f.market.T)
+    market = f.market_totals(trade)
     share = np.clip(
         np.divide(trade, market, out=np.zeros_like(trade), where=market > 0), 1e-6, 0.95
     )

@@ -63,7 +63,7 @@ def supplier_weights(p: Params, st: State, month: int, signals0: np.ndarray) -> 
         * np.maximum(1.0 + lift * change, 0.0)
         * route_preference(p, st)
     )
-    total = dot(dot(weight, f.market), f.market.T)
+    total = f.market_totals(weight)
     return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
 
 
@@ -108,13 +108,13 @@ def demand(
 
     def over_market(term: np.ndarray) -> np.ndarray:
         """Each flow's market total of `term`, counting the flow itself as open, (R, F)."""
-        return dot(dot(term * available, f.market), f.market.T) + term * (1.0 - available)
+        return f.market_totals(term * available) + term * (1.0 - available)
 
     cost_index = np.maximum(over_market(weight * cost ** (1.0 - sigma)), 1e-12) ** (
         1.0 / (1.0 - sigma)
     )
     importer = income[:, f.market_importer]  # `income`: income_index, (R, N)
-    base = dot(f.market_base * importer ** per_world(p.dynamics.income_elasticity, 2), f.market.T)
+    base = (f.market_base * importer ** per_world(p.dynamics.income_elasticity, 2))[:, f.market_of]
     quantity = base * cost_index ** -k.demand_elasticity[..., f.commodity]
     reach = over_market(weight * cost**-sigma)
     return np.divide(
