@@ -445,3 +445,39 @@ def test_batches_md_python_block_runs_on_a_batch(user_folder, monkeypatch):
     monkeypatch.chdir(user_folder)
     (body,) = blocks(BATCHES_MD, "python")
     exec(compile(body, "batches.md[python block]", "exec"), {})
+
+
+# ---- words a user does not know ---------------------------------------------------------------
+
+INTERNAL = re.compile(r"\bissues? #?\d+|\bthe (model )?revision\b|\brevision of\b", re.IGNORECASE)
+
+
+def user_documents() -> list[Path]:
+    """What a user reads: the README, docs/, the notebooks and the scenarios (their source and
+    question texts)."""
+    return [
+        README,
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "notebooks").glob("*.ipynb")),
+        *sorted((ROOT / "scenarios").rglob("*.yaml")),
+    ]
+
+
+def internal_words(path: Path) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{n}: {match.group(0)!r}"
+        for n, line in enumerate(text(path).splitlines(), 1)
+        for match in INTERNAL.finditer(line)
+    ]
+
+
+def test_no_user_document_speaks_of_issues_or_revisions():
+    found = [hit for path in user_documents() for hit in internal_words(path)]
+    assert found == [], "internal wording a user cannot follow:\n" + "\n".join(found)
+
+
+def test_internal_wording_is_found(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("Fixed in issue 8; before the revision it was 5%.\n", encoding="utf-8")
+    found = [m.group(0) for m in INTERNAL.finditer(text(doc))]
+    assert found == ["issue 8", "the revision"]
