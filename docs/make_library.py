@@ -19,6 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "scenarios.md"
 IMAGES = ROOT / "docs" / "img" / "library"
 BEGIN, END = "<!-- library:begin -->", "<!-- library:end -->"
+GUIDE = ROOT / "docs" / "guide.md"
+ANSWERS = "<!-- answers:begin -->", "<!-- answers:end -->"
+# the library's questions the analyst's guide answers, in its order
+GUIDE_QUESTIONS = (
+    "termez_closure",
+    "china_bri_push",
+    "russia_recognition_surge",
+    "us_reengagement",
+    "tajikistan_attack_border_crisis",
+)
 
 
 def sweep_figure(found, points, host: str):
@@ -198,6 +208,74 @@ def section(folder: Path, runs) -> str:
     return "\n".join(lines)
 
 
+def start_levels(baseline, host: str) -> str:
+    """A sentence on the baseline's influence over the host in its first month."""
+    import pandas as pd
+
+    from sim.analysis.effects import earned_decimals, rounded
+
+    first = {h: baseline.influence_of(h, host).isel(month=0) for h in baseline.holders_over(host)}
+    level = {h: float(v.mean()) for h, v in first.items()}
+    total = sum(first.values())
+    d = earned_decimals(float(total.quantile(0.95) - total.quantile(0.05)), float(total.mean()))
+    ranked = sorted(level, key=level.get, reverse=True)
+    named = ", ".join(f"{h} {rounded(level[h], 3)}" for h in ranked[:4])
+    return (
+        f"At the start ({pd.Timestamp(baseline.scenario.start_date):%Y-%m}) the baseline's "
+        f"holders over {host} are led by "
+        f"{named}; all {len(level)} together hold {rounded(float(total.mean()), d)} (means over "
+        f"{baseline.worlds} worlds)."
+    )
+
+
+def answers(folder: Path, runs) -> str:
+    """The analyst's guide's block: the start levels, then each of GUIDE_QUESTIONS with its
+    first declared outcome and its largest effect on influence, paired with the baseline."""
+    import pandas as pd
+
+    import sim
+    from sim.analysis.effects import rounded, signed
+
+    base = next(r for r in runs if r.scenario.name == "baseline")
+    baseline = sim.load_results(folder / base.key, verify_data=False)
+    host = baseline.scenario.codes("host")[0]
+    lines = [ANSWERS[0], "<!-- written by `make library` (docs/make_library.py) -->", ""]
+    lines += [start_levels(baseline, host), ""]
+    for name in GUIDE_QUESTIONS:
+        run = next(r for r in runs if r.scenario.name == name)
+        c = sim.compare(sim.load_results(folder / run.key, verify_data=False), baseline)
+        lines.append(f"* **{' '.join(run.scenario.question.split())}** (`{name}`)")
+        outcomes = own_outcomes(run.scenario, baseline.scenario)
+        if outcomes:
+            row = next(c.outcomes(outcomes[:1]).itertuples())
+            d = decimals(row)
+            lines.append(
+                f"  {row.label}: {rounded(row.diff_median, d, sign=True)} against the baseline "
+                f"(median; {rounded(row.diff_q05, d, sign=True)} to "
+                f"{rounded(row.diff_q95, d, sign=True)} across worlds, higher in "
+                f"{row.share_positive:.0%} of them)."
+            )
+        peak = c.table.loc[c.table.difference.abs().idxmax()]
+        lines.append(
+            f"  Its largest effect on influence: {peak.holder} over {peak.state}, "
+            f"{signed(peak.difference)} [{signed(peak.ci_low)}, {signed(peak.ci_high)}] in "
+            f"{pd.Timestamp(peak.date):%Y-%m}."
+        )
+    lines += [
+        "",
+        f"{base.worlds} worlds, seed {base.seed}, assumptions {base.assumptions}.",
+        ANSWERS[1],
+    ]
+    return "\n".join(lines)
+
+
+def replace_between(path: Path, markers: tuple[str, str], block: str) -> None:
+    """Write `block` (markers included) over the text between `markers` in `path`."""
+    text = path.read_text()
+    start, end = text.index(markers[0]), text.index(markers[1]) + len(markers[1])
+    path.write_text(text[:start] + block + text[end:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=300, help="worlds per run")
@@ -211,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     if not report.ok:
         print(report.failed_files, report.failed_blocks, file=sys.stderr)
         return 1
-    text = DOC.read_text()
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    DOC.write_text(text[:start] + section(report.folder, report.runs) + text[end:])
+    replace_between(DOC, (BEGIN, END), section(report.folder, report.runs))
+    replace_between(GUIDE, ANSWERS, answers(report.folder, report.runs))
     print(f"{DOC.relative_to(ROOT)}: library section and {len(report.runs)} runs' plots written")
+    print(f"{GUIDE.relative_to(ROOT)}: the library's answers written")
     return 0
 
 

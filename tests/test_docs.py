@@ -481,3 +481,25 @@ def test_internal_wording_is_found(tmp_path):
     doc.write_text("Fixed in issue 8; before the revision it was 5%.\n", encoding="utf-8")
     found = [m.group(0) for m in INTERNAL.finditer(text(doc))]
     assert found == ["issue 8", "the revision"]
+
+
+# ---- the analyst's guide ------------------------------------------------------------------------
+
+GUIDE_MD = ROOT / "docs" / "guide.md"
+DOC_LINK = re.compile(r"\]\((docs/[^)#]+)")
+
+
+def test_the_readme_links_the_guide_first():
+    assert DOC_LINK.findall(text(README))[0] == "docs/guide.md"
+
+
+def test_the_guide_names_every_lever_with_its_range_and_baseline_value():
+    levers = {lever.name: lever for lever in load_scenario(BASELINE).levers}
+    data = baseline_data()
+    table = table_rows(section(text(GUIDE_MD), "What you can change"))[0]
+    rows = {row[0].strip("`"): row for row in table[1:]}
+    assert sorted(rows) == sorted(levers), "the guide's lever table lists other levers"
+    for name, lever in levers.items():
+        low, high = rows[name][2].split(" to ")
+        assert (float(low), float(high)) == (lever.low, lever.high), name
+        assert same(rows[name][3], get_path(data, lever.path)), name
