@@ -17,6 +17,7 @@ from pydantic import BaseModel
 import sim.scenario.schema as scenario_module
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
+from sim.scenario.explain import parameter_rows
 from sim.scenario.loading import load_scenario, parse_scenario, resolve_path, scenario_data
 from sim.scenario.paths import get_path, merge_overlay
 from sim.scenario.schema import Scenario
@@ -503,3 +504,24 @@ def test_the_guide_names_every_lever_with_its_range_and_baseline_value():
         low, high = rows[name][2].split(" to ")
         assert (float(low), float(high)) == (lever.low, lever.high), name
         assert same(rows[name][3], get_path(data, lever.path)), name
+
+
+DID_PRESS = re.compile(r"article: DID Press \(S\. Saber, 2025\), '[^']*': ")
+SOURCE_LINE = re.compile(r"^- ([A-Z]{3}(?:-[A-Z]{3})?) `(\w+)`: (.*)$", re.MULTILINE)
+
+
+def test_model_md_sources_of_single_numbers_are_the_baselines():
+    """A source line of section 5 for one actor's or pair's field ("- CHN `exposure`: ...")
+    starts with that number's source in the baseline (the article's citation shortened); notes
+    on the other actors may follow."""
+    sources = {row["path"]: row["source"] for row in parameter_rows(load_scenario(BASELINE))}
+    checked, stale = 0, []
+    for key, field, documented in SOURCE_LINE.findall(section(text(MODEL_MD), "5. Parameter")):
+        paths = [f"{kind}.{key}.{field}" for kind in ("actors", "relations")]
+        path = next(p for p in paths if p in sources)
+        source = DID_PRESS.sub("article (DID Press 2025): ", sources[path])
+        checked += 1
+        if not documented.startswith(source):
+            stale.append(f"{path}: documented {documented[:80]!r}...")
+    assert checked >= 8
+    assert stale == [], "section 5 of docs/model.md quotes an old source:\n" + "\n".join(stale)
