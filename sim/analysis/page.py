@@ -34,7 +34,8 @@ thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
 thead tr.group th { border-bottom: 1px solid var(--soft); text-align: center; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num, td.month, td.unit { white-space: nowrap; }
-table.run td.what { width: 14rem; }
+td[class*=spread] { white-space: normal; }
+td.what { width: 14rem; }
 td.hash, td.command { word-break: break-all; }
 tr.total td { font-weight: 600; background: #f4f6fa; }
 tr.level-1 td:first-child { padding-left: 1.4rem; }
@@ -56,7 +57,8 @@ pre { background: #f4f6fa; padding: .6rem .8rem; white-space: pre-wrap; word-bre
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   nav { display: none; }
-  body { font-size: 10pt; max-width: none; padding: 0; }
+  html { font-size: 9pt; }
+  body { font-size: 1rem; max-width: none; padding: 0; }
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, tr, pre, .keep { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
@@ -109,13 +111,11 @@ def table(
     their titles if given; `name` is its class (e.g. 'headline'), with 'small' if asked."""
     head = ""
     if groups:
-        head = "<tr class='group'>" + "".join(
-            f"<th colspan='{span}'>{escape(title)}</th>" for title, span in groups
-        )
+        cells = "".join(f"<th colspan='{span}'>{escape(title)}</th>" for title, span in groups)
+        head = f"<tr class='group'>{cells}</tr>"
     if any(c.title for c in columns):
-        head += "<tr>" + "".join(
-            f"<th class='{_classes(c)}'>{escape(c.title)}</th>" for c in columns
-        )
+        cells = "".join(f"<th class='{_classes(c)}'>{escape(c.title)}</th>" for c in columns)
+        head += f"<tr>{cells}</tr>"
     body = []
     for row in rows:
         attributes = f" data-row='{escape(row.name)}'" if row.name else ""

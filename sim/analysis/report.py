@@ -488,12 +488,12 @@ def _reproduce(res: Results, comparison: Comparison | None) -> str:
         ("scenario_hash", "Scenario hash (SHA-256)"),
         ("version", "regional-influence-sim"),
     ]
-    for p in runs:
+    for i, p in enumerate(runs, start=1):
         command = f"<code>{escape(p.command)}</code>"
         rows = [Row({"what": "Command"}, name="command", html={"value": command})]
         rows.append(Row({"what": "Folder", "value": p.folder or "none (in memory)"}, name="folder"))
         rows += [Row({"what": t, "value": str(getattr(p, k))}, name=k) for k, t in fields]
-        parts.append(f"<h3>{escape(p.name)}</h3>" + table(columns, rows, name="run"))
+        parts.append(f"<h3>{escape(p.name)}</h3>" + table(columns, rows, name=f"run-{i}"))
     if all(p.folder for p in runs):
         again = shlex.join(["sim", "report", runs[0].folder])
         again += f" --against {shlex.quote(runs[1].folder)}" if len(runs) > 1 else ""
