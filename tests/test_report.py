@@ -15,6 +15,7 @@ from commands import ROOT, sim
 from test_ui import CHROMIUM, LAUNCH
 
 import sim as api
+from sim.analysis.compare import Comparison
 from sim.analysis.effects import earned_decimals, effect_decimals, rounded
 from sim.analysis.given_data import ensemble_sensitivity
 from sim.analysis.report import report_html
@@ -217,6 +218,8 @@ def test_a_drawn_run_ranks_the_assumptions_each_outcome_depends_on():
         named = "; ".join(f"{r.label} ({r['index']:.2f})" for _, r in top.iterrows())
         assert ranking[name]["drivers"] == (named or "none above the noise floor")
         assert ranking[name]["floor"] == f"{table.noise.iloc[0]:.2f}"
+    itself = Tables(report_html(Comparison(res, res))).tables["ranking"]  # no change anywhere
+    assert {row["drivers"] for row in itself.values()} == {"none: it is the same in every world"}
 
 
 def test_sim_batch_writes_a_brief_per_scenario_against_the_baseline(tmp_path):

@@ -412,7 +412,7 @@ def _ranking(res: Results, comparison: Comparison | None) -> str:
         cells = {
             "outcome": outcome.label or outcome.name,
             "floor": f"{ranked.noise.iloc[0]:.2f}",
-            "drivers": named or "none above the noise floor",
+            "drivers": named or _nothing_above(ranked),
         }
         rows.append(Row(cells, name=outcome.name))
     inputs = found.indices.parameter.nunique()
@@ -430,6 +430,14 @@ def _ranking(res: Results, comparison: Comparison | None) -> str:
         "would lie above it by chance, so those just above it may still be noise. One "
         "estimate, no resampling: no interval."
     )
+
+
+def _nothing_above(ranked) -> str:
+    """Why no assumption is named: the outcome is the same in every world, or none of them
+    lies above the noise floor."""
+    if ranked["index"].max() == 0 and ranked.noise.iloc[0] == 0:
+        return "none: it is the same in every world"
+    return "none above the noise floor"
 
 
 # ---- events, caveats, reproduce ---------------------------------------------------------------
