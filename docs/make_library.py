@@ -58,17 +58,10 @@ def own_outcomes(scenario, baseline) -> list:
     return [o for o in scenario.outcomes if o not in baseline.outcomes]
 
 
-def decimals(row) -> int:
-    """The decimals an outcome's paired difference earns (sim.analysis.effects)."""
-    from sim.analysis.effects import earned_decimals
-
-    return earned_decimals(row.diff_q95 - row.diff_q05, max(abs(row.mean_a), abs(row.mean_b)))
-
-
 def outcome_table(comparison, outcomes) -> list[str]:
     """Markdown rows of the outcomes paired with the baseline, each number to the decimals
     its spread across worlds earns."""
-    from sim.analysis.effects import earned_decimals, rounded
+    from sim.analysis.effects import earned_decimals, effect_decimals, rounded
 
     name = comparison.a.scenario.name
     lines = [
@@ -77,7 +70,7 @@ def outcome_table(comparison, outcomes) -> list[str]:
         "|---|---|---:|---:|---:|---|---:|",
     ]
     for row in comparison.outcomes(outcomes).itertuples():
-        d = decimals(row)
+        d = effect_decimals(row)
         m = min(d, earned_decimals(0.0, max(abs(row.mean_a), abs(row.mean_b))))  # <= 3 digits
         lines.append(
             f"| {row.label} | {row.unit} | {rounded(row.mean_a, m)} | {rounded(row.mean_b, m)} "
@@ -90,7 +83,7 @@ def outcome_table(comparison, outcomes) -> list[str]:
 def sweep_outcome_table(found, points, outcomes) -> list[str]:
     """Markdown rows, one per sweep point: the swept values and each outcome's median paired
     difference with its 5% to 95% across worlds."""
-    from sim.analysis.effects import rounded
+    from sim.analysis.effects import effect_decimals, rounded
 
     names = list(points[0].values)
     tables = [c.outcomes(outcomes) for c in found]
@@ -101,7 +94,7 @@ def sweep_outcome_table(found, points, outcomes) -> list[str]:
     for run, table in zip(points, tables, strict=True):
         cells = [f"{run.values[n]:.3g}" for n in names]
         for row in table.itertuples():
-            d = decimals(row)
+            d = effect_decimals(row)
             cells.append(
                 f"{rounded(row.diff_median, d, sign=True)} ({rounded(row.diff_q05, d, sign=True)} "
                 f"to {rounded(row.diff_q95, d, sign=True)})"

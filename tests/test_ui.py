@@ -359,3 +359,24 @@ def test_the_explore_panel_says_why_it_ranks_nothing_with_fixed_assumptions(watc
     assert w.page.locator(".explore-prim").count() == 0
     fixed.scroll_into_view_if_needed()
     w.shot("explore_fixed")
+
+
+def test_the_brief_downloads_against_the_baseline(watched):
+    """The downloads offer the brief of `sim report`: the ensemble shown, against the baseline."""
+    from sim.results.folder import REPORT_HEAD
+
+    w = watched("preset=us_reengagement&worlds=200")
+    w.full()
+    w.page.locator(".explore-ranking").wait_for(timeout=WAIT)  # the page's last part drawn
+    button = w.page.get_by_role("button", name="Brief (HTML)")
+    button.evaluate("b => b.scrollIntoView({block: 'center'})")  # clear of Solara's banner
+    with w.page.expect_download(timeout=WAIT) as info:
+        button.click()
+    download = info.value
+    body = Path(download.path()).read_text()
+    assert download.suggested_filename == "us_reengagement_brief.html"
+    assert body.startswith(REPORT_HEAD)
+    assert "<title>us_reengagement against baseline: brief</title>" in body
+    assert "paired with baseline over 200 worlds" in body
+    assert "sim run us_reengagement.yaml --worlds 200" in body  # how to run it again
+    assert w.errors == [] and w.failed == []

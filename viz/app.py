@@ -27,6 +27,7 @@ from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
 from viz import charts, explore, geography
 from viz.ensemble import (
     Superseded,
+    brief_html,
     dataset_netcdf,
     ensemble,
     headline,
@@ -528,7 +529,8 @@ def MapView(computed: Computation, view: solara.Reactive):
 @solara.component
 def Downloads(computed: Computation, scenario: Scenario):
     res = computed.res
-    with solara.Row(classes=["downloads"]):
+    # room beneath for Solara's banner, which sits over the bottom right corner of the page
+    with solara.Row(classes=["downloads"], style={"padding-bottom": "48px", "flex-wrap": "wrap"}):
         solara.FileDownload(
             lambda: influence_csv(res), f"{scenario.name}_influence.csv", "Influence bands (CSV)"
         )
@@ -537,6 +539,11 @@ def Downloads(computed: Computation, scenario: Scenario):
         )
         solara.FileDownload(
             lambda: scenario_yaml(scenario), f"{scenario.name}.yaml", "Scenario (YAML)"
+        )
+        solara.FileDownload(
+            lambda: brief_html(computed.versus_baseline),
+            f"{scenario.name}_brief.html",
+            "Brief (HTML)",
         )
 
 

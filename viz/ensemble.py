@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from sim.analysis.compare import Comparison
 from sim.analysis.effects import effect_sentence, legend
+from sim.analysis.report import report_html
 from sim.batch.runner import check_run, fill
 from sim.core.params import compile_scenario
 from sim.core.series import allocate
@@ -107,6 +108,13 @@ def dataset_netcdf(res: Results) -> bytes:
     folder, which is removed)."""
     with tempfile.TemporaryDirectory(prefix="sim-ui-") as folder:
         return write_netcdf(res.dataset, Path(folder) / "results.nc").read_bytes()
+
+
+def brief_html(versus_baseline: Comparison) -> bytes:
+    """The brief of the run shown (sim.analysis.report, as `sim report` writes it): against the
+    baseline, unless the run is the baseline itself."""
+    itself = versus_baseline.a.scenario.content_hash() == versus_baseline.b.scenario.content_hash()
+    return report_html(versus_baseline.a if itself else versus_baseline).encode()
 
 
 def scenario_yaml(scenario: Scenario) -> bytes:

@@ -47,8 +47,9 @@ class Comparison:
     neighbours that hold influence over the host (`holder_kind` says which), with both means,
     the mean difference and its confidence interval, its 5%, 50% and 95% across worlds, the
     share of worlds where it is positive and its size relative to b's mean; `final()` the last
-    month; `effects()` it labelled; `describe()` it as text; `plot()` a figure; `decompose()`
-    and `describe_why()` the change split into its components."""
+    month; `effects()` it labelled; `mean_effects()` the effect on each world's mean over a
+    window of months, labelled alike; `describe()` the last month as text; `plot()` a figure;
+    `decompose()` and `describe_why()` the change split into its components."""
 
     def __init__(
         self, a: Results, b: Results, confidence: float = CONFIDENCE, state: str | None = None
@@ -85,6 +86,34 @@ class Comparison:
         'loss', 'mixed', 'negligible' or 'unclear'; sim.analysis.effects.label_effects):
         negligible means under `share` of b's level, or under `floor`."""
         return label_effects(self.final(state), share, floor)
+
+    def mean_effects(
+        self,
+        state: str | None = None,
+        window: tuple[str, str] | None = None,
+        share: float = NEGLIGIBLE_SHARE,
+        floor: float = NEGLIGIBLE_FLOOR,
+    ) -> pd.DataFrame:
+        """The paired effect on each holder's mean influence over the months of `window`
+        ([first, last] as YYYY-MM, as an outcome's window; default: the whole run), each world's
+        mean taken first, over one state (default: the comparison's, else the host): the columns
+        of effects(), with the month and date of the window's last month."""
+        months = self._months(window)
+        table = _paired_table(self.a, self.b, self.confidence, self._state(state), months)
+        return label_effects(table, share, floor)
+
+    def _months(self, window: tuple[str, str] | None) -> np.ndarray:
+        """The indices of the months of `window`, every month without one."""
+        if window is None:
+            return np.arange(self.a.months)
+        first, last = (pd.Timestamp(f"{month}-01") for month in window)
+        months = np.flatnonzero((self.a.dates >= first) & (self.a.dates <= last))
+        if not months.size:
+            raise ValueError(
+                f"window {window[0]} to {window[1]} holds no month of the run "
+                f"({self.a.dates[0]:%Y-%m} to {self.a.dates[-1]:%Y-%m})"
+            )
+        return months
 
     def describe(self, state: str | None = None) -> str:
         """The last month for one state (default: the comparison's, else the host) as text,
@@ -209,9 +238,12 @@ def check_paired(a: Results, b: Results) -> None:
         )
 
 
-def _paired_table(a: Results, b: Results, confidence: float, state: str | None) -> pd.DataFrame:
+def _paired_table(
+    a: Results, b: Results, confidence: float, state: str | None, months: np.ndarray | None = None
+) -> pd.DataFrame:
     """The comparison's table: paired_effects of each part of the holdings (the powers, then
-    the neighbours over the host), month by month."""
+    the neighbours over the host), month by month; over `months` (indices), of each world's
+    mean over them, as one month: the last of them."""
     frames = []
     parts = zip(a.holdings(), b.holdings(), strict=True)
     for kind, (part_a, part_b) in zip(("power", "neighbour"), parts, strict=False):
@@ -219,11 +251,22 @@ def _paired_table(a: Results, b: Results, confidence: float, state: str | None) 
             if state not in part_a.state.values:
                 continue
             part_a, part_b = part_a.sel(state=[state]), part_b.sel(state=[state])
+        if months is not None:
+            part_a, part_b = _mean_over(part_a, months), _mean_over(part_b, months)
         found = paired_effects(part_a, part_b, confidence)
         frame = found.to_dataframe().reset_index().assign(holder_kind=kind)
         frames.append(frame.astype({"holder": str, "state": str}))
     table = pd.concat(frames, ignore_index=True).sort_values("month", kind="stable")
     return table[COLUMNS].reset_index(drop=True)
+
+
+def _mean_over(part, months: np.ndarray):
+    """Each world's mean over `months` (float64), kept as one month: the last of them."""
+    last = part.isel(month=months[-1:])
+    mean = part.isel(month=months).astype("float64").mean("month")
+    return mean.expand_dims(month=last.month.values, axis=0).assign_coords(
+        date=("month", last.date.values)
+    )
 
 
 def write_comparison(comparison: Comparison, claim) -> list[Path]:
@@ -242,13 +285,20 @@ def write_comparison(comparison: Comparison, claim) -> list[Path]:
     return [target / name for name in names]
 
 
+def batch_baseline(folder: Path, runs):
+    """The run a batch compares its runs against: point 0 of the scenario named baseline, once
+    finished; None when the batch has none."""
+    base = next((r for r in runs if r.scenario.name == "baseline" and r.point == 0), None)
+    return base if base is not None and (folder / base.key / MANIFEST).is_file() else None
+
+
 def compare_batch(folder: Path, runs) -> list[str]:
     """Lines comparing each run of a batch against the batch's baseline (point 0 of the
     scenario named baseline) over the host, when they share seed and worlds."""
     from sim.results.store import open_run
 
-    base = next((r for r in runs if r.scenario.name == "baseline" and r.point == 0), None)
-    if base is None or not (folder / base.key / MANIFEST).is_file():
+    base = batch_baseline(folder, runs)
+    if base is None:
         return []
     baseline = open_run(folder / base.key, verify_data=False)
     host = baseline.scenario.codes("host")[0]

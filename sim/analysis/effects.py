@@ -121,6 +121,13 @@ def earned_decimals(width: float, size: float = 0.0) -> int:
     return max(0, 1 - int(np.floor(np.log10(scale))) + (0 if width else 1))
 
 
+def effect_decimals(row) -> int:
+    """The decimals a paired effect earns (a row with diff_q05, diff_q95, mean_a, mean_b): two
+    significant digits of its 5-95% across worlds; where every world agrees, three of the
+    larger level."""
+    return earned_decimals(row.diff_q95 - row.diff_q05, max(abs(row.mean_a), abs(row.mean_b)))
+
+
 def rounded(value: float, decimals: int, sign: bool = False) -> str:
     """`value` to `decimals` decimals, with its sign if asked; 0 when it rounds to nothing."""
     text = f"{value:{'+' if sign else ''}.{decimals}f}"

@@ -1,4 +1,4 @@
-"""The command line: `sim run | batch | compare | discover | export | explain | schema |
+"""The command line: `sim run | batch | compare | report | discover | export | explain | schema |
 validate | calibrate | backtest | ui` (also `python -m sim`).
 
 A thin layer over the Python API: a module per command declares its subparser and handles it,
@@ -28,6 +28,7 @@ from sim.cli import (
     discover,
     explain,
     export,
+    report,
     run,
     schema,
     ui,
@@ -49,6 +50,7 @@ COMMANDS = (
     run,
     batch,
     compare,
+    report,
     discover,
     export,
     explain,

@@ -68,6 +68,7 @@ def handle(args) -> int:
         print(f"\n{interrupted(args.out, hint)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(format_batch(report))
+    print(write_briefs(report))
     for error in report.failed_files.values():
         print(f"error: {error}", file=sys.stderr)
     for block, error in report.failed_blocks.items():
@@ -98,6 +99,16 @@ def interrupted(out: Path, hint: str) -> str:
     if out.is_dir():
         return f"interrupted: finished blocks are kept in {out}/; go on with\n  {hint}"
     return "interrupted before the batch folder was made: nothing was written"
+
+
+def write_briefs(report) -> str:
+    """A brief (report.html) in each scenario's run folder, against the baseline when the batch
+    has one (sim.analysis.report), and where they are."""
+    from sim.analysis.report import write_batch_reports
+
+    written = write_batch_reports(report.folder, report.runs)
+    where = ", ".join(str(path.relative_to(report.folder)) for path in written)
+    return f"{len(written)} brief(s) in {report.folder}/: {where or 'none'}"
 
 
 def format_batch(report) -> str:

@@ -7,7 +7,8 @@ comparison, a validation, a backtest: `kind_of`) holding only our files and `for
 output is never one of the command's inputs, nor holds or lies inside one
 (`check_not_an_input`); a lock beside the folder refuses a second run into the same place; a
 partial folder left by a killed run is removed, and said so, by the next run into the same
-place.
+place. One output is a single file: a brief (`sim report`, `claim_report`), written under a
+hidden partial name beside it and renamed into place, replacing only a brief of ours.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ PARTIAL_MARK = ".written-by-sim"  # first file of a partial folder: ours to remo
 LISTED_KINDS = ("export", "comparison", "validation", "discovery", "backtest")
 # a listing written before kinds were recorded says its kind by `of`: one folder, two, none
 KIND_BY_OF = {str: "export", list: "comparison", type(None): "validation"}
+REPORT = "report.html"  # a run folder's brief (sim report): the run counts it as its own
+REPORT_HEAD = "<!DOCTYPE html>\n<!-- regional-influence-sim/report: written by sim report -->\n"
 
 
 class OutputClaim:
@@ -121,7 +124,7 @@ def check_not_an_input(out, inputs: Iterable, kind: str = "run") -> None:
             relation = "is"
         elif source.is_relative_to(place):
             relation = "holds"
-        elif place.is_relative_to(source) and not _exports_room(place, source, kind):
+        elif place.is_relative_to(source) and not _own_room(place, source, kind):
             relation = "lies inside"
         else:
             continue
@@ -133,14 +136,13 @@ def check_not_an_input(out, inputs: Iterable, kind: str = "run") -> None:
         )
 
 
-def _exports_room(place: Path, source: Path, kind: str) -> bool:
-    """An export into RUN/export-*, the place a run folder keeps for its exports (its manifest
-    does not list them, and `written_by_us` counts them as the run's own)."""
-    return (
-        kind == "export"
-        and place.parent == source
-        and place.name.startswith("export-")
-        and kind_of(source) == "run"
+def _own_room(place: Path, source: Path, kind: str) -> bool:
+    """The room a run folder keeps for outputs of its own, which its manifest does not list and
+    `written_by_us` counts as the run's: an export into RUN/export-*, a brief as RUN/report.html."""
+    if place.parent != source or kind_of(source) != "run":
+        return False
+    return (kind == "export" and place.name.startswith("export-")) or (
+        kind == "report" and place.name == REPORT
     )
 
 
@@ -173,7 +175,20 @@ def written_by_us(folder: Path) -> set[str] | None:
     for export in folder.glob("export-*"):
         listed = written_by_us(export) if export.is_dir() else None
         ours |= {f"{export.name}/{f}" for f in listed or ()}
+    if is_report(folder / REPORT):
+        ours.add(REPORT)
     return ours
+
+
+def is_report(path: Path) -> bool:
+    """A brief this project wrote: a regular file that starts with REPORT_HEAD."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            return f.read(len(REPORT_HEAD)) == REPORT_HEAD.encode()
+    except OSError:
+        return False
 
 
 def _batch_files(folder: Path) -> set[str] | None:
@@ -355,3 +370,48 @@ def _remove_leftovers(folder: Path) -> None:
         if written_by_us(path) is not None:
             shutil.rmtree(path)
             log.warning("removed %s, an earlier result an interrupted run was replacing", path)
+
+
+@contextmanager
+def claim_report(path, force: bool = False, inputs: Iterable = ()):
+    """Check the path of a brief before any work (not one of `inputs`, nor inside one but for a
+    run folder's room, RUN/report.html; its parent an existing folder; nothing in the way but a
+    brief of ours, replaced only with `force`) and give a hidden partial file beside it to
+    write; when the block ends without error it is renamed into place, else removed."""
+    path = Path(path)
+    check_not_an_input(path, inputs, "report")
+    parent = _existing_parent(path)
+    _check_report_replaceable(path, force)
+    if not os.access(parent, os.W_OK):
+        raise ResultError(path, f"cannot be written: the folder {parent} is not writable")
+    for left in parent.glob(f".{path.name}.partial-*"):  # a killed report's, ours by its head
+        if is_report(left) or (left.is_file() and left.stat().st_size == 0):
+            left.unlink()
+            log.warning("removed %s, left by an interrupted report", left)
+    work = parent / f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield work
+        _check_report_replaceable(path, force)  # still nothing of the user's in the way
+        try:
+            os.replace(work, path)
+        except OSError as err:
+            raise ResultError(path, f"cannot be written ({err.strerror})") from None
+    finally:
+        work.unlink(missing_ok=True)
+
+
+def _check_report_replaceable(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise ResultError(path, "is a folder; --out names the HTML file to write")
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not is_report(path):
+        raise ResultError(
+            path,
+            "exists and is not a brief this project wrote; nothing was written. Choose another "
+            "--out",
+        )
+    if not force:
+        raise ResultError(
+            path, "holds an earlier brief; give --force to replace it, or choose another --out"
+        )

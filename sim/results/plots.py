@@ -82,8 +82,9 @@ def draw_holders(ax, res, state: str, months: slice = slice(None), **style) -> t
     return len(held), float(medians.max()) if medians.size else 0.0
 
 
-def plot_influence(res, state: str, ax=None):
-    """Median and 5-95% band of each power's influence over `state`, events marked."""
+def plot_influence(res, state: str, ax=None, baseline=None):
+    """Median and 5-95% band of each power's influence over `state`, events marked; with
+    `baseline` (Results of the same months), its medians of the powers dotted."""
     if ax is None:
         fig = Figure(figsize=(10, 5.2), layout="constrained")
         ax = fig.add_subplot()
@@ -99,6 +100,12 @@ def plot_influence(res, state: str, ax=None):
         ax.fill_between(res.dates, q05[:, i], q95[:, i], color=color, alpha=0.2, lw=0)
         ax.plot(res.dates, med[:, i], color=color, lw=1.8, label=f"{power} (median, 5-95%)")
     top = max(float(q95.max()), draw_holders(ax, res, state, lw=1.4, ls="--")[1])
+    if baseline is not None:
+        ghost = baseline.influence_bands.sel(state=state).values[1]
+        for i, power in enumerate(powers):
+            ax.plot(baseline.dates, ghost[:, i], color=power_color(power, i), lw=1.2, ls=":")
+        ax.plot([], [], color="0.3", lw=1.2, ls=":", label=f"{baseline.scenario.name} (median)")
+        top = max(top, float(ghost.max()))
     ax.set_ylim(0, max(0.05, top * 1.25))
     _mark_events(ax, res)
     ax.set_title(f"Influence over {state}: {res.scenario.name}, {res.worlds} worlds", pad=24)
