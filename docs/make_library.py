@@ -227,7 +227,7 @@ def answers(folder: Path, runs) -> str:
     import pandas as pd
 
     import sim
-    from sim.analysis.effects import rounded, signed
+    from sim.analysis.effects import effect_decimals, rounded, signed
 
     base = next(r for r in runs if r.scenario.name == "baseline")
     baseline = sim.load_results(folder / base.key, verify_data=False)
@@ -241,7 +241,7 @@ def answers(folder: Path, runs) -> str:
         outcomes = own_outcomes(run.scenario, baseline.scenario)
         if outcomes:
             row = next(c.outcomes(outcomes[:1]).itertuples())
-            d = decimals(row)
+            d = effect_decimals(row)
             lines.append(
                 f"  {row.label}: {rounded(row.diff_median, d, sign=True)} against the baseline "
                 f"(median; {rounded(row.diff_q05, d, sign=True)} to "
