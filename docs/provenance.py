@@ -78,7 +78,7 @@ def current(name: str, root: Path = ROOT) -> str:
     if kind == "scenario":
         from sim.scenario.loading import load_scenario
 
-        return load_scenario(root / path).content_hash()
+        return load_scenario(root / path).content_hash()[:16]
     raise ValueError(f"unknown kind of input {name!r}")
 
 
@@ -220,7 +220,8 @@ def stale(root: Path = ROOT, command: str | None = None) -> list[Stale]:
     found = []
     for key, entry in registry.entries.items():
         if command is None or entry["command"] == command:
-            found += [Stale(key, r, entry["command"]) for r in check(key, entry, root)]
+            if reasons := check(key, entry, root):
+                found.append(Stale(key, "; ".join(reasons), entry["command"]))
     return found
 
 
@@ -234,7 +235,8 @@ def unregistered(root: Path = ROOT) -> list[str]:
         for path in sorted((root / folder).rglob("*"))
         if path.is_file() and path.relative_to(root).as_posix() not in registry.entries
     ]
-    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+    docs = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    for doc in [d for d in docs if d.is_file()]:
         for name in MARKER.findall(doc.read_text(encoding="utf-8")):
             key = f"{doc.relative_to(root).as_posix()}#{name}"
             if key not in registry.entries:
