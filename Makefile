@@ -6,8 +6,15 @@
 #               tests run again under Python 3.12 with mesa 3.5 when that Python is present
 #               (not the property-based ones: random scenarios through the same code, half
 #               the time of that second run, add little to a check of two versions)
+#   make docs   regenerate every figure, table and screenshot of the README and docs/ (the
+#               five targets below); each records what it was made from in docs/generated.json
+#               and skips what is up to date, so with nothing changed it changes nothing
+#               (docs/provenance.md; tests/test_stale_docs.py fails on anything stale)
 #   make library  run the scenario library and rewrite its section of docs/scenarios.md
 #   make notebooks  run the notebooks and render them with their outputs to docs/notebooks/
+#   make validation  the validation, backtest and external tables of docs/validation.md
+#   make figures  the README's plot and start levels, the examples quoted in docs/ prose
+#   make screenshots  the browser app's screenshots in docs/img/app/ (Chromium, playwright)
 #   make bench  the engine, batch and browser-app benchmarks (minutes; figures in
 #               out/bench*.json, see docs/performance.md)
 PYTHON ?= python3
@@ -16,7 +23,7 @@ PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || comm
 VENV312 ?= .venv312
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench library notebooks clean
+.PHONY: demo test lint bench docs library notebooks validation figures screenshots clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,11 +58,23 @@ ifneq ($(PY312),)
 	$(VENV312)/bin/python -m pytest -m model $(XDIST) --ignore=tests/test_properties.py
 endif
 
+# FORCE=--force makes every target regenerate what is up to date too
+docs: library notebooks validation figures screenshots
+
 library: $(BIN)/sim
-	$(BIN)/python docs/make_library.py
+	$(BIN)/python docs/make_library.py $(FORCE)
 
 notebooks: $(BIN)/sim
-	$(BIN)/python docs/make_notebooks.py
+	$(BIN)/python docs/make_notebooks.py $(FORCE)
+
+validation: $(BIN)/sim
+	$(BIN)/python docs/make_validation.py $(FORCE)
+
+figures: $(BIN)/sim
+	$(BIN)/python docs/make_figures.py $(FORCE)
+
+screenshots: $(BIN)/sim
+	$(BIN)/python docs/make_screenshots.py $(FORCE)
 
 bench: $(BIN)/sim
 	$(BIN)/python benchmarks/bench_engine.py --json out/bench.json

@@ -6,7 +6,9 @@ paired difference of influence over the host at the last month against the basel
 plot of that difference over time; then the outcomes the scenario declares to answer its
 question (beyond the baseline's), paired with the baseline, in a table and a plot; for a
 sweep, the difference at each point against the swept values, and the outcomes at each point.
-Nothing in the section is written by hand.
+Nothing in the section is written by hand. Each plot and the section are recorded in
+docs/generated.json with the scenarios and code they were made from (docs/provenance.py); when
+none of those changed since, nothing is run (`--force` runs anyway).
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import provenance
+from provenance import save_png
+
+ROOT = provenance.ROOT
 DOC = ROOT / "docs" / "scenarios.md"
 IMAGES = ROOT / "docs" / "img" / "library"
-BEGIN, END = "<!-- library:begin -->", "<!-- library:end -->"
+NAME = "library"
+BEGIN, END = provenance.markers(NAME)
+COMMAND = "make library"
+CODE = ("code:docs/make_library.py", "code:sim/analysis", "code:sim/batch", "code:sim/results")
+WORLDS = 300
 GUIDE = ROOT / "docs" / "guide.md"
-ANSWERS = "<!-- answers:begin -->", "<!-- answers:end -->"
+ANSWERS = "answers"  # the guide's section of the library's answers
 # the library's questions the analyst's guide answers, in its order
 GUIDE_QUESTIONS = (
     "termez_closure",
@@ -103,7 +112,8 @@ def sweep_outcome_table(found, points, outcomes) -> list[str]:
     return lines
 
 
-def section(folder: Path, runs) -> str:
+def section(folder: Path, runs) -> tuple[str, dict[Path, str]]:
+    """The section's text, and each plot written with the scenario file it shows."""
     import pandas as pd
 
     import sim
@@ -116,8 +126,8 @@ def section(folder: Path, runs) -> str:
     by_file: dict[str, list] = {}
     for run in runs:
         by_file.setdefault(run.file, []).append(run)
+    images: dict[Path, str] = {}
     lines = [
-        BEGIN,
         "<!-- written by `make library` (docs/make_library.py); do not edit by hand -->",
         "",
         f"Every scenario below ran with {base.worlds} worlds and seed {base.seed}, so each is "
@@ -173,12 +183,14 @@ def section(folder: Path, runs) -> str:
                 f"{signed(peak.difference)} [{signed(peak.ci_low)}, {signed(peak.ci_high)}] in "
                 f"{pd.Timestamp(peak.date):%Y-%m}.",
             ]
-            found[0].plot(host).savefig(image, dpi=90)
+            images[save_png(found[0].plot(host), image, dpi=90)] = file
             if peak.state != host:
-                found[0].plot(peak.state).savefig(IMAGES / f"{name}_{peak.state}.png", dpi=90)
+                other = IMAGES / f"{name}_{peak.state}.png"
+                images[save_png(found[0].plot(peak.state), other, dpi=90)] = file
                 extra = ["", f"![{name}, {peak.state}](img/library/{name}_{peak.state}.png)"]
             if outcomes:
-                found[0].plot_outcomes(outcomes).savefig(IMAGES / f"{name}_outcomes.png", dpi=90)
+                plot = found[0].plot_outcomes(outcomes)
+                images[save_png(plot, IMAGES / f"{name}_outcomes.png", dpi=90)] = file
                 extra += ["", *outcome_table(found[0], outcomes)]
                 extra += ["", f"![{name}, outcomes](img/library/{name}_outcomes.png)"]
         else:
@@ -187,7 +199,7 @@ def section(folder: Path, runs) -> str:
                 f"A sweep of {len(points)} points; the plot shows each point's paired "
                 f"difference over {host} in the last month against the swept values.",
             ]
-            sweep_figure(found, points, host).savefig(image, dpi=90)
+            images[save_png(sweep_figure(found, points, host), image, dpi=90)] = file
             if outcomes:
                 extra = [
                     "",
@@ -197,8 +209,7 @@ def section(folder: Path, runs) -> str:
                     *sweep_outcome_table(found, points, outcomes),
                 ]
         lines += ["", f"![{name}](img/library/{name}.png)", *extra]
-    lines.append(END)
-    return "\n".join(lines)
+    return "\n".join(lines), images
 
 
 def start_levels(baseline, host: str) -> str:
@@ -232,7 +243,7 @@ def answers(folder: Path, runs) -> str:
     base = next(r for r in runs if r.scenario.name == "baseline")
     baseline = sim.load_results(folder / base.key, verify_data=False)
     host = baseline.scenario.codes("host")[0]
-    lines = [ANSWERS[0], "<!-- written by `make library` (docs/make_library.py) -->", ""]
+    lines = ["<!-- written by `make library` (docs/make_library.py) -->", ""]
     lines += [start_levels(baseline, host), ""]
     for name in GUIDE_QUESTIONS:
         run = next(r for r in runs if r.scenario.name == name)
@@ -262,18 +273,22 @@ def answers(folder: Path, runs) -> str:
     return "\n".join(lines)
 
 
-def replace_between(path: Path, markers: tuple[str, str], block: str) -> None:
-    """Write `block` (markers included) over the text between `markers` in `path`."""
-    text = path.read_text()
-    start, end = text.index(markers[0]), text.index(markers[1]) + len(markers[1])
-    path.write_text(text[:start] + block + text[end:])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worlds", type=int, default=300, help="worlds per run")
+    parser.add_argument(
+        "--worlds", type=int, default=WORLDS,
+        help=f"worlds per run ({WORLDS}; another number makes a draft, which the docs' "
+        "staleness test refuses)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "library", help="batch folder")
+    parser.add_argument("--force", action="store_true", help="run even if nothing changed")
     args = parser.parse_args(argv)
+    key = f"{DOC.relative_to(ROOT).as_posix()}#{NAME}"
+    answered = f"{GUIDE.relative_to(ROOT).as_posix()}#{ANSWERS}"
+    everything = provenance.inputs(*provenance.library(), *CODE)
+    if not args.force and provenance.up_to_date(COMMAND, {key: everything, answered: everything}):
+        print(f"{key} and its plots are up to date (nothing they are made from changed)")
+        return 0
     from sim.batch.batch import run_batch
 
     files = sorted(ROOT.glob("scenarios/*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
@@ -282,10 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     if not report.ok:
         print(report.failed_files, report.failed_blocks, file=sys.stderr)
         return 1
-    replace_between(DOC, (BEGIN, END), section(report.folder, report.runs))
-    replace_between(GUIDE, ANSWERS, answers(report.folder, report.runs))
-    print(f"{DOC.relative_to(ROOT)}: library section and {len(report.runs)} runs' plots written")
-    print(f"{GUIDE.relative_to(ROOT)}: the library's answers written")
+    text, images = section(report.folder, report.runs)
+    provenance.replace_section(DOC, NAME, text)
+    provenance.replace_section(GUIDE, ANSWERS, answers(report.folder, report.runs))
+    baseline = provenance.scenario_input(ROOT / "scenarios" / "baseline.yaml")
+    made = {key: everything, answered: everything}
+    for image, file in images.items():
+        used = (baseline, provenance.scenario_input(file), *CODE)
+        made[image.relative_to(ROOT).as_posix()] = provenance.inputs(*used)
+    provenance.Registry().record(COMMAND, made, draft=args.worlds != WORLDS)
+    print(f"{key}: library section and {len(report.runs)} runs' plots written")
     return 0
 
 
