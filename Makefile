@@ -23,7 +23,7 @@ PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || comm
 VENV312 ?= .venv312
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench docs library notebooks validation figures screenshots clean
+.PHONY: demo test lint bench docs library notebooks validation figures effects screenshots clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ ifneq ($(PY312),)
 endif
 
 # FORCE=--force makes every target regenerate what is up to date too
-docs: library notebooks validation figures screenshots
+docs: library notebooks validation figures effects screenshots
 
 library: $(BIN)/sim
 	$(BIN)/python docs/make_library.py $(FORCE)
@@ -72,6 +72,9 @@ validation: $(BIN)/sim
 
 figures: $(BIN)/sim
 	$(BIN)/python docs/make_figures.py $(FORCE)
+
+effects: $(BIN)/sim
+	$(BIN)/python docs/make_effects.py $(FORCE)
 
 screenshots: $(BIN)/sim
 	$(BIN)/python docs/make_screenshots.py $(FORCE)

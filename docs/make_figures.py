@@ -5,6 +5,8 @@
   start       the README's start levels (`sim.calibration.external.start_levels`);
   compare     docs/analysis.md's examples of `sim compare` and `sim compare --why`, from the
               commands they name;
+  worked      docs/model.md's worked example of the start levels (section 3.3.11), from the
+              dependence shares of the start state;
   band        docs/assumptions.md's band of Russia's influence over Afghanistan, with the
               assumptions fixed and drawn.
 
@@ -27,6 +29,7 @@ ROOT = provenance.ROOT
 README = ROOT / "README.md"
 ANALYSIS = ROOT / "docs" / "analysis.md"
 ASSUMPTIONS = ROOT / "docs" / "assumptions.md"
+MODEL_MD = ROOT / "docs" / "model.md"
 IMAGE = ROOT / "docs" / "img" / "influence_AFG.png"
 COMMAND = "make figures"
 BASELINE = "scenario:scenarios/baseline.yaml"
@@ -150,6 +153,58 @@ def band() -> None:
     provenance.replace_section(ASSUMPTIONS, "band", text)
 
 
+def worked() -> None:
+    """model.md's worked example: each holder's dependence shares over the host at the start,
+    its openness and level, Russia's level worked out, and Russia over Tajikistan."""
+    import numpy as np
+
+    from sim.core.params import compile_scenario
+    from sim.core.stages.influence import components
+    from sim.model import initial_balance
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.vocab import INFLUENCE_COMPONENTS
+
+    p = compile_scenario(load_scenario("baseline"))
+    st = initial_balance(p, 1)
+    powers, holders = components(p, st, 0, st.host_revenue.copy())
+    host, w = p.host_state, p.influence.weights
+    shares = np.concatenate([powers[0, :, :, host], holders[0]], axis=1).T  # (holder, 5)
+    openness = np.concatenate([st.openness[0, :, host], p.holders.openness])
+    levels = np.concatenate([st.influence[0, :, host], st.holder_influence[0]])
+    codes = p.power_codes + p.holders.codes
+    lines = [
+        "| holder | " + " | ".join(INFLUENCE_COMPONENTS) + " | openness | level |",
+        "|---|" + "---:|" * (len(INFLUENCE_COMPONENTS) + 2),
+    ]
+    for code, row, o, level in zip(codes, shares, openness, levels, strict=True):
+        cells = " | ".join(f"{v:.3f}" for v in row)
+        lines.append(f"| {code} | {cells} | {o:.2g} | {level:.3f} |")
+    total = " | ".join(f"{v:.3f}" for v in shares.sum(axis=0))
+    lines += [f"| all holders | {total} | | {levels.sum():.3f} |", ""]
+    rus, tjk = p.power_codes.index("RUS"), p.state_codes.index("TJK")
+    r = shares[rus]
+    accepted = float(w[:4] @ r[:4])
+    terms = " + ".join(f"{w[c]:g} \\times {r[c]:.3f}" for c in range(4))
+    lines.append(
+        f"Russia: ${openness[rus]:g} \\times ({terms}) + {w[4]:g} \\times {r[4]:.3f} = "
+        f"{openness[rus]:g} \\times {accepted:.3f} + {w[4] * r[4]:.3f} = {levels[rus]:.3f}$. "
+        f"Together the holders account for {levels.sum():.2f} of Afghanistan's weighted "
+        f"dependence. Over Tajikistan, Russia's shares are "
+        + ", ".join(
+            f"{powers[0, c, rus, tjk]:.2f} of {name}" for c, name in enumerate(INFLUENCE_COMPONENTS)
+        )
+        + f" at openness {st.openness[0, rus, tjk]:.2g}, so its level is "
+        f"{st.influence[0, rus, tjk]:.3f}, against "
+        + " and ".join(
+            f"{code}'s {st.influence[0, i, tjk]:.3f}"
+            for i, code in enumerate(p.power_codes)
+            if i != rus
+        )
+        + "."
+    )
+    provenance.replace_section(MODEL_MD, "worked", "\n".join(lines))
+
+
 PARTS = {  # name: (maker, artefacts, inputs beside the model)
     "influence": (influence, [key(IMAGE)], (BASELINE, ME, "code:sim/batch", "code:sim/results")),
     "start": (start, [key(README, "start")], (BASELINE, ME, "code:sim/calibration")),
@@ -158,6 +213,7 @@ PARTS = {  # name: (maker, artefacts, inputs beside the model)
         [key(ANALYSIS, "compare"), key(ANALYSIS, "why")],
         (BASELINE, "scenario:scenarios/us_reengagement.yaml", ME, "code:sim"),
     ),
+    "worked": (worked, [key(MODEL_MD, "worked")], (BASELINE, ME)),
     "band": (band, [key(ASSUMPTIONS, "band")], (BASELINE, ME, "code:sim/batch")),
 }
 

@@ -213,3 +213,49 @@ def test_the_doc_lists_every_uncertainty(baseline):
         cells = listed[item.name]
         assert cells[1] == f"`{item.path}`", item.name
         assert cells[2].startswith(f"{item.low:g} to {item.high:g} "), item.name
+
+
+def test_the_counts_the_docs_quote_are_the_baselines(baseline, assumed, drawn, fixed):
+    """The docs quote how many numbers the baseline sources, assumes and draws: each count is
+    recomputed here, so a new number or range cannot leave the prose behind."""
+    numbers = dict(sourced_numbers(baseline.model_dump(mode="json")))
+    kinds = [source.partition(":")[0].strip() for source in numbers.values()]
+    drawn_assumed = [p for p in drawn if is_assumption(numbers.get(p, ""))]
+    docs = DOC.parent
+    expected = {
+        DOC: {
+            r"Of the baseline's sourced numbers, (\d+) say `assumption:`": [len(assumed)],
+            r"\*\*Drawn\*\* \(section A\): (\d+) uncertainties": [len(baseline.uncertainties)],
+            r"(\d+) of the (\d+) numbers drawn are `assumption:` numbers; (\d+) carry": [
+                len(drawn_assumed),
+                len(drawn),
+                len(drawn) - len(drawn_assumed),
+            ],
+            r"the other (\d+) assumed numbers": [len(fixed)],
+        },
+        docs / "guide.md": {r"(\d+) of them carry a range": [len(baseline.uncertainties)]},
+        docs / "model.md": {
+            r"holds (\d+) sourced numbers: (\d+) marked article, (\d+) statistic, (\d+) "
+            r"assumption and (\d+)\s+calibrated": [
+                len(numbers),
+                *(
+                    kinds.count(k) for k in ("article", "statistic", "assumption", "calibrated")
+                ),  # fmt: skip
+            ]
+        },
+        docs / "analysis.md": {r"its (\d+) drawn inputs": [len(drawn)]},
+    }
+    for path, claims in expected.items():
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for pattern, counts in claims.items():
+            found = re.search(pattern, text)
+            assert found, f"{path.name}: no sentence matching {pattern!r}"
+            assert [int(g) for g in found.groups()] == counts, f"{path.name}: {found.group(0)!r}"
+
+
+def test_every_probe_of_section_c_backs_a_rule_of_section_b(rules):
+    """The measured effects of numbers kept fixed (docs/make_effects.py) name the rules they
+    back; a rule renamed or dropped would leave its probes pointing at nothing."""
+    probes = table_rows(section(DOC.read_text(encoding="utf-8"), "Measured effects"))
+    titles = {title for title, _, _ in rules}
+    assert probes and {cells[0] for cells in probes} <= titles

@@ -102,7 +102,7 @@ def test_a_changed_scenario_makes_what_was_made_from_it_stale(tmp_path):
 def test_a_changed_model_makes_everything_stale_and_docs_do_not(tmp_path):
     root = copy_of_the_project(tmp_path, copied=("sim", "agents", "docs"))
     model = provenance.current("model", root)
-    (root / "docs" / "model.md").write_text("edited\n", encoding="utf-8")
+    (root / "docs" / "architecture.md").write_text("edited\n", encoding="utf-8")  # no table
     (root / "sim" / "cli" / "run.py").write_text("# the command line is not the model\n")
     provenance.current.cache_clear()
     assert provenance.current("model", root) == model

@@ -296,15 +296,19 @@ def test_the_start_levels_of_all_holders_over_a_state_add_up_to_at_most_one():
 
 
 def test_rank_agreement_with_the_china_index_is_as_documented():
-    """Reported, not tuned to: the figure docs/validation.md gives, from the file it cites."""
+    """Reported, not tuned to: docs/validation.md states the figures computed from the file
+    it cites (its section is generated; the staleness test says when it must be remade)."""
     from sim.calibration.external import rank_agreement, start_levels
 
     levels = start_levels(load_scenario(BASELINE))
     found = rank_agreement(levels, EXTERNAL).loc["China Index"]
     assert found.pairs == 5
-    assert round(found.spearman, 2) == -0.10 and round(found.kendall, 2) == 0.0
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
+    stated = f"Over the 5 pairs, Spearman's rho is {found.spearman:.2f}"
+    assert stated in documented and f"Kendall's tau {found.kendall:.2f}" in documented
     china = levels.xs("CHN", level="holder").sort_values(ascending=False)
-    ordered = pd.DataFrame(
-        {"measure": "same order", "holder": "CHN", "state": china.index, "rank": range(1, 9)}
-    )
-    assert rank_agreement(levels, ordered).loc["same order", "spearman"] == 1.0
+    for name, ranks, expected in (("same", range(1, 9), 1.0), ("reversed", range(8, 0, -1), -1.0)):
+        ordered = pd.DataFrame(
+            {"measure": name, "holder": "CHN", "state": china.index, "rank": ranks}
+        )
+        assert rank_agreement(levels, ordered).loc[name, "spearman"] == pytest.approx(expected)
