@@ -4,8 +4,8 @@ Writes two tables of docs/assumptions.md:
 
   effects        section A: each declared uncertainty at the low end of its range against its
                  high end, all else as written;
-  fixed_effects  section B: the probes of the numbers kept fixed, which back the reasons given
-                 there (PROBES below: which numbers, over which range).
+  fixed_effects  section C: the probes of the numbers kept fixed, which back the reasons
+                 section B gives (PROBES below: which numbers, over which range).
 
 An effect is the largest change of a final (last month) influence of any holder over any state
 between the two ends: the mean over WORLDS worlds in fixed mode with seed SEED, the same worlds
@@ -36,7 +36,7 @@ class Probe:
     when `scale`, at most `ceiling`), all else as written. `paths` may hold `{a,b}`
     alternatives and `*` segments."""
 
-    rule: str  # the rule of section B it backs
+    rule: str  # the title of the rule of section B it backs
     varied: str  # what it varies, in words
     paths: str
     low: float
@@ -155,7 +155,7 @@ def final_influence(scenario):
         for h in data.power.values
         for s in data.state.values
     }
-    host = str(data.state.values[0])
+    host = scenario.codes("host")[0]
     for holder in data.holder.values:
         values.setdefault(f"{holder}>{host}", float(last.host_influence.sel(holder=holder)))
     return values
