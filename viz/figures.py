@@ -92,8 +92,8 @@ def _line(
     if band:
         fig.add_scatter(
             x=np.concatenate([dates, dates[::-1]]), y=np.concatenate([high, low[::-1]]),
-            fill="toself", fillcolor=_fill(color), line={"width": 0}, hoverinfo="skip",
-            showlegend=False, legendgroup=name,
+            mode="lines", fill="toself", fillcolor=_fill(color), line={"width": 0},
+            hoverinfo="skip", showlegend=False, legendgroup=name,
         )  # fmt: skip
     columns = [low, high] if baseline is None else [low, high, np.asarray(baseline, dtype=float)]
     also = "" if baseline is None else f"; baseline %{{customdata[2]:{number}}}"
@@ -156,17 +156,16 @@ def influence_chart(
 
 
 def _drawn_events(fig: go.Figure, res: Results, end: int, top: float) -> None:
-    """The events drawn (mean over worlds per month) as grey bars along the bottom, a sixth of
-    the chart's height at most, their number in the hover label."""
+    """The events drawn (mean over worlds per month) as a grey step area along the bottom, a
+    sixth of the chart's height at most, their number in the hover label."""
     drawn = res.dataset["events"].isel(month=slice(0, end)).sum("shock").mean("world").values
     if drawn.size and drawn.max() > 0:
-        fig.add_bar(
-            x=res.dates[:end], y=drawn * top / 6 / drawn.max(), customdata=drawn,
-            marker={"color": DRAWN_GREY, "line": {"width": 0}}, name="events drawn",
-            showlegend=False,
+        fig.add_scatter(
+            x=res.dates[:end], y=drawn * top / 6 / drawn.max(), customdata=drawn, mode="lines",
+            line={"width": 0, "shape": "hvh"}, fill="tozeroy", fillcolor=DRAWN_GREY,
+            name="events drawn", showlegend=False,
             hovertemplate="events drawn: %{customdata:.2f} (mean over worlds)<extra></extra>",
         )  # fmt: skip
-        fig.update_layout(bargap=0)
 
 
 def _scheduled_events(fig: go.Figure, res: Results, end: int, top: float) -> None:
