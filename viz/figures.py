@@ -85,9 +85,9 @@ def _line(
     spread: str = "5-95%",
     baseline=None,
 ) -> None:
-    """A line (a median, or a mean) with its band `bands` = (low, middle, high), each (month,):
-    the band shaded when `band`, and in the hover label either way, with `baseline`'s value at
-    that month when given (low, middle, high are the values shown)."""
+    """A line through `middle` (a median, or a mean) with its band from `low` to `high`, `bands`
+    = (low, middle, high), each (month,): the band shaded when `band`, and in the hover label
+    either way, beside `baseline`'s value at that month when given."""
     low, middle, high = (np.asarray(b, dtype=float) for b in bands)
     if band:
         fig.add_scatter(
@@ -128,6 +128,7 @@ def influence_chart(
     dates, powers = res.dates[:end], res.labels("power")
     bands = holder_bands(res, state)
     ghosts = holder_bands(baseline, state) if baseline is not None else {}
+    aligned = baseline is not None and baseline.dates[:end].equals(dates)  # same months
     reach = [bands[h][2 if h in powers else 1, :end] for h in bands]
     reach += [ghosts[h][1] for h in powers if h in ghosts]
     top = max(0.05, 1.2 * max((float(r.max(initial=0)) for r in reach), default=0))
@@ -148,7 +149,7 @@ def influence_chart(
         _line(
             fig, dates, (low[:end], middle[:end], high[:end]), holder, color, band=power,
             dash="solid" if power else "dashdot", width=2.0 if power else 1.4,
-            baseline=None if ghost is None else ghost[1][:end],
+            baseline=ghost[1][:end] if ghost is not None and aligned else None,
         )  # fmt: skip
     _scheduled_events(fig, res, end, top)
     _time_axis(fig, res, range=[0, top], title="influence index [0, 1]")
