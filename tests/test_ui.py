@@ -158,14 +158,14 @@ def test_the_page_asks_nothing_of_any_server_but_its_own(watched, app_url):
     assert w.errors == [] and w.failed == []
 
 
-def hover_text(w: Watched, chart: str) -> str:
-    label = w.page.locator(f".chart-{chart} .hoverlayer")
+def hover_text(w: Watched, chart: str, showing: str) -> str:
+    """The chart's hover label, once it shows `showing`."""
     w.page.wait_for_function(
-        "sel => document.querySelector(sel)?.textContent.trim().length > 0",
-        arg=f".chart-{chart} .hoverlayer",
+        "([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
+        arg=[f".chart-{chart} .hoverlayer", showing],
         timeout=WAIT,
     )
-    return label.text_content()
+    return w.page.locator(f".chart-{chart} .hoverlayer").text_content()
 
 
 def test_pointing_at_the_influence_chart_reads_values_bands_dates_and_events(watched):
@@ -178,7 +178,7 @@ def test_pointing_at_the_influence_chart_reads_values_bands_dates_and_events(wat
     area = w.page.locator(".chart-influence .nsewdrag").first
     box = area.bounding_box()
     w.page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.5 * box["height"])
-    text = hover_text(w, "influence")
+    text = hover_text(w, "influence", "RUS ")
     assert re.search(r"20[23]\d-\d\d", text), text  # the month pointed at, as YYYY-MM
     assert re.search(r"RUS 0\.\d{3} \(5-95% 0\.\d{3} to 0\.\d{3}; baseline 0\.\d{3}\)", text)
     assert re.search(r"IRN 0\.\d{3} \(5-95%", text)  # a neighbour holding influence too
@@ -191,7 +191,7 @@ def test_pointing_at_the_influence_chart_reads_values_bands_dates_and_events(wat
     events = w.page.locator(".chart-influence .scatterlayer .trace").last  # their markers
     point = events.locator("path.point").first.bounding_box()
     w.page.mouse.move(point["x"] + point["width"] / 2, box["y"] + 0.5 * box["height"])
-    assert first.split("<br>")[0] in hover_text(w, "influence")
+    assert hover_text(w, "influence", first.split("<br>")[0])
 
     def x_range():
         return w.page.evaluate(

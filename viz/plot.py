@@ -19,7 +19,9 @@ import plotly.io
 import solara.server.settings
 import traitlets
 
-PLOTLY_JS = "plotly.package_data"  # the package holding plotly.min.js, served by Solara
+# plotly's data folder (plotly.min.js, beside its templates and sample data sets, all public),
+# served by Solara at /static/assets/ after the app's own assets and before Solara's
+PLOTLY_JS = "plotly.package_data"
 if PLOTLY_JS not in solara.server.settings.assets.extra_locations:
     solara.server.settings.assets.extra_locations.append(PLOTLY_JS)
 
