@@ -40,12 +40,14 @@ def full(page) -> None:
 
 
 def drawn(page, *charts: str) -> None:
-    """Wait until each chart's image has loaded with a real size."""
+    """Wait until plotly.js has drawn each chart in the browser (viz/plot.py marks it with the
+    revision of its figure), at a real size."""
     for chart in charts:
         page.wait_for_function(
-            "sel => { const i = document.querySelector(sel); return i && i.complete"
-            " && i.naturalWidth > 200 && i.naturalHeight > 100; }",
-            arg=f".chart-{chart} img",
+            "sel => { const s = document.querySelector(sel);"
+            " return s && s.getBoundingClientRect().width > 200"
+            " && s.getBoundingClientRect().height > 100; }",
+            arg=f".chart-{chart} .js-plotly-plot[data-revision] svg.main-svg",
             timeout=WAIT,
         )
 

@@ -2,15 +2,19 @@
 no CDN reachable, driven in Debian's Chromium by playwright. Screenshots go to
 out/test-artifacts/ui/ for a person to look at.
 
-Charts are checked by their image itself (the PNG's data URL changes), never by a text alone.
+Charts are drawn in the browser by plotly.js (viz/plot.py): they are checked by what the browser
+drew (the chart's SVG, and the revision of the figure drawn, a digest of its numbers), never by
+a text alone.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright import sync_api as playwright
@@ -42,19 +46,22 @@ def browser(app_url):
 
 
 class Watched:
-    """A page with its page errors and failed requests recorded."""
+    """A page with its page errors, failed requests and every request it made recorded."""
 
     def __init__(self, browser, url: str):
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.failed: list[str] = []
+        self.requests: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on(
             "response",
             lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
         )
         self.page.on("requestfailed", lambda r: self.failed.append(f"failed {r.url}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("websocket", lambda ws: self.requests.append(ws.url))
         self.page.goto(url)
 
     def full(self) -> None:
@@ -64,30 +71,33 @@ class Watched:
             timeout=WAIT,
         )
 
-    def image(self, chart: str) -> str:
-        img = self.page.locator(f".chart-{chart} img").first
-        img.wait_for(timeout=WAIT)
-        return img.get_attribute("src")
+    def revision(self, chart: str) -> str:
+        """Which figure the chart shows (a digest of its numbers), once plotly.js drew it."""
+        plot = self.page.locator(f".chart-{chart} .js-plotly-plot[data-revision]").first
+        plot.wait_for(timeout=WAIT)
+        return plot.get_attribute("data-revision")
 
     def drawn(self, chart: str) -> bool:
-        """The chart's image has loaded and has a real size (a PNG the browser decoded)."""
-        self.image(chart)
+        """The chart is drawn in the browser: plotly's SVG with a real size, and no image."""
+        self.revision(chart)
         self.page.wait_for_function(
-            "sel => { const i = document.querySelector(sel); return i && i.complete"
-            " && i.naturalWidth > 200 && i.naturalHeight > 100; }",
-            arg=f".chart-{chart} img",
+            "sel => { const s = document.querySelector(sel);"
+            " return s && s.getBoundingClientRect().width > 200"
+            " && s.getBoundingClientRect().height > 100; }",
+            arg=f".chart-{chart} svg.main-svg",
             timeout=WAIT,
         )
+        assert self.page.locator(f".chart-{chart} img").count() == 0
         return True
 
     def changed(self, chart: str, before: str) -> str:
         self.page.wait_for_function(
-            "([sel, before]) => { const i = document.querySelector(sel);"
-            " return i && i.getAttribute('src') !== before; }",
-            arg=[f".chart-{chart} img", before],
+            "([sel, before]) => { const p = document.querySelector(sel);"
+            " return p && p.dataset.revision && p.dataset.revision !== before; }",
+            arg=[f".chart-{chart} .js-plotly-plot", before],
             timeout=WAIT,
         )
-        return self.image(chart)
+        return self.revision(chart)
 
     def tab(self, name: str) -> None:
         self.page.get_by_role("tab", name=name).click()
@@ -116,16 +126,97 @@ def watched(browser, app_url):
 def test_page_loads_offline_with_no_failed_request_and_no_error(watched):
     w = watched()
     w.full()
-    assert w.drawn("influence")
+    for chart in ("influence", "why", "heatmap", "threat", "trade"):
+        assert w.drawn(chart), chart  # drawn by the browser from numbers, not an image
     w.shot("ensemble")
     assert w.errors == []
     assert w.failed == []
 
 
+def local(url: str, app_url: str) -> bool:
+    """A request to the app's own server, or to nowhere (a blob or data URL)."""
+    parts, app = urlsplit(url), urlsplit(app_url)
+    return parts.scheme in ("blob", "data") or parts.netloc == app.netloc
+
+
+def test_the_page_asks_nothing_of_any_server_but_its_own(watched, app_url):
+    """Every request of the page, its websocket and the charts' plotly.js included, goes to the
+    app's own server on localhost: through every tab, and while the charts are pointed at."""
+    w = watched()
+    w.full()
+    w.drawn("influence")
+    w.page.locator(".chart-influence .nsewdrag").first.hover()
+    for name, chart in (("Compare", "difference"), ("Map", "map"), ("One world", None)):
+        w.tab(name)
+        if chart:
+            assert w.drawn(chart)
+    w.page.wait_for_timeout(500)
+    assert any(url.endswith("/static/assets/plotly.min.js") for url in w.requests)
+    assert sum("plotly.min.js" in url for url in w.requests) == 1, "loaded once for the page"
+    outside = [url for url in w.requests if not local(url, app_url)]
+    assert outside == [], outside
+    assert w.errors == [] and w.failed == []
+
+
+def hover_text(w: Watched, chart: str, showing: str) -> str:
+    """The chart's hover label, once it shows `showing`."""
+    w.page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
+        arg=[f".chart-{chart} .hoverlayer", showing],
+        timeout=WAIT,
+    )
+    return w.page.locator(f".chart-{chart} .hoverlayer").text_content()
+
+
+def test_pointing_at_the_influence_chart_reads_values_bands_dates_and_events(watched):
+    """Over the plot: the month pointed at, and each holder's median with its 5-95% band and
+    the baseline's median; over a scheduled event's marker, its label. A drag zooms and a
+    double click resets."""
+    w = watched("v.russia_security=0.3")
+    w.full()
+    w.drawn("influence")
+    area = w.page.locator(".chart-influence .nsewdrag").first
+    box = area.bounding_box()
+    w.page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.5 * box["height"])
+    text = hover_text(w, "influence", "RUS ")
+    assert re.search(r"20[23]\d-\d\d", text), text  # the month pointed at, as YYYY-MM
+    assert re.search(r"RUS 0\.\d{3} \(5-95% 0\.\d{3} to 0\.\d{3}; baseline 0\.\d{3}\)", text)
+    assert re.search(r"IRN 0\.\d{3} \(5-95%", text)  # a neighbour holding influence too
+    w.shot("influence_hover")
+    first = w.page.evaluate(
+        "() => document.querySelector('.chart-influence .js-plotly-plot').data"
+        ".find(t => t.name === 'scheduled events').customdata[0]"
+    )
+    assert first.startswith("1. ")
+    events = w.page.locator(".chart-influence .scatterlayer .trace").last  # their markers
+    point = events.locator("path.point").first.bounding_box()
+    w.page.mouse.move(point["x"] + point["width"] / 2, box["y"] + 0.5 * box["height"])
+    assert hover_text(w, "influence", first.split("<br>")[0])
+
+    def x_range():
+        return w.page.evaluate(
+            "() => document.querySelector('.chart-influence .js-plotly-plot')"
+            "._fullLayout.xaxis.range.map(String)"
+        )
+
+    whole = x_range()
+    w.page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.5 * box["height"])
+    w.page.mouse.down()
+    w.page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"], steps=5)
+    w.page.mouse.up()
+    w.page.wait_for_timeout(300)
+    zoomed = x_range()
+    assert zoomed != whole and zoomed[0] > whole[0] and zoomed[1] < whole[1]
+    w.page.mouse.dblclick(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])
+    w.page.wait_for_timeout(300)
+    assert x_range() == whole
+    assert w.errors == [] and w.failed == []
+
+
 def test_a_lever_change_redraws_the_chart_and_enters_the_link(watched):
     w = watched()
     w.full()
-    before = w.image("influence")
+    before = w.revision("influence")
     slider = w.page.locator(".lever-russia_security [role=slider]")
     slider.focus()
     for _ in range(4):
@@ -152,7 +243,7 @@ def test_step_advances_the_month_and_the_chart(watched):
     w.page.wait_for_function(
         "document.querySelector('.world-month').textContent.startsWith('Month 1 ')", timeout=WAIT
     )
-    first = w.image("world-influence")
+    first = w.revision("world-influence")
     for _ in range(3):
         step.click()
     w.page.wait_for_function(
@@ -191,13 +282,15 @@ def test_the_map_renders_and_follows_the_month(watched):
     w.full()
     w.tab("Map")
     assert w.drawn("map")
-    closed = w.image("map")
+    closed = w.revision("map")
+    assert "termez_hairatan closed" in w.page.locator(".chart-map .js-plotly-plot").text_content()
     w.shot("map")
     w.page.goto(w.page.url.replace("month=35", "month=0"))
     w.full()
     w.tab("Map")
     assert w.drawn("map")
-    assert w.image("map") != closed
+    assert w.revision("map") != closed
+    assert "closed" not in w.page.locator(".chart-map .js-plotly-plot").text_content()
     assert w.errors == []
 
 
@@ -253,7 +346,7 @@ def test_the_assumptions_switch_shows_ranges_or_sliders_and_enters_the_link(watc
     drawn_range.wait_for(timeout=WAIT)
     assert "0.65 to 0.9 (triangular)" in drawn_range.text_content()
     assert w.page.locator(".uncertainty-threat_memory").count() == 0
-    before = w.image("influence")
+    before = w.revision("influence")
     w.page.locator(".assumptions-mode").get_by_text("fixed").click()
     w.page.locator(".uncertainty-threat_memory").wait_for(timeout=WAIT)
     w.changed("influence", before)
@@ -293,10 +386,10 @@ def test_five_sessions_at_once_each_get_their_own_results(browser, app_url):
         for w in pages:  # all five were opened before any finished: they compute at once
             w.full()
         statuses = [w.page.locator(".status").text_content() for w in pages]
-        images = [w.image("influence") for w in pages]
+        drawn = [w.revision("influence") for w in pages]
         for seed, status in zip(seeds, statuses, strict=True):
             assert f"200 worlds, seed {seed}" in status
-        assert len(set(images)) == len(images)  # five different ensembles, five images
+        assert len(set(drawn)) == len(drawn)  # five different ensembles, five figures
         pages[0].shot("five_sessions_first")
     finally:
         for w in pages:

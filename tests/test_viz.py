@@ -9,22 +9,24 @@ the same seed are compared world by world and exactly."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import xarray as xr
-from matplotlib.figure import Figure
 
 import sim
 import viz.ensemble as ensemble_module
 import viz.explore as explore_module
 from sim.analysis.experiments import inputs
 from sim.errors import ScenarioError
+from sim.results.reduce import world_quantiles
 from sim.scenario.loading import load_scenario
-from viz import charts, explore, geography
+from viz import explore, figures
 from viz.ensemble import (
     Superseded,
     dataset_netcdf,
@@ -35,6 +37,7 @@ from viz.ensemble import (
     run_ensemble,
     scenario_yaml,
 )
+from viz.plot import plot_json
 from viz.uploads import MAX_UPLOAD, read_upload
 from viz.view import PREVIEW_WORLDS, View, scenario_of, view_from_query
 from viz.world import OneWorld
@@ -481,56 +484,79 @@ def played(scenario):
 
 
 FIGURES = {
-    "map-first": lambda r, c, w: geography.map_figure(r, 0),
-    "map-last": lambda r, c, w: geography.map_figure(r, r.months - 1),
-    "influence": lambda r, c, w: charts.influence_chart(r, STATE),
-    "influence-ghost": lambda r, c, w: charts.influence_chart(r, STATE, baseline=c.b),
-    "heat-map": lambda r, c, w: charts.heat_map(r, r.months - 1),
-    "threat": lambda r, c, w: charts.threat_chart(r, STATE),
-    "trade": lambda r, c, w: charts.trade_chart(r, STATE),
-    "difference": lambda r, c, w: charts.difference_chart(c, STATE),
-    "why": lambda r, c, w: charts.why_chart(c, STATE),
-    "why-elsewhere": lambda r, c, w: charts.why_chart(c, "TJK"),
-    "world-influence": lambda r, c, w: charts.influence_chart(w, STATE, until=MONTHS // 2),
-    "world-influence-unstarted": lambda r, c, w: charts.influence_chart(w, STATE, until=0),
-    "world-heat-map": lambda r, c, w: charts.heat_map(w, MONTHS // 2 - 1),
-    "world-threat": lambda r, c, w: charts.threat_chart(w, STATE, until=MONTHS // 2),
-    "world-trade": lambda r, c, w: charts.trade_chart(w, STATE, until=MONTHS // 2),
-    "world-map": lambda r, c, w: geography.map_figure(w, MONTHS // 2 - 1),
+    "map-first": lambda r, c, w: figures.map_figure(r, 0),
+    "map-last": lambda r, c, w: figures.map_figure(r, r.months - 1),
+    "influence": lambda r, c, w: figures.influence_chart(r, STATE),
+    "influence-ghost": lambda r, c, w: figures.influence_chart(r, STATE, baseline=c.b),
+    "heat-map": lambda r, c, w: figures.heat_map(r, r.months - 1),
+    "threat": lambda r, c, w: figures.threat_chart(r, STATE),
+    "trade": lambda r, c, w: figures.trade_chart(r, STATE),
+    "difference": lambda r, c, w: figures.difference_chart(c, STATE),
+    "why": lambda r, c, w: figures.why_chart(c, STATE),
+    "why-elsewhere": lambda r, c, w: figures.why_chart(c, "TJK"),
+    "world-influence": lambda r, c, w: figures.influence_chart(w, STATE, until=MONTHS // 2),
+    "world-influence-unstarted": lambda r, c, w: figures.influence_chart(w, STATE, until=0),
+    "world-heat-map": lambda r, c, w: figures.heat_map(w, MONTHS // 2 - 1),
+    "world-threat": lambda r, c, w: figures.threat_chart(w, STATE, until=MONTHS // 2),
+    "world-trade": lambda r, c, w: figures.trade_chart(w, STATE, until=MONTHS // 2),
+    "world-map": lambda r, c, w: figures.map_figure(w, MONTHS // 2 - 1),
 }
 
 
 @pytest.mark.parametrize("make", FIGURES.values(), ids=FIGURES.keys())
 def test_every_figure_draws(make, steps, strong, played):
+    """Each figure is a Plotly figure with traces and a title, sent to the browser as JSON
+    (the page's Plot widget), its revision a digest of it."""
     preview, _ = steps
     fig = make(preview, paired(preview, strong), played)
-    assert isinstance(fig, Figure) and fig.axes
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    assert out.getvalue().startswith(b"\x89PNG")
+    assert isinstance(fig, go.Figure) and fig.data and fig.layout.title.text
+    text, revision = plot_json(fig)
+    sent = json.loads(text)
+    assert len(sent["data"]) == len(fig.data) and sent["layout"]["height"] > 0
+    assert plot_json(make(preview, paired(preview, strong), played))[1] == revision
+
+
+def lines(fig: go.Figure) -> dict[str, go.Scatter]:
+    """The named lines of a time chart (a median or a mean; bands and ghosts have no name)."""
+    return {t.name: t for t in fig.data if t.type == "scatter" and t.name and t.mode == "lines"}
+
+
+def test_the_influence_chart_hovers_each_median_with_its_band_and_the_baseline(steps, strong):
+    """Each holder's line is its median over worlds; its hover label gives its 5-95% band and
+    the baseline's median at the same month, and the date as YYYY-MM."""
+    preview, _ = steps
+    base = paired(preview, strong).b
+    fig = figures.influence_chart(preview, STATE, baseline=base)
+    russia = lines(fig)["RUS"]
+    q05, median, q95 = world_quantiles(preview.series("influence", state=STATE, power="RUS")).values
+    ghost = world_quantiles(base.series("influence", state=STATE, power="RUS")).values[1]
+    np.testing.assert_allclose(russia.y, median)
+    np.testing.assert_allclose(russia.customdata, np.column_stack([q05, q95, ghost]))
+    assert "5-95%" in russia.hovertemplate and "baseline" in russia.hovertemplate
+    assert fig.layout.hovermode == "x unified" and fig.layout.xaxis.hoverformat == "%Y-%m"
 
 
 def test_the_why_chart_splits_each_holders_mean_change_into_its_components(full, strong):
     """A bar per holder over the state, a segment per component (gains right of zero, losses
-    left), and the holder's mean change as a tick where its segments add up to."""
+    left: stacked relative to zero), and the holder's mean change as a tick where its segments
+    add up to."""
     comparison = paired(strong, full)
     table = comparison.decompose(STATE)
-    ax = charts.why_chart(comparison, STATE).axes[0]
-    holders = [t.get_text() for t in ax.get_yticklabels()]
+    fig = figures.why_chart(comparison, STATE)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [b.name for b in bars] == ["trade", "security", "economic", "diplomatic", "leverage"]
+    assert fig.layout.barmode == "relative"
+    holders = list(bars[0].y)
     assert holders == full.holders_over(STATE)
-    bars = ax.patches
-    assert len(bars) == len(table)  # a segment per holder and component
-    widths = np.array([bar.get_width() for bar in bars])
-    np.testing.assert_allclose(widths, table["mean"], atol=1e-12)
-    ticks = [line for line in ax.lines if line.get_marker() == "|"]
+    for bar in bars:
+        expected = table[table.component == bar.name].set_index("holder")["mean"]
+        np.testing.assert_allclose(np.asarray(bar.x, float), expected.reindex(holders), atol=1e-12)
+    (ticks,) = [t for t in fig.data if t.type == "scatter"]
     final = comparison.final(STATE).set_index("holder").difference
-    for holder, tick in zip(holders, ticks, strict=True):
-        assert tick.get_xdata()[0] == pytest.approx(final[holder], abs=1e-6)
+    np.testing.assert_allclose(ticks.x, final.reindex(holders), atol=1e-6)
     # Russian security engagement moves Russia's influence through its security component
     russia = table[table.holder == "RUS"].set_index("component")["mean"]
     assert russia.idxmax() == "security" and russia["security"] > 0.5 * russia.sum() > 0
-    legend = [t.get_text() for t in ax.figure.legends[0].get_texts()]
-    assert legend == ["trade", "security", "economic", "diplomatic", "leverage"]
 
 
 def test_the_influence_chart_shows_the_neighbours_that_hold_influence_over_the_host(steps, played):
@@ -539,35 +565,35 @@ def test_the_influence_chart_shows_the_neighbours_that_hold_influence_over_the_h
     preview, _ = steps
     iran = preview.dataset["host_influence"].sel(holder="IRN").median("world").values
     for res, until in ((preview, None), (played, MONTHS // 2)):
-        lines = {
-            ln.get_label(): ln
-            for ln in charts.influence_chart(res, STATE, until=until).axes[0].lines
-        }
-        assert {"IRN (median)", "PAK (median)"} <= set(lines)
-        drawn = np.asarray(lines["IRN (median)"].get_ydata(), dtype=float)
-        assert len(drawn) == (res.months if until is None else until)
+        drawn = lines(figures.influence_chart(res, STATE, until=until))
+        assert {"IRN", "PAK"} <= set(drawn)
+        assert drawn["IRN"].line.dash == "dashdot"
+        assert len(drawn["IRN"].y) == (res.months if until is None else until)
         if until is None:
-            np.testing.assert_allclose(drawn, iran, rtol=1e-6)
-        labels = [
-            ln.get_label() for ln in charts.influence_chart(res, "TJK", until=until).axes[0].lines
-        ]
-        assert not any(code in label for label in labels for code in ("IRN", "PAK"))
+            np.testing.assert_allclose(drawn["IRN"].y, iran, rtol=1e-6)
+        elsewhere = lines(figures.influence_chart(res, "TJK", until=until))
+        assert not {"IRN", "PAK"} & set(elsewhere)
 
 
-def test_mark_events_draws_a_line_per_scheduled_event(full):
-    fig = Figure()
-    ax = fig.subplots()
-    charts.mark_events(ax, full)
-    assert len(ax.lines) == len(full.event_markers()) > 0
+def test_scheduled_events_show_as_dotted_lines_whose_marker_hovers_their_labels(full):
+    fig = figures.influence_chart(full, STATE)
+    markers = full.event_markers()
+    months = sorted({month for month, _ in markers})
+    assert len(fig.layout.shapes) == len(months) > 0
+    (events,) = [t for t in fig.data if t.name == "scheduled events"]
+    assert len(events.x) == len(months)
+    shown = "<br>".join(events.customdata)
+    for number, (_, label) in enumerate(markers, start=1):
+        assert f"{number}. {label}" in shown
 
 
 def test_trade_chart_of_a_world_not_started(scenario):
-    charts.trade_chart(OneWorld(scenario, SEED).results(), STATE, until=0)
+    figures.trade_chart(OneWorld(scenario, SEED).results(), STATE, until=0)
 
 
 def map_texts(res, month: int) -> list[str]:
-    fig = geography.map_figure(res, month)
-    return [text.get_text() for ax in fig.axes for text in ax.texts]
+    fig = figures.map_figure(res, month)
+    return [text for trace in fig.data for text in (trace.text or ())]
 
 
 def test_the_map_marks_termez_closed_while_it_is_closed():

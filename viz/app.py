@@ -24,7 +24,7 @@ from sim.errors import ScenarioError
 from sim.results.dataset import Results
 from sim.scenario.schema import Lever, Scenario
 from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
-from viz import charts, explore, geography
+from viz import explore, figures
 from viz.ensemble import (
     Superseded,
     brief_html,
@@ -37,6 +37,7 @@ from viz.ensemble import (
     run_ensemble,
     scenario_yaml,
 )
+from viz.plot import Plot, plot_json
 from viz.uploads import read_upload
 from viz.view import (
     BASELINE,
@@ -90,11 +91,11 @@ def cached_run(cache: dict, scenario: Scenario, v: View) -> Results:
 
 @solara.component
 def Chart(make, dependencies: list, name: str, width: str = "100%"):
-    """A matplotlib figure as a PNG image, redrawn only when its dependencies change; the
-    wrapper's class (chart-NAME) lets the tests find it."""
-    figure = solara.use_memo(make, dependencies)
+    """A Plotly figure (viz/figures.py) drawn in the browser, rebuilt only when its
+    dependencies change; the wrapper's class (chart-NAME) lets the tests find it."""
+    figure, revision = solara.use_memo(lambda: plot_json(make()), dependencies)
     with solara.Column(classes=[f"chart-{name}"], style={"width": width}):
-        solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
+        Plot.element(figure=figure, revision=revision)
 
 
 @solara.component
@@ -277,23 +278,25 @@ def _ranges(scenario: Scenario) -> None:
 def EnsembleView(computed: Computation, view: View, month: int):
     res, state = computed.res, view.state
     Chart(
-        lambda: charts.influence_chart(res, state, computed.baseline), [id(res), state], "influence"
+        lambda: figures.influence_chart(res, state, computed.baseline),
+        [id(res), state],
+        "influence",
     )
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(classes=["headline"], gap="2px", style={"flex": "1 1 55%"}):
             for line in headline(computed.versus_baseline, state):
                 solara.Text(line, style=TEXT)
         why = computed.why  # like the panels, of the last full ensemble
-        Chart(lambda: charts.why_chart(why, state), [id(why), state], "why", WHY)
+        Chart(lambda: figures.why_chart(why, state), [id(why), state], "why", WHY)
     EventList(res)
     # the panels follow the full ensemble only: a preview redraws just the chart above, so that
     # it shows within half a second (benchmarks/bench_ui.py)
     full = computed.panels or res
     key = [id(full), state]
     with solara.Row(style={"flex-wrap": "wrap"}):
-        Chart(lambda: charts.heat_map(full, month), [id(full), month], "heatmap", PANEL)
-        Chart(lambda: charts.threat_chart(full, state), key, "threat", PANEL)
-        Chart(lambda: charts.trade_chart(full, state), key, "trade", PANEL)
+        Chart(lambda: figures.heat_map(full, month), [id(full), month], "heatmap", PANEL)
+        Chart(lambda: figures.threat_chart(full, state), key, "threat", PANEL)
+        Chart(lambda: figures.trade_chart(full, state), key, "trade", PANEL)
     # on the first load the panels show the first preview until the full run arrives: the
     # explore panel waits for a full ensemble
     Explore(full if computed.full or full is not res else None, state)
@@ -417,7 +420,9 @@ def _ranked_input(item: explore.Ranked, scale: float, floor: str) -> None:
 def EventList(res: Results):
     markers = res.event_markers()
     if markers:
-        with solara.Details(f"Scheduled events ({len(markers)}), numbered as on the chart"):
+        with solara.Details(
+            f"Scheduled events ({len(markers)}), numbered as in the chart's hover labels"
+        ):
             with solara.Column(gap="0px"):
                 for number, (month, label) in enumerate(markers, start=1):
                     solara.Text(f"{number}. {res.dates[month]:%Y-%m} {label}", style=TEXT)
@@ -485,11 +490,11 @@ def _world_month(world: OneWorld, scenario: Scenario, state: str, month: int) ->
         for line in world.events() or (["nothing scheduled or drawn"] if month else []):
             solara.Text(line, style=TEXT)
     key = [id(world), month, state]
-    Chart(lambda: charts.influence_chart(res, state, until=month), key, "world-influence")
+    Chart(lambda: figures.influence_chart(res, state, until=month), key, "world-influence")
     with solara.Row(style={"flex-wrap": "wrap"}):
         if month:
-            Chart(lambda: charts.heat_map(res, month - 1), key, "world-heatmap", PANEL)
-        Chart(lambda: charts.threat_chart(res, state, until=month), key, "world-threat", PANEL)
+            Chart(lambda: figures.heat_map(res, month - 1), key, "world-heatmap", PANEL)
+        Chart(lambda: figures.threat_chart(res, state, until=month), key, "world-threat", PANEL)
 
 
 @solara.component
@@ -510,20 +515,22 @@ def CompareView(computed: Computation, view: solara.Reactive, scenario: Scenario
         solara.Text("Computing the comparison…", classes=["compare-pending"])
         return
     comparison, state = computed.versus, view.value.state
-    Chart(lambda: charts.difference_chart(comparison, state), [id(comparison), state], "difference")
+    Chart(
+        lambda: figures.difference_chart(comparison, state), [id(comparison), state], "difference"
+    )
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(classes=["compare-text"], gap="2px", style={"flex": "1 1 55%"}):
             for line in headline(comparison, state):
                 solara.Text(line, style=TEXT)
         key = [id(comparison), state]
-        Chart(lambda: charts.why_chart(comparison, state), key, "compare-why", WHY)
+        Chart(lambda: figures.why_chart(comparison, state), key, "compare-why", WHY)
 
 
 @solara.component
 def MapView(computed: Computation, view: solara.Reactive):
     res = computed.res
     month = res.months - 1 if view.value.month < 0 else view.value.month
-    Chart(lambda: geography.map_figure(res, month), [id(res), month], "map")
+    Chart(lambda: figures.map_figure(res, month), [id(res), month], "map")
 
 
 @solara.component
