@@ -21,6 +21,7 @@ import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import provenance
 
@@ -166,67 +167,49 @@ def largest_change(low: dict, high: dict) -> tuple[float, str]:
     return high[pair] - low[pair], pair
 
 
-def uncertainty_effect(name: str) -> tuple[float, str]:
+@cache
+def baseline():
+    """The baseline, loaded once per process."""
     from sim.scenario.loading import load_scenario
 
-    baseline = load_scenario("baseline")
-    item = baseline.uncertainty(name)
-    ends = [final_influence(baseline.with_values(**{name: end})) for end in (item.low, item.high)]
+    return load_scenario("baseline")
+
+
+def uncertainty_effect(name: str) -> tuple[float, str]:
+    item = baseline().uncertainty(name)
+    ends = [final_influence(baseline().with_values(**{name: e})) for e in (item.low, item.high)]
     return largest_change(*ends)
 
 
 def probe_effect(probe: Probe) -> tuple[float, str]:
-    from sim.scenario.loading import load_scenario
-    from sim.scenario.paths import get_path, set_path
+    from sim.scenario.paths import set_path
     from sim.scenario.schema import Scenario
 
-    baseline = load_scenario("baseline")
-    data = baseline.model_dump(mode="json")
-    paths = matching(data, probe.expanded())
+    written = matching(probe)
     ends = []
     for end in (probe.low, probe.high):
-        moved = baseline.model_dump(mode="json")
-        for path in paths:
-            set_path(moved, path, probe.moved(float(get_path(data, path)), end))
+        moved = baseline().model_dump(mode="json")
+        for path, value in written.items():
+            set_path(moved, path, probe.moved(value, end))
         ends.append(final_influence(Scenario.model_validate(moved)))
     return largest_change(*ends)
 
 
-def matching(data: dict, patterns: list[str]) -> list[str]:
-    """The paths of the numbers that `patterns` name (a `*` matches any field or list item's
-    key); matching no number is an error, so no probe silently measures nothing."""
-    from fnmatch import fnmatchcase
+def matching(probe: Probe) -> dict[str, float]:
+    """The written value of each sourced number of the baseline (`sim explain`'s rows) that the
+    probe's paths name; naming none is an error, so no probe silently measures nothing."""
+    from sim.core.assumptions import matches
+    from sim.scenario.explain import parameter_rows
 
-    found = []
-    for pattern in patterns:
-        nodes = [("", data)]
-        for segment in pattern.split("."):
-            nodes = [
-                (f"{path}.{name}".lstrip("."), child)
-                for path, node in nodes
-                for name, child in children(node)
-                if fnmatchcase(name, segment)
-            ]
-        found += [path for path, node in nodes if is_number(node)]
+    patterns = probe.expanded()
+    found = {
+        row["path"]: float(row["value"])
+        for row in parameter_rows(baseline())
+        if any(matches(row["path"], pattern) for pattern in patterns)
+    }
     if not found:
-        raise ValueError(f"probe paths {patterns} match no number of the baseline")
+        raise ValueError(f"probe paths {probe.paths!r} match no number of the baseline")
     return found
-
-
-def children(node) -> list[tuple[str, object]]:
-    from sim.scenario.paths import item_key
-
-    if isinstance(node, dict):
-        return list(node.items())
-    if isinstance(node, list):
-        return [(item_key(i), i) for i in node if isinstance(i, dict) and item_key(i)]
-    return []
-
-
-def is_number(node) -> bool:
-    """A bare number, or a Quantity's dict holding one."""
-    value = node.get("value") if isinstance(node, dict) else node
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 # ---- writing -----------------------------------------------------------------------------------
@@ -276,9 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.force and all(provenance.fresh(k, uses) for k in keys):
         print(f"{', '.join(keys)}: up to date (nothing they are made from changed)")
         return 0
-    from sim.scenario.loading import load_scenario
-
-    names = [u.name for u in load_scenario("baseline").uncertainties]
+    names = [u.name for u in baseline().uncertainties]
     with ProcessPoolExecutor(args.workers) as pool:
         drawn = list(pool.map(uncertainty_effect, names))
         fixed = list(pool.map(probe_effect, PROBES))

@@ -238,9 +238,7 @@ def test_the_counts_the_docs_quote_are_the_baselines(baseline, assumed, drawn, f
             r"holds (\d+) sourced numbers: (\d+) marked article, (\d+) statistic, (\d+) "
             r"assumption and (\d+)\s+calibrated": [
                 len(numbers),
-                *(
-                    kinds.count(k) for k in ("article", "statistic", "assumption", "calibrated")
-                ),  # fmt: skip
+                *(kinds.count(k) for k in ("article", "statistic", "assumption", "calibrated")),
             ]
         },
         docs / "analysis.md": {r"its (\d+) drawn inputs": [len(drawn)]},

@@ -194,10 +194,16 @@ def _scheduled_events(fig: go.Figure, res: Results, end: int, top: float) -> Non
         )  # fmt: skip
 
 
+def influence_at(res: Results, month: int) -> np.ndarray:
+    """(5%, median, 95%) over worlds of every power's influence over every state at one month:
+    (3, power, state)."""
+    return world_quantiles(res.dataset["influence"].isel(month=[month])).values[:, 0]
+
+
 def heat_map(res: Results, month: int) -> go.Figure:
     """Median influence of every power over every state at one month, the 5-95% band of each
     cell in its hover label."""
-    q05, median, q95 = world_quantiles(res.dataset["influence"].isel(month=[month])).values[:, 0]
+    q05, median, q95 = influence_at(res, month)
     date = f"{res.dates[month]:%Y-%m}"
     fig = _figure(f"Median influence, {date}", HEIGHT["panel"], hovermode="closest")
     fig.add_heatmap(
@@ -341,7 +347,7 @@ def map_figure(res: Results, month: int) -> go.Figure:
 def _states(fig: go.Figure, res: Results, month: int, where: dict, date: str) -> None:
     """Each state coloured by its leading power, shaded by that power's median influence; its
     hover label lists every power's median with its band."""
-    q05, median, q95 = world_quantiles(res.dataset["influence"].isel(month=[month])).values[:, 0]
+    q05, median, q95 = influence_at(res, month)
     powers = res.labels("power")
     for j, state in enumerate(res.labels("state")):
         lead = int(np.argmax(median[:, j]))
