@@ -13,7 +13,8 @@ from commands import sim
 from scipy import stats
 
 import sim as api
-from sim.core.assumptions import DRAWN, FIXED, NOT_DRAWN, draw, drawn_paths, matches
+from sim.core import rng
+from sim.core.assumptions import DRAWN, FIXED, NOT_DRAWN, draw, drawn_paths, matches, with_draws
 from sim.errors import ScenarioError
 from sim.model import RegionalInfluenceModel
 from sim.scenario.loading import load_scenario
@@ -252,3 +253,47 @@ def test_drawn_bands_carry_the_assumptions(baseline):
         q05, q95 = np.percentile(year.mean("month").values, [5, 95])
         widths[mode] = q95 - q05
     assert widths[DRAWN] >= 1.5 * widths[FIXED], widths
+
+
+def test_each_uncertainty_is_drawn_from_its_own_distribution_at_its_own_uniform(baseline):
+    """Draws of one distribution are taken together, their parameters as arrays: each column
+    still equals its uncertainty's quantile at its own uniform, to the last bit, for every
+    kind of distribution (a choice and a range of no width included)."""
+    data = baseline.model_dump(mode="json")
+    extra = [
+        {"distribution": "normal", "sd": 0.05},
+        {"distribution": "choice", "values": [0.2, 0.3]},
+        {"distribution": "uniform"},
+    ]
+    for item, fields in zip(data["uncertainties"][-3:], extra, strict=True):
+        item.update({"low": 0.2, "high": 0.3, **fields}, distribution=fields["distribution"])
+    data["uncertainties"][0]["high"] = data["uncertainties"][0]["low"]  # no width
+    scenario = Scenario.model_validate(data)
+    kinds = {item.distribution for item in scenario.uncertainties}
+    assert kinds == {"uniform", "triangular", "normal", "loguniform", "choice"}
+    worlds = np.arange(500, dtype=np.uint64)
+    drawn = draw(scenario, SEED, worlds)
+    written = scenario.model_dump(mode="json")
+    for item in scenario.uncertainties:
+        u = rng.uniform(SEED, worlds, 0, rng.Stream.ASSUMPTIONS, rng.label_keys([item.name]))
+        alone = item.from_unit(u[:, 0], float(get_path(written, item.path)))
+        np.testing.assert_array_equal(drawn[item.name], alone, err_msg=item.name)
+
+
+def test_drawing_leaves_the_scenario_as_it_was(baseline):
+    """A block's draws go into a copy; the scenario itself, and every part it shares with the
+    copy, keep their written values."""
+    before = baseline.model_dump(mode="json")
+    draws = draw(baseline, SEED, np.arange(4, dtype=np.uint64))
+    copy = with_draws(baseline, draws)
+    assert baseline.model_dump(mode="json") == before
+    for column, path in drawn_paths(baseline).items():
+        node = copy
+        for segment in path.split("."):
+            node = (
+                next(i for i in node if item_key(i.__dict__) == segment)
+                if isinstance(node, list)
+                else getattr(node, segment)
+            )
+        value = getattr(node, "value", node)
+        np.testing.assert_array_equal(value, draws[column], err_msg=path)
