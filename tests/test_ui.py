@@ -13,13 +13,19 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 from playwright import sync_api as playwright
 
-from viz.server import running_app
+from sim import run
+from sim.analysis.compare import Comparison
+from viz.ensemble import headline, preset
+from viz.server import running_server
+from viz.view import scenario_of, view_from_query
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts" / "ui"
@@ -29,12 +35,18 @@ WAIT = 90_000  # ms: five sessions computing at once on two cores
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def server():
+    """The app's URL and its server process."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running_app(log=ARTIFACTS / "server.log") as url:
-        yield url
+    with running_server(log=ARTIFACTS / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app_url(server):
+    return server[0]
 
 
 @pytest.fixture(scope="module")
@@ -473,3 +485,68 @@ def test_the_brief_downloads_against_the_baseline(watched):
     assert "paired with baseline over 200 worlds" in body
     assert "sim run us_reengagement.yaml --worlds 200" in body  # how to run it again
     assert w.errors == [] and w.failed == []
+
+
+def workers_of(server: subprocess.Popen) -> list[psutil.Process]:
+    """The server's worker processes (the children of its forkserver), once started."""
+    for _ in range(WAIT // 100):
+        children = psutil.Process(server.pid).children()
+        forkservers = [p for p in children if "forkserver" in " ".join(p.cmdline())]
+        workers = [worker for forkserver in forkservers for worker in forkserver.children()]
+        if workers:
+            return workers
+        time.sleep(0.1)
+    raise AssertionError("the server started no worker")
+
+
+def test_the_runs_are_simulated_by_worker_processes_and_the_page_shows_their_numbers(
+    watched, server
+):
+    """The server's workers (not the server) spend the CPU of a run, and the page's text is
+    word for word the paired comparison of the same runs made here, in this process."""
+    query = "v.russia_security=0.3&worlds=200"
+    workers = workers_of(server[1])
+    before = sum(w.cpu_times().user for w in workers)
+    w = watched(query)
+    w.full()
+    assert sum(w.cpu_times().user for w in workers) > before + 0.5  # they simulated
+    scenario = scenario_of(view_from_query(query))
+    ours = Comparison(
+        run(scenario, worlds=200, seed=1), run(preset("baseline"), worlds=200, seed=1)
+    )
+    text = w.page.locator(".headline").text_content()
+    for line in headline(ours, "AFG"):
+        assert line in text
+
+
+def test_a_worker_killed_mid_run_shows_an_error_and_the_next_change_runs(watched, server):
+    workers = workers_of(server[1])
+    start = {p.pid: p.cpu_times().user for p in workers}
+    w = watched("worlds=1000&seed=5")
+    for _ in range(WAIT // 100):  # until a worker simulates this session's first run
+        w.page.wait_for_timeout(100)
+        busy = [p for p in workers if p.cpu_times().user > start[p.pid] + 0.3]
+        if busy:
+            break
+    busy[0].kill()
+    error = w.page.locator(".run-error")
+    error.wait_for(timeout=WAIT)
+    assert "a worker process ended while it simulated the run" in error.text_content()
+    w.shot("worker_killed")
+    w.page.locator(".input-worlds input").fill("200")  # the next change: new workers
+    w.full()
+    assert "200 worlds, seed 5" in w.page.locator(".status").text_content()
+    assert w.page.locator(".run-error").count() == 0
+    assert w.errors == []
+
+
+def test_the_server_stops_with_its_workers_even_mid_run(browser):
+    """Stopped while its workers simulate, the server leaves no process behind."""
+    with running_server(log=ARTIFACTS / "server_stopped.log") as (url, process):
+        w = Watched(browser, f"{url}?worlds=2000")
+        w.page.locator(".status").wait_for(timeout=WAIT)
+        left = psutil.Process(process.pid).children(recursive=True)
+        assert workers_of(process)
+    w.close()
+    _, alive = psutil.wait_procs(left, timeout=30)
+    assert alive == []

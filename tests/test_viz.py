@@ -1,5 +1,6 @@
 """The browser app's pure-Python parts (no browser): the View and its URL query, the two-step
-ensemble (preview, then full) and its supersession, the scenario file the page offers, uploads,
+ensemble (preview, then full) simulated by the worker processes and its supersession (the
+workers stopped), the scenario file the page offers, uploads,
 one world played month by month, the headline sentences, the figures and the downloads.
 
 Runs are the baseline cut to 24 months (every scheduled event of 2024-2025 included) with a few
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import tempfile
 
 import numpy as np
@@ -22,13 +24,14 @@ import xarray as xr
 import sim
 import viz.ensemble as ensemble_module
 import viz.explore as explore_module
+import viz.workers as workers_module
 from sim.analysis.experiments import inputs
+from sim.core.params import compile_scenario
 from sim.errors import ScenarioError
 from sim.results.reduce import world_quantiles
 from sim.scenario.loading import load_scenario
 from viz import explore, figures
 from viz.ensemble import (
-    Superseded,
     dataset_netcdf,
     ensemble,
     headline,
@@ -40,6 +43,7 @@ from viz.ensemble import (
 from viz.plot import plot_json
 from viz.uploads import MAX_UPLOAD, read_upload
 from viz.view import PREVIEW_WORLDS, View, scenario_of, view_from_query
+from viz.workers import SharedRecord, Stopped, Superseded, WorkerDied, simulate, simulate_slice
 from viz.world import OneWorld
 
 MONTHS = 24
@@ -83,16 +87,17 @@ def strong(scenario):
     return last
 
 
-def recording_fill(monkeypatch) -> list[tuple[int, int]]:
-    """(first world, worlds) of every block ensemble() simulates, the real fill still run."""
+def recording_slices(monkeypatch) -> list[tuple[int, int]]:
+    """(first world, worlds) of every slice handed to the workers, which still simulate it."""
     calls: list[tuple[int, int]] = []
-    real = ensemble_module.fill
+    real = workers_module._submit
 
-    def fill(scenario, seed, first, into, *args, **kwargs):
-        calls.append((first, next(iter(into.values())).shape[1]))
-        return real(scenario, seed, first, into, *args, **kwargs)
+    def submit(fn, *args):
+        if fn is simulate_slice:
+            calls.append(args[4:6])
+        return real(fn, *args)
 
-    monkeypatch.setattr(ensemble_module, "fill", fill)
+    monkeypatch.setattr(workers_module, "_submit", submit)
     return calls
 
 
@@ -244,7 +249,7 @@ def test_preview_is_the_first_worlds_of_the_full_run(steps):
 
 
 def test_the_preview_is_not_simulated_twice(scenario, monkeypatch):
-    calls = recording_fill(monkeypatch)
+    calls = recording_slices(monkeypatch)
     results = list(ensemble(scenario, WORLDS + 50, SEED, PREVIEW_WORLDS))
     assert [r.worlds for r in results] == [PREVIEW_WORLDS, WORLDS + 50]
     simulated = [w for first, count in calls for w in range(first, first + count)]
@@ -257,23 +262,102 @@ def test_the_page_run_equals_the_command_line_run(full, cli_run):
     assert full.seed == cli_run.seed == SEED
 
 
-def test_a_superseded_ensemble_stops_after_its_block(scenario, monkeypatch):
-    calls = recording_fill(monkeypatch)
-    answers = iter([True])  # current for the first block only
-    run = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS, current=lambda: next(answers, False))
+def test_the_worlds_are_simulated_in_worker_processes(scenario, monkeypatch):
+    """Every slice of the preview and of the full run is simulated by a process other than the
+    one that asked for it (the server's, here the test's)."""
+    pids: list[set[int]] = []
+
+    def recording(*args, **kwargs):
+        pids.append(simulate(*args, **kwargs))
+        return pids[-1]
+
+    monkeypatch.setattr(ensemble_module, "simulate", recording)
+    assert [r.worlds for r in ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS)] == [100, 200]
+    assert len(pids) == 2 and all(pids)
+    assert os.getpid() not in set().union(*pids)
+
+
+def test_a_superseded_ensemble_starts_no_more_worlds(scenario, monkeypatch):
+    calls = recording_slices(monkeypatch)
+    wanted = {"run": True}
+    run = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS, current=lambda: wanted["run"])
     assert next(run).worlds == PREVIEW_WORLDS
+    wanted["run"] = False  # a newer change, once the preview is shown
     with pytest.raises(Superseded):
         next(run)
     assert next(run, None) is None  # nothing further
-    assert calls == [(0, PREVIEW_WORLDS)]  # the full run's block was never simulated
+    assert sum(count for _, count in calls) == PREVIEW_WORLDS  # the rest never handed out
 
 
 def test_an_ensemble_superseded_at_once_runs_nothing(scenario, monkeypatch):
-    calls = recording_fill(monkeypatch)
+    calls = recording_slices(monkeypatch)
     run = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS, current=lambda: False)
     with pytest.raises(Superseded):
         next(run)
     assert calls == []
+
+
+@pytest.fixture
+def shared_record():
+    """Makes records in shared memory as ensemble() does (all zeros until a worker writes),
+    unlinked after the test."""
+    made: list[SharedRecord] = []
+
+    def make(scenario, worlds: int) -> SharedRecord:
+        made.append(SharedRecord(compile_scenario(scenario), scenario.horizon_months, worlds))
+        return made[-1]
+
+    yield make
+    for record in made:
+        record.unlink()
+
+
+def test_a_worker_drops_its_slice_after_the_month_the_stop_flag_went_up(baseline, shared_record):
+    """The flag is up before the run starts: each worker simulates its worlds' first month,
+    sees it, and stops; no later month of any world is written."""
+    record = shared_record(baseline, 50)
+    record.stop()
+    with pytest.raises(Stopped):
+        simulate(record, baseline, SEED, range(50), "drawn")
+    written = record.arrays["influence"]
+    assert written[0].reshape(50, -1).any(axis=1).all()  # the first month of every world
+    assert not written[1:].any()  # then nothing
+
+
+def test_a_run_superseded_while_it_is_simulated_stops_its_workers(baseline, shared_record):
+    """Once a worker has written the first month, the run is no longer wanted: simulate raises
+    Superseded after the workers stopped, and no world of the run reached its last month."""
+    record = shared_record(baseline, 400)
+    written = record.arrays["influence"]
+
+    def current() -> bool:  # wanted until a worker has simulated a month
+        return not written[0].any()
+
+    with pytest.raises(Superseded):
+        simulate(record, baseline, SEED, range(400), "drawn", current)
+    assert written[0].any()
+    assert not written[-1].any()
+    assert record.flag[0]
+
+
+def test_a_worker_that_dies_fails_its_run_with_a_message_and_the_next_run_works(
+    scenario, full, shared_record
+):
+    """A worker killed mid-run: the run raises WorkerDied (which the page shows), not a hang;
+    the next run gets new workers, and the same numbers."""
+    record = shared_record(scenario, WORLDS)
+    written = record.arrays["influence"]
+    workers = simulate(shared_record(scenario, 2), scenario, SEED, range(2), "drawn")
+
+    def current() -> bool:  # kills a worker once the run's first month is simulated
+        if written[0].any() and workers:
+            os.kill(workers.pop(), signal.SIGKILL)
+        return True
+
+    with pytest.raises(WorkerDied, match="a worker process ended"):
+        simulate(record, scenario, SEED, range(WORLDS), "drawn", current)
+    *_, again = ensemble(scenario, WORLDS, SEED, PREVIEW_WORLDS)
+    np.testing.assert_array_equal(again.series("influence").values, influence(full))
 
 
 # ---- the scenario file offered for download ------------------------------------------------

@@ -2,9 +2,10 @@
 world, and see the region on a map. Started by `sim ui` (or `solara run viz.app`).
 
 Every change of a lever reruns by itself: a preview of 100 worlds first, then the full ensemble,
-in a background task that a newer change cancels. The page's state lives in its URL. Each browser
-session has its own state, runs and model; nothing is shared between sessions but the parsed
-shipped scenarios, which are immutable.
+simulated in worker processes (viz.workers) that a background task waits for and a newer change
+stops. The page's state lives in its URL. Each browser session has its own state, runs and model;
+nothing is shared between sessions but the parsed shipped scenarios, which are immutable, and
+the workers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from sim.scenario.schema import Lever, Scenario
 from sim.scenario.vocab import ASSUMPTION_MODES, DEFAULT_ASSUMPTIONS
 from viz import explore, figures
 from viz.ensemble import (
-    Superseded,
     brief_html,
     dataset_netcdf,
     ensemble,
@@ -48,12 +48,12 @@ from viz.view import (
     scenario_of,
     view_from_query,
 )
+from viz.workers import Superseded, warm
 from viz.world import OneWorld
 
 PLAY_INTERVAL = 0.4  # seconds between months when a world plays
 TYPING_PAUSE = 0.5  # s after the last keystroke before a typed number applies
 SESSION_RUNS = 6  # runs a session keeps for the baseline and comparisons
-PREVIEW_DRAW = 0.2  # s the full run waits after a preview: the chart draws without competing
 PANEL = "32%"  # width of a small chart: three in a row
 WHY = "42%"  # width of the why chart beside the text of who gains
 TEXT = {"font-size": "14px", "line-height": "1.5"}
@@ -62,6 +62,8 @@ BAR, GREY = "#2e5fa8", "#9e9e9e"  # an input above the noise floor, or not (as i
 TRACK = {"position": "relative", "width": "40%", "height": "12px", "background": "#f2f2f2"}
 BOX = {"background": "#f5f7fb", "padding": "6px 10px", "border-left": "3px solid #2e5fa8"}
 FLOOR = {"position": "absolute", "top": "-2px", "bottom": "-2px", "border-left": "2px dashed red"}
+
+warm()  # the workers start with the server, not with the first run
 
 
 @dataclass(frozen=True)
@@ -631,7 +633,6 @@ def _computations(scenario: Scenario, against: Scenario, v: View, runs: dict, la
                 panels, why = res, versus
             computed = Computation(res, base, versus, full, panels=panels, why=why)
             yield computed
-            time.sleep(PREVIEW_DRAW if not full else 0)
         last_full.current = computed
         other = cached_run(runs, against, v)
         versus = computed.versus_baseline if other is base else paired(res, other)

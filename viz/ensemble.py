@@ -1,6 +1,7 @@
 """The page's computations: an ensemble run in two steps (a quick preview, then the full
-ensemble), stopped as soon as a newer change supersedes it; the paired comparison behind the
-page's text; results as files to download. Nothing here knows Solara.
+ensemble) in worker processes beside the server (viz.workers), stopped as soon as a newer change
+supersedes it; the paired comparison behind the page's text; results as files to download.
+Nothing here knows Solara.
 
 The preview is worlds 0..99 and the full run adds worlds 100.. to it: every draw is a function
 of (seed, world, month, stream), so the full ensemble's first worlds are the preview's worlds,
@@ -21,26 +22,18 @@ from threadpoolctl import threadpool_limits
 from sim.analysis.compare import Comparison
 from sim.analysis.effects import effect_sentence, legend
 from sim.analysis.report import report_html
-from sim.batch.runner import check_run, fill
+from sim.batch.runner import check_run
 from sim.core.params import compile_scenario
-from sim.core.series import allocate
 from sim.results.dataset import Results, build_dataset
 from sim.results.export import write_netcdf
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 from sim.scenario.vocab import DEFAULT_ASSUMPTIONS
+from viz.workers import FULL_SLICES, WORKERS, SharedRecord, simulate
 
-UI_BLOCK = 200  # worlds simulated between checks for a newer change (about 0.2 s)
-
-# One BLAS thread for the whole server process, set once: runs of several sessions go on in
-# threads at once, and the per-run limit that sim.batch.runner sets and restores is global to
-# the process, so concurrent runs would otherwise switch each other's BLAS threads (and with
-# them the order of sums, hence the last bits of the results) on and off.
+# One BLAS thread for the server process, set once: the cores are for the workers, and the
+# server's own sums (comparisons, rankings), on one thread, do not depend on how many it has.
 _ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
-
-
-class Superseded(Exception):
-    """A newer change on the page made this computation pointless."""
 
 
 @functools.lru_cache(maxsize=32)
@@ -58,24 +51,22 @@ def ensemble(
     assumptions: str = DEFAULT_ASSUMPTIONS,
 ) -> Iterator[Results]:
     """Yield Results of the first `preview` worlds, then of all `worlds` (if more), with the
-    assumptions drawn per world or fixed. Raises Superseded between blocks of UI_BLOCK worlds
-    once `current()` turns false."""
+    assumptions drawn per world or fixed, simulated by the workers into one shared record.
+    Raises Superseded, the workers stopped, as soon as `current()` turns false."""
     check_run(scenario, worlds, seed, in_memory=True, assumptions=assumptions)
-    p, months = compile_scenario(scenario), scenario.horizon_months
-    arrays = allocate(p, months, worlds)
-    done = 0
-    for part in (min(preview, worlds), worlds):
-        for first in range(done, part, UI_BLOCK):
-            if not current():
-                raise Superseded
-            count = min(UI_BLOCK, part - first)
-            block = {k: v[:, first : first + count] for k, v in arrays.items()}
-            fill(scenario, seed, first, block, params=p, assumptions=assumptions)
-        if part > done:
+    p = compile_scenario(scenario)
+    record = SharedRecord(p, scenario.horizon_months, worlds)
+    try:
+        done = 0
+        for part in sorted({min(preview, worlds), worlds}):
+            slices = WORKERS if done == 0 else FULL_SLICES
+            simulate(record, scenario, seed, range(done, part), assumptions, current, slices)
             done = part
-            recorded = {k: v[:, :done] for k, v in arrays.items()}
+            recorded = {k: v[:, :done] for k, v in record.arrays.items()}
             yield Results(build_dataset(scenario, recorded, seed, params=p,
                                         assumptions=assumptions))  # fmt: skip
+    finally:
+        record.unlink()  # the Results yielded keep their memory
 
 
 def run_ensemble(

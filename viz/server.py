@@ -1,5 +1,6 @@
-"""Serving the app: the `solara run` command line `sim ui` executes, and `running_app`, which
-starts it in a subprocess and waits until it answers (for the browser tests and bench_ui.py).
+"""Serving the app: the `solara run` command line `sim ui` executes, and `running_app` (or
+`running_server`), which starts it in a subprocess and waits until it answers (for the browser
+tests and bench_ui.py).
 
 The front end is served from the solara-assets package installed with the project (Solara
 otherwise fetches it from a CDN), so the app works with no internet access; telemetry is off.
@@ -49,11 +50,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(
+def running_server(
     port: int | None = None, log: Path | None = None, timeout: float = 90.0
-) -> Iterator[str]:
-    """Start the app on a free local port (assets from disk only) and yield its URL; the
-    server is stopped on exit. Its output goes to `log` if given."""
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start the app on a free local port (assets from disk only) and yield its URL and its
+    process; the server is stopped on exit. Its output goes to `log` if given."""
     port = port or free_port()
     url = f"http://{DEFAULT_HOST}:{port}/"
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
@@ -73,7 +74,7 @@ def running_app(
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the app did not start at {url} (log: {log})") from None
                 time.sleep(0.3)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         try:
@@ -82,3 +83,12 @@ def running_app(
             server.kill()
         if log:
             out.close()
+
+
+@contextlib.contextmanager
+def running_app(
+    port: int | None = None, log: Path | None = None, timeout: float = 90.0
+) -> Iterator[str]:
+    """As running_server, yielding the URL only."""
+    with running_server(port, log, timeout) as (url, _):
+        yield url
