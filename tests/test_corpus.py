@@ -1,12 +1,17 @@
 """The bad-input corpus (tests/data/bad_input/cases.yaml): every case is a real command line in
 a fresh folder, and each must be refused with exit code 2, no traceback, a message that says
 what the case lists (file, line or field, what is allowed), and nothing written, changed or
-removed in the folder."""
+removed in the folder.
+
+The cases run in processes forked from one that imported sim once (commands.Forks: the same
+code and output, without an interpreter's seconds of imports per case); the first case of each
+command runs as a real `python -m sim` too, and must give the same exit code and output."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import shutil
 import stat
 import subprocess
@@ -16,22 +21,55 @@ from pathlib import Path
 
 import pytest
 import yaml
-from commands import ROOT
-from commands import sim as run_sim
+from commands import ROOT, Forks
 
 CORPUS = ROOT / "tests" / "data" / "bad_input"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
 HUGE = 50 * 2**20
+PARALLEL = 3  # cases at a time (one forking server each)
+COMMANDS = dict.fromkeys(case["args"][0] for case in CASES)
+# the first case of each command, run as a real `python -m sim` as well
+REAL = [next(case["id"] for case in CASES if case["args"][0] == name) for name in COMMANDS]
 
 
 @pytest.fixture(scope="module")
-def result_folder(tmp_path_factory) -> Path:
+def servers():
+    """The forking servers, handed out one per thread."""
+    pool = queue.Queue()
+    for _ in range(PARALLEL):
+        pool.put(Forks())
+    yield pool
+    for _ in range(PARALLEL):
+        pool.get().close()
+
+
+def forked(servers: queue.Queue, *args, cwd: Path) -> subprocess.CompletedProcess:
+    server = servers.get()
+    try:
+        return server.sim(*args, cwd=cwd)
+    finally:
+        servers.put(server)
+
+
+def real(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def result_folder(tmp_path_factory, servers) -> Path:
     """Small result folders of ours, copied into the cases that need one: result/ and other/
     (another seed, so not paired with it)."""
     folder = tmp_path_factory.mktemp("results")
     for name, seed in (("result", "1"), ("other", "2")):
-        done = run_sim("run", "baseline", "--worlds", "4", "--months", "6", "--seed", seed,
-                       "--no-progress", "--out", folder / name)  # fmt: skip
+        done = forked(servers, "run", "baseline", "--worlds", "4", "--months", "6", "--seed", seed,
+                      "--no-progress", "--out", folder / name, cwd=folder)  # fmt: skip
         assert done.returncode == 0, done.stderr
     return folder
 
@@ -102,31 +140,30 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     return found
 
 
-def run_case(case: dict, folder: Path, result: Path) -> tuple:
-    folder.mkdir()
+def run_case(command, case: dict, folder: Path, result: Path) -> tuple:
+    folder.mkdir(parents=True)
     prepare(folder, case.get("setup", ""), result)
     before = snapshot(folder)
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", *case["args"]],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = command(*case["args"], cwd=folder)
     return proc, before, snapshot(folder)
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory, result_folder) -> dict[str, tuple]:
-    """Every case run once, three at a time (each is a process of its own)."""
+def outcomes(tmp_path_factory, result_folder, servers) -> dict[tuple[str, str], tuple]:
+    """Every case run once forked, and the first of each command once really, a few at a
+    time (each in a process of its own): by (how, case id)."""
     base = tmp_path_factory.mktemp("corpus")
-    with ThreadPoolExecutor(3) as pool:
+    jobs = [("forked", case) for case in CASES]
+    jobs += [("real", case) for case in CASES if case["id"] in REAL]
+    commands = {"real": real, "forked": lambda *args, cwd: forked(servers, *args, cwd=cwd)}
+    with ThreadPoolExecutor(PARALLEL) as pool:
         futures = {
-            case["id"]: pool.submit(run_case, case, base / case["id"], result_folder)
-            for case in CASES
+            (how, case["id"]): pool.submit(
+                run_case, commands[how], case, base / how / case["id"], result_folder
+            )
+            for how, case in jobs
         }
-        return {name: future.result() for name, future in futures.items()}
+        return {key: future.result() for key, future in futures.items()}
 
 
 def test_the_corpus_is_large_and_every_id_is_unique():
@@ -139,7 +176,7 @@ def test_the_corpus_is_large_and_every_id_is_unique():
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_bad_input_is_refused_cleanly(case, outcomes):
-    proc, before, after = outcomes[case["id"]]
+    proc, before, after = outcomes["forked", case["id"]]
     err = proc.stderr
     assert proc.returncode == case.get("exit", 2), f"exit {proc.returncode}\n{proc.stdout}\n{err}"
     assert "Traceback" not in err, err
@@ -151,4 +188,18 @@ def test_bad_input_is_refused_cleanly(case, outcomes):
     assert after == before, "the folder changed: " + ", ".join(
         sorted(set(after).symmetric_difference(before))
         or [k for k in after if after[k] != before[k]]
+    )
+
+
+@pytest.mark.parametrize("case_id", REAL)
+def test_a_forked_case_is_the_real_command(case_id, outcomes):
+    """The real command gives what the case gives forked (but for its folder's name), and
+    leaves its folder as it was too."""
+    real, before, after = outcomes["real", case_id]
+    fork = outcomes["forked", case_id][0]
+    assert after == before
+    assert (real.returncode, real.stdout, real.stderr.replace("/real/", "/forked/")) == (
+        fork.returncode,
+        fork.stdout,
+        fork.stderr,
     )
